@@ -1,0 +1,26 @@
+"""The append-only event log of the chronology: every fact, dated, sourced, chained.
+
+Imports nothing from ``projections`` or ``service``; everything else builds on it.
+"""
+
+from .corrections import EventState, Form
+from .db import connect, create_schema, database
+from .errors import (
+    ConcurrencyConflict,
+    EventStoreError,
+    IdempotencyConflict,
+    ImportRejected,
+    InvalidDate,
+    UnknownEvent,
+    UnknownEventType,
+    ValidationError,
+)
+from .records import NewEvent, RecordedEvent
+from .store import append, current_form, get, head, read, read_all, read_stream, state, stream_version, streams
+
+__all__ = [
+    "ConcurrencyConflict", "EventState", "EventStoreError", "Form", "IdempotencyConflict", "ImportRejected",
+    "InvalidDate", "NewEvent", "RecordedEvent", "UnknownEvent", "UnknownEventType", "ValidationError",
+    "append", "connect", "create_schema", "current_form", "database", "get", "head", "read", "read_all",
+    "read_stream", "state", "stream_version", "streams",
+]

@@ -1,0 +1,128 @@
+"""The one database object, its connection settings, and the log's schema.
+
+SQLite (WAL) is the zero-setup default; PostgreSQL is chosen by a
+``postgresql://`` URL. Both get the same tables and the same guarantees: the
+log refuses UPDATE and DELETE in the database itself, and appends are
+serialised so positions are gap-free and committed in order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from playhouse import db_url
+from playhouse.pool import PooledPostgresqlDatabase
+
+database = DatabaseProxy()
+
+# Custom column types: a rowid-aliased INTEGER on SQLite (fastest scans), a
+# BIGINT on PostgreSQL; UTC instants as fixed-width text on SQLite (sorts as
+# time) and as timestamptz on PostgreSQL.
+SQLITE_TYPES = {"POSITION": "INTEGER", "UTCTIME": "TEXT"}
+POSTGRES_TYPES = {"POSITION": "BIGINT", "UTCTIME": "TIMESTAMPTZ"}
+
+# Any constant works: it names the one advisory lock appends take on PostgreSQL.
+APPEND_LOCK_KEY = 0x4652_4A50  # "FRJP"
+
+
+def sqlite_pragmas() -> dict[str, object]:
+    # synchronous=FULL makes an acknowledged append survive power loss, not
+    # only a crash; CHRONOLOGY_SQLITE_SYNCHRONOUS=NORMAL trades that for speed.
+    return {
+        "journal_mode": "wal",
+        "synchronous": os.environ.get("CHRONOLOGY_SQLITE_SYNCHRONOUS", "FULL").upper(),
+        "foreign_keys": 1,
+        "busy_timeout": 60_000,
+    }
+
+
+def open_database(url: str) -> SqliteDatabase | PostgresqlDatabase:
+    """Build (not connect) the database an URL names; refuse schemes we do not support."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "sqlite":
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+        if not path or path == ":memory:":
+            raise ValueError(
+                "an SQLite DATABASE_URL needs a file path (sqlite:////abs/path.db): "
+                "an in-memory database is empty in every other thread"
+            )
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        return SqliteDatabase(path, pragmas=sqlite_pragmas(), timeout=60, field_types=SQLITE_TYPES)
+    if scheme in ("postgres", "postgresql"):
+        params = db_url.parse(url)
+        return PooledPostgresqlDatabase(
+            max_connections=64, stale_timeout=300, field_types=POSTGRES_TYPES, **params
+        )
+    raise ValueError(f"unsupported DATABASE_URL scheme {scheme!r}: use sqlite:///PATH or postgresql://…")
+
+
+def connect(url: str) -> None:
+    """Point the shared proxy at the database ``url`` names (connections open lazily, per thread)."""
+    if database.obj is not None:
+        database.obj.close_all() if hasattr(database.obj, "close_all") else database.obj.close()
+    database.initialize(open_database(url))
+
+
+def is_postgres() -> bool:
+    return isinstance(database.obj, PostgresqlDatabase)
+
+
+def backend_name() -> str:
+    return "postgresql" if is_postgres() else "sqlite"
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """A write transaction that no other appender can interleave with.
+
+    SQLite: BEGIN IMMEDIATE takes the write lock up front (no deadlocking
+    lock upgrades). PostgreSQL: a transaction-scoped advisory lock, so
+    positions are assigned and committed strictly in order and a reader that
+    has seen position N can never later find a committed event below N.
+    """
+    if is_postgres():
+        with database.atomic():
+            if database.transaction_depth() == 1:
+                database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK_KEY,))
+            yield
+    else:
+        with database.atomic("IMMEDIATE"):
+            yield
+
+
+SQLITE_GUARDS = [
+    """CREATE TRIGGER IF NOT EXISTS event_refuse_update BEFORE UPDATE ON event
+       BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE refused'); END""",
+    """CREATE TRIGGER IF NOT EXISTS event_refuse_delete BEFORE DELETE ON event
+       BEGIN SELECT RAISE(ABORT, 'the event log is append-only: DELETE refused'); END""",
+]
+
+POSTGRES_GUARDS = [
+    # psycopg2 formats every statement, so the plpgsql placeholder % is written %%.
+    """CREATE OR REPLACE FUNCTION event_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         RAISE EXCEPTION 'the event log is append-only: %% refused', TG_OP
+           USING ERRCODE = 'restrict_violation';
+       END $$""",
+    """CREATE OR REPLACE TRIGGER event_refuse_update_delete BEFORE UPDATE OR DELETE ON event
+       FOR EACH ROW EXECUTE FUNCTION event_refuse_change()""",
+    """CREATE OR REPLACE TRIGGER event_refuse_truncate BEFORE TRUNCATE ON event
+       FOR EACH STATEMENT EXECUTE FUNCTION event_refuse_change()""",
+]
+
+
+def create_schema() -> None:
+    """Create the log's table, indexes and guard triggers; safe to run again."""
+    from .models import Event
+
+    with database.atomic():
+        if is_postgres():
+            # Two processes creating the schema at once must not race.
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK_KEY + 1,))
+        database.create_tables([Event], safe=True)
+        for statement in POSTGRES_GUARDS if is_postgres() else SQLITE_GUARDS:
+            database.execute_sql(statement)

@@ -1,0 +1,323 @@
+"""The append-only log: one way to write, several ways to read.
+
+``append`` is the only writer (seeds, the form, the API and imports of new
+events all go through it). Reads are keyset-paged by position and can be
+asked "as known at" a recorded time: positions and recorded times grow
+together, so that is a bound on position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from . import db
+from .canonical import GENESIS_HASH, chain_hash, document, parse_utc, utc_text
+from .corrections import EventState, Form, apply_changes, fold
+from .db import database
+from .errors import (
+    ConcurrencyConflict,
+    IdempotencyConflict,
+    UnknownEvent,
+    ValidationError,
+)
+from .models import COLUMNS
+from .records import NewEvent, RecordedEvent
+from .validation import Prepared, prepare
+from .vocabulary import META_TYPES
+
+SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM event"
+INSERT = "INSERT INTO event (" + ", ".join(COLUMNS) + ") VALUES (" + ", ".join("?" * len(COLUMNS)) + ")"
+
+_listeners: list[Callable[[list[RecordedEvent]], None]] = []
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    position: int
+    hash: str
+    recorded_at: datetime
+
+
+def sql(text: str) -> str:
+    """Adapt '?' placeholders to the backend's parameter style."""
+    return text.replace("?", database.param) if database.param != "?" else text
+
+
+def on_append(listener: Callable[[list[RecordedEvent]], None]) -> None:
+    """Call ``listener`` with the new events after every committed append in this process."""
+    _listeners.append(listener)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def append(events: Sequence[NewEvent], *, author: str) -> list[RecordedEvent]:
+    """Append a batch atomically and return the recorded events, in order.
+
+    All or nothing: a validation error, an expected-version mismatch or an
+    event id reused with other content leaves the log untouched. An event id
+    already recorded with the same content returns the original record.
+    """
+    if not isinstance(author, str) or not author.strip():
+        raise ValidationError("author", "must name who appends the events")
+    prepared = _prepare_all(events)
+    if not prepared:
+        return []
+    with db.writing():
+        results, new = _record(prepared, author)
+        if new:
+            database.cursor().executemany(sql(INSERT), new)
+        fresh = [r for r, is_new in results if is_new]
+        if fresh and _listeners:
+            database.after_commit(lambda: _notify(fresh))
+    return [r for r, _ in results]
+
+
+def _prepare_all(events: Sequence[NewEvent]) -> list[Prepared]:
+    prepared = []
+    for i, event in enumerate(events):
+        try:
+            prepared.append(prepare(event))
+        except ValidationError as exc:
+            if len(events) > 1:
+                raise exc.at(i) from None
+            raise
+    seen: set[str] = set()
+    for i, p in enumerate(prepared):
+        if p.event_id in seen:
+            raise ValidationError("event_id", f"{p.event_id} appears twice in the batch", i)
+        seen.add(p.event_id)
+    return prepared
+
+
+def _record(prepared: list[Prepared], author: str) -> tuple[list[tuple[RecordedEvent, bool]], list[tuple]]:
+    """Inside the write lock: check idempotency, versions and targets; build the rows."""
+    existing = {e.event_id: e for e in _by_ids([p.event_id for p in prepared])}
+    top = head()
+    position, prev_hash = (top.position, top.hash) if top else (0, GENESIS_HASH)
+    # Recorded time never goes backwards, even if the clock does.
+    now = max(utc_now(), top.recorded_at) if top else utc_now()
+    recorded_text = utc_text(now)
+    versions: dict[str, int] = {}
+    batch: dict[str, RecordedEvent] = {}
+    results: list[tuple[RecordedEvent, bool]] = []
+    rows: list[tuple] = []
+    for i, p in enumerate(prepared):
+        if p.event_id in existing:
+            old = existing[p.event_id]
+            if _content(old) != p.content():
+                raise IdempotencyConflict(p.event_id, old.position)
+            results.append((old, False))
+            continue
+        if p.type in META_TYPES:
+            _check_target(p, i, batch)
+        current = versions[p.stream] if p.stream in versions else stream_version(p.stream)
+        if p.expected_version is not None and p.expected_version != current:
+            raise ConcurrencyConflict(p.stream, p.expected_version, current)
+        versions[p.stream] = version = current + 1
+        position += 1
+        fields = dict(
+            author=author, data=p.data_text, event_id=p.event_id, occurred=p.occurred,
+            occurred_hi=p.occurred_hi, occurred_lo=p.occurred_lo, position=position,
+            prev_hash=prev_hash, recorded_at=recorded_text, sources=p.sources_text,
+            stream=p.stream, type=p.type, version=version,
+        )
+        hash_ = chain_hash(document(**fields))
+        rows.append((
+            position, p.event_id, p.stream, version, p.type, p.occurred, p.occurred_lo, p.occurred_hi,
+            recorded_text, p.data_text.decode(), p.sources_text.decode(), author, prev_hash, hash_,
+        ))
+        record = RecordedEvent(
+            position, p.event_id, p.stream, version, p.type, p.occurred,
+            date.fromisoformat(p.occurred_lo) if p.occurred_lo else None,
+            date.fromisoformat(p.occurred_hi) if p.occurred_hi else None,
+            now, p.data, p.sources, author, prev_hash, hash_,
+        )
+        batch[p.event_id] = record
+        results.append((record, True))
+        prev_hash = hash_
+    return results, rows
+
+
+def _content(event: RecordedEvent) -> tuple:
+    from .canonical import dumps
+
+    return (event.stream, event.type, event.occurred, dumps(event.data), dumps(event.sources))
+
+
+def _check_target(p: Prepared, index: int, batch: dict[str, RecordedEvent]) -> None:
+    """A correction or retraction must point at a live fact of its own stream."""
+    target_id = p.data["target"]
+    target = batch.get(target_id) or next(iter(_by_ids([target_id])), None)
+    if target is None:
+        raise ValidationError("data.target", f"no event with id {target_id}", index)
+    if target.type in META_TYPES:
+        raise ValidationError("data.target", "corrections and retractions apply to facts, not to other corrections",
+                              index)
+    if target.stream != p.stream:
+        raise ValidationError("stream", f"must be {target.stream!r}, the stream of the target event", index)
+    later = [e for e in batch.values() if e.position > target.position and e.stream == target.stream]
+    state = fold(target, _meta_after(target) + later)
+    if state.retracted:
+        raise ValidationError("data.target", f"event {target_id} is already retracted", index)
+    if p.type == "EventCorrected":
+        corrected = apply_changes(state.current, p.data["changes"])
+        try:
+            prepare(NewEvent(target.stream, target.type, corrected.occurred, corrected.data, corrected.sources))
+        except ValidationError as exc:
+            raise ValidationError(f"data.changes.{exc.field}", exc.reason, index) from None
+        if corrected == state.current:
+            raise ValidationError("data.changes", "changes nothing in the event's current form", index)
+
+
+def _notify(events: list[RecordedEvent]) -> None:
+    for listener in list(_listeners):
+        listener(events)
+
+
+# --- reading -----------------------------------------------------------------
+
+
+def _decode(cursor: Iterable[tuple]) -> list[RecordedEvent]:
+    return [RecordedEvent.from_row(row) for row in cursor]
+
+
+def head(known_at: datetime | None = None) -> Head | None:
+    """The last event (as known at ``known_at``), or None for an empty log."""
+    if known_at is None:
+        row = database.execute_sql(
+            "SELECT position, hash, recorded_at FROM event ORDER BY position DESC LIMIT 1"
+        ).fetchone()
+    else:
+        row = database.execute_sql(
+            sql("SELECT position, hash, recorded_at FROM event WHERE recorded_at <= ? "
+                "ORDER BY recorded_at DESC, position DESC LIMIT 1"),
+            (utc_text(known_at),),
+        ).fetchone()
+    return Head(row[0], row[1], parse_utc(row[2])) if row else None
+
+
+def head_position(known_at: datetime | None = None) -> int:
+    top = head(known_at)
+    return top.position if top else 0
+
+
+def get(event_id: str) -> RecordedEvent:
+    found = _by_ids([event_id])
+    if not found:
+        raise UnknownEvent(event_id)
+    return found[0]
+
+
+def find(event_id: str) -> RecordedEvent | None:
+    found = _by_ids([event_id])
+    return found[0] if found else None
+
+
+def _by_ids(event_ids: list[str]) -> list[RecordedEvent]:
+    if not event_ids:
+        return []
+    marks = ", ".join("?" * len(event_ids))
+    return _decode(database.execute_sql(sql(f"{SELECT} WHERE event_id IN ({marks})"), tuple(event_ids)))
+
+
+def read(
+    after: int = 0,
+    limit: int = 1000,
+    *,
+    known_at: datetime | None = None,
+    types: Sequence[str] | None = None,
+    stream: str | None = None,
+    valid_from: date | None = None,
+    valid_until: date | None = None,
+    descending: bool = False,
+    before: int | None = None,
+) -> list[RecordedEvent]:
+    """One keyset page of events in position order, filtered.
+
+    ``after``/``before`` bound the positions (exclusive); ``known_at`` keeps
+    only what the log held at that recorded time; ``valid_from`` and
+    ``valid_until`` keep events whose valid time overlaps that window
+    (an open or unknown end overlaps everything after its start).
+    """
+    where, params = ["position > ?"], [after]
+    if before is not None:
+        where.append("position < ?")
+        params.append(before)
+    if known_at is not None:
+        where.append("position <= ?")
+        params.append(head_position(known_at))
+    if types:
+        where.append("type IN (" + ", ".join("?" * len(types)) + ")")
+        params.extend(types)
+    if stream is not None:
+        where.append("stream = ?")
+        params.append(stream)
+    if valid_until is not None:
+        where.append("(occurred_lo IS NULL OR occurred_lo <= ?)")
+        params.append(valid_until.isoformat())
+    if valid_from is not None:
+        where.append("(occurred_hi IS NULL OR occurred_hi >= ?)")
+        params.append(valid_from.isoformat())
+    order = "DESC" if descending else "ASC"
+    query = f"{SELECT} WHERE {' AND '.join(where)} ORDER BY position {order} LIMIT ?"
+    params.append(limit)
+    return _decode(database.execute_sql(sql(query), tuple(params)))
+
+
+def read_all(after: int = 0, *, batch: int = 5000, known_at: datetime | None = None,
+             **filters: Any) -> Iterator[RecordedEvent]:
+    """Every matching event after ``after``, fetched a page at a time."""
+    bound = head_position(known_at) if known_at is not None else None
+    while True:
+        page = read(after, batch, before=None if bound is None else bound + 1, **filters)
+        yield from page
+        if len(page) < batch:
+            return
+        after = page[-1].position
+
+
+def read_stream(stream: str, *, known_at: datetime | None = None) -> list[RecordedEvent]:
+    """A subject's whole stream, in version order."""
+    return list(read_all(0, stream=stream, known_at=known_at))
+
+
+def stream_version(stream: str) -> int:
+    row = database.execute_sql(sql("SELECT MAX(version) FROM event WHERE stream = ?"), (stream,)).fetchone()
+    return row[0] or 0
+
+
+def streams(kind: str | None = None) -> list[tuple[str, int]]:
+    """Every subject (optionally of one kind) with its current version."""
+    if kind is None:
+        cursor = database.execute_sql("SELECT stream, MAX(version) FROM event GROUP BY stream ORDER BY stream")
+    else:
+        cursor = database.execute_sql(
+            sql("SELECT stream, MAX(version) FROM event WHERE stream >= ? AND stream < ? "
+                "GROUP BY stream ORDER BY stream"),
+            (f"{kind}/", f"{kind}0"),
+        )
+    return [(row[0], row[1]) for row in cursor]
+
+
+def _meta_after(target: RecordedEvent, known_at: datetime | None = None) -> list[RecordedEvent]:
+    later = read_all(target.position, stream=target.stream, types=sorted(META_TYPES), known_at=known_at)
+    return [e for e in later if e.data.get("target") == target.event_id]
+
+
+def state(event_id: str, *, known_at: datetime | None = None) -> EventState:
+    """An event's original record, current form, corrections and retraction."""
+    target = get(event_id)
+    if known_at is not None and target.position > head_position(known_at):
+        raise UnknownEvent(event_id)
+    return fold(target, _meta_after(target, known_at))
+
+
+def current_form(event_id: str, *, known_at: datetime | None = None) -> Form | None:
+    """The event as it stands after its corrections; None once retracted."""
+    s = state(event_id, known_at=known_at)
+    return None if s.retracted else s.current

@@ -1,0 +1,329 @@
+"""What makes an event acceptable to the log, checked before anything is written.
+
+Every rule raises a ValidationError naming the field (``sources[0].quote``)
+and why, so a form can show it at the right place.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from . import dates
+from .canonical import dumps
+from .errors import UnknownEventType, ValidationError
+from .records import NewEvent
+from .vocabulary import EVENT_TYPES, META_TYPES, PARTICIPANT_ROLES, SOURCE_KIND_RANK, STREAM_KINDS
+
+STREAM_PATTERN = re.compile(r"^([a-z]+)/[a-z0-9](?:[a-z0-9-]{0,118}[a-z0-9])?(?:/[a-z0-9][a-z0-9-]{0,60})?$")
+LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+FACT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
+
+MAX_TITLE = 300
+MAX_TEXT = 10_000
+MAX_QUOTE = 2_000
+MAX_CONTEXT = 200
+MAX_DATA_BYTES = 64_000
+MAX_SOURCES = 20
+
+SOURCE_FIELDS = frozenset({"document", "url", "title", "publisher", "author", "kind", "language", "published", "quote"})
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A validated event in canonical form, ready for the log."""
+
+    event_id: str
+    stream: str
+    type: str
+    occurred: str
+    occurred_lo: str | None
+    occurred_hi: str | None
+    data: dict[str, Any]
+    data_text: bytes
+    sources: list[dict[str, Any]]
+    sources_text: bytes
+    expected_version: int | None
+
+    def content(self) -> tuple:
+        """What idempotency compares: the fields a writer chose."""
+        return (self.stream, self.type, self.occurred, self.data_text, self.sources_text)
+
+
+def prepare(event: NewEvent) -> Prepared:
+    """Validate and normalise one event, or raise ValidationError."""
+    event_id = _event_id(event.event_id)
+    stream = _stream(event.stream)
+    type_ = _type(event.type, stream)
+    period = dates.parse(event.occurred) if isinstance(event.occurred, str) else _bad_date(event.occurred)
+    is_meta = type_ in META_TYPES
+    data = _data(event.data, is_meta=is_meta, type_=type_)
+    sources = _sources(event.sources, required=not is_meta)
+    expected = event.expected_version
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
+        raise ValidationError("expected_version", "must be a non-negative integer (0: the stream must be new)")
+    data_text = _canonical("data", data)
+    if len(data_text) > MAX_DATA_BYTES:
+        raise ValidationError("data", f"is {len(data_text)} bytes; the limit is {MAX_DATA_BYTES}")
+    return Prepared(
+        event_id, stream, type_, event.occurred,
+        period.lo.isoformat() if period.lo else None,
+        period.hi.isoformat() if period.hi else None,
+        data, data_text, sources, _canonical("sources", sources), expected,
+    )
+
+
+def _bad_date(value: object) -> dates.Period:
+    raise ValidationError("occurred", f"must be an EDTF string, not {type(value).__name__}")
+
+
+def _event_id(value: object) -> str:
+    if value is None:
+        return str(uuid.uuid4())
+    if not isinstance(value, str):
+        raise ValidationError("event_id", "must be a UUID string")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValidationError("event_id", f"{value!r} is not a UUID") from None
+
+
+def _stream(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValidationError("stream", "must be a string like 'agreement/acsa'")
+    m = STREAM_PATTERN.match(value)
+    if not m:
+        raise ValidationError(
+            "stream", f"{value!r} is not '<kind>/<slug>' (lowercase letters, digits and hyphens, e.g. 'agreement/acsa')"
+        )
+    if m.group(1) not in STREAM_KINDS:
+        raise ValidationError("stream", f"unknown subject kind {m.group(1)!r} (known: {', '.join(STREAM_KINDS)})")
+    return value
+
+
+def _type(value: object, stream: str) -> str:
+    if not isinstance(value, str) or value not in EVENT_TYPES:
+        raise UnknownEventType(str(value), f"unknown event type {value!r}; see the vocabulary in seeds/README.md")
+    kind = stream.split("/", 1)[0]
+    if kind not in EVENT_TYPES[value].kinds:
+        allowed = ", ".join(sorted(EVENT_TYPES[value].kinds))
+        raise UnknownEventType(value, f"{value} does not apply to {kind} subjects (only to: {allowed})")
+    return value
+
+
+def _text(path: str, value: object, limit: int, *, required: bool = False) -> str | None:
+    if value is None:
+        if required:
+            raise ValidationError(path, "is required")
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(path, f"must be a string, not {type(value).__name__}")
+    text = " ".join(value.split()) if limit <= MAX_TITLE else value.strip()
+    if required and not text:
+        raise ValidationError(path, "must not be empty")
+    if len(text) > limit:
+        raise ValidationError(path, f"is {len(text)} characters long; the limit is {limit}")
+    return text
+
+
+def _data(value: object, *, is_meta: bool, type_: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValidationError("data", "must be a JSON object")
+    data = dict(value)
+    for key in data:
+        if not isinstance(key, str):
+            raise ValidationError("data", "keys must be strings")
+    title = _text("data.title", data.get("title"), MAX_TITLE, required=not is_meta)
+    if title is not None:
+        data["title"] = title
+    for key in ("summary", "place"):
+        if key in data:
+            data[key] = _text(f"data.{key}", data[key], MAX_TEXT)
+    if "participants" in data:
+        data["participants"] = _participants(data["participants"])
+    if "fact" in data and (not isinstance(data["fact"], str) or not FACT_PATTERN.match(data["fact"])):
+        raise ValidationError("data.fact", "must be a lowercase slug naming the disputed fact")
+    if is_meta:
+        _meta(data, type_)
+    _check_json("data", data)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _participants(value: object) -> list[dict[str, str]]:
+    if not isinstance(value, list):
+        raise ValidationError("data.participants", "must be a list")
+    out = []
+    for i, item in enumerate(value):
+        path = f"data.participants[{i}]"
+        if isinstance(item, str):
+            item = {"name": item}
+        if not isinstance(item, dict):
+            raise ValidationError(path, "must be a name or an object with name and role")
+        unknown = set(item) - {"name", "role", "country"}
+        if unknown:
+            raise ValidationError(path, f"unknown field {sorted(unknown)[0]!r} (expected name, role, country)")
+        entry = {"name": _text(f"{path}.name", item.get("name"), MAX_TITLE, required=True)}
+        if item.get("role") is not None:
+            if item["role"] not in PARTICIPANT_ROLES:
+                raise ValidationError(f"{path}.role", f"must be one of {', '.join(sorted(PARTICIPANT_ROLES))}")
+            entry["role"] = item["role"]
+        if item.get("country") is not None:
+            entry["country"] = _text(f"{path}.country", item["country"], 100)
+        out.append(entry)
+    return out
+
+
+def _meta(data: dict[str, Any], type_: str) -> None:
+    data["target"] = _event_id_required("data.target", data.get("target"))
+    data["reason"] = _text("data.reason", data.get("reason"), MAX_TEXT, required=True)
+    if type_ == "EventCorrected":
+        changes = data.get("changes")
+        if not isinstance(changes, dict) or not changes:
+            raise ValidationError("data.changes", "must be an object with at least one of occurred, data, sources")
+        unknown = set(changes) - {"occurred", "data", "sources"}
+        if unknown:
+            raise ValidationError(
+                "data.changes", f"cannot change {sorted(unknown)[0]!r} (only occurred, data, sources)"
+            )
+        changes = dict(changes)
+        if "occurred" in changes:
+            if not isinstance(changes["occurred"], str):
+                raise ValidationError("data.changes.occurred", "must be an EDTF string")
+            try:
+                dates.parse(changes["occurred"])
+            except ValidationError as exc:
+                raise ValidationError("data.changes.occurred", exc.reason) from None
+        if "sources" in changes:
+            if not isinstance(changes["sources"], list) or not changes["sources"]:
+                raise ValidationError("data.changes.sources", "must be a non-empty list of sources")
+            changes["sources"] = [source(s, f"data.changes.sources[{i}]") for i, s in enumerate(changes["sources"])]
+        if "data" in changes and (not isinstance(changes["data"], dict) or not changes["data"]):
+            raise ValidationError("data.changes.data", "must be a non-empty object of data fields (null removes one)")
+        data["changes"] = changes
+
+
+def _event_id_required(path: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(path, "must be the event_id (a UUID) of an earlier event")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValidationError(path, f"{value!r} is not a UUID") from None
+
+
+def _sources(value: object, *, required: bool) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise ValidationError("sources", "must be a list of sources")
+    if required and not value:
+        raise ValidationError("sources", "at least one source with a verbatim quote is required")
+    if len(value) > MAX_SOURCES:
+        raise ValidationError("sources", f"at most {MAX_SOURCES} sources")
+    return [source(item, f"sources[{i}]") for i, item in enumerate(value)]
+
+
+def source(item: object, path: str = "source") -> dict[str, Any]:
+    """Validate one source and give it its canonical shape (the quote as a TextQuoteSelector)."""
+    if not isinstance(item, dict):
+        raise ValidationError(path, "must be an object with a document or url and a quote")
+    unknown = set(item) - SOURCE_FIELDS
+    if unknown:
+        expected = ", ".join(sorted(SOURCE_FIELDS))
+        raise ValidationError(path, f"unknown field {sorted(unknown)[0]!r} (expected: {expected})")
+    out: dict[str, Any] = {}
+    if item.get("document") is not None:
+        out["document"] = _text(f"{path}.document", item["document"], MAX_TITLE, required=True)
+    if item.get("url") is not None:
+        url = _text(f"{path}.url", item["url"], 2000, required=True)
+        if not URL_PATTERN.match(url or ""):
+            raise ValidationError(f"{path}.url", f"{url!r} is not an http(s) URL")
+        out["url"] = url
+    if not out:
+        raise ValidationError(path, "needs a document or a url saying where the quote comes from")
+    for key in ("title", "publisher", "author"):
+        if item.get(key) is not None:
+            out[key] = _text(f"{path}.{key}", item[key], MAX_TITLE)
+    if item.get("kind") is not None:
+        if item["kind"] not in SOURCE_KIND_RANK:
+            raise ValidationError(f"{path}.kind", f"must be one of {', '.join(SOURCE_KIND_RANK)}")
+        out["kind"] = item["kind"]
+    if item.get("language") is not None:
+        if not isinstance(item["language"], str) or not LANGUAGE_PATTERN.match(item["language"]):
+            raise ValidationError(f"{path}.language", "must be a language tag such as 'en' or 'fr'")
+        out["language"] = item["language"]
+    if item.get("published") is not None:
+        try:
+            dates.parse(item["published"])
+        except ValidationError as exc:
+            raise ValidationError(f"{path}.published", exc.reason) from None
+        out["published"] = item["published"]
+    out["quote"] = _quote(item.get("quote"), f"{path}.quote")
+    return out
+
+
+def _quote(value: object, path: str) -> dict[str, str]:
+    if value is None:
+        raise ValidationError(path, "is required: the verbatim words of the source that support the fact")
+    if isinstance(value, str):
+        value = {"exact": value}
+    if not isinstance(value, dict):
+        raise ValidationError(path, f"must be a string (the verbatim quote), not {type(value).__name__}")
+    unknown = set(value) - {"type", "exact", "prefix", "suffix"}
+    if unknown:
+        raise ValidationError(path, f"unknown field {sorted(unknown)[0]!r} (expected exact, prefix, suffix)")
+    if value.get("type", "TextQuoteSelector") != "TextQuoteSelector":
+        raise ValidationError(f"{path}.type", "only TextQuoteSelector is supported")
+    exact = value.get("exact")
+    if not isinstance(exact, str):
+        raise ValidationError(f"{path}.exact" if "exact" in value else path,
+                              f"must be a string (the verbatim quote), not {type(exact).__name__}")
+    exact = " ".join(exact.split())
+    if not exact:
+        raise ValidationError(path, "must not be empty")
+    if len(exact) > MAX_QUOTE:
+        raise ValidationError(path, f"is {len(exact)} characters long; quote at most {MAX_QUOTE}")
+    out = {"type": "TextQuoteSelector", "exact": exact}
+    for key in ("prefix", "suffix"):
+        if value.get(key) is not None:
+            if not isinstance(value[key], str):
+                raise ValidationError(f"{path}.{key}", "must be a string")
+            if len(value[key]) > MAX_CONTEXT:
+                raise ValidationError(f"{path}.{key}", f"at most {MAX_CONTEXT} characters")
+            out[key] = value[key]
+    return out
+
+
+def _check_json(path: str, value: object, depth: int = 0) -> None:
+    """Refuse values JSON cannot carry faithfully (NaN, huge integers, non-JSON types)."""
+    if depth > 32:
+        raise ValidationError(path, "is nested too deeply")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(path, "object keys must be strings")
+            _check_json(f"{path}.{key}", item, depth + 1)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_json(f"{path}[{i}]", item, depth + 1)
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    elif isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ValidationError(path, "integer out of the 64-bit range")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValidationError(path, "must be a finite number")
+    else:
+        raise ValidationError(path, f"{type(value).__name__} is not a JSON value")
+
+
+def _canonical(path: str, value: object) -> bytes:
+    try:
+        return dumps(value)
+    except orjson.JSONEncodeError as exc:
+        raise ValidationError(path, f"cannot be stored as JSON ({exc})") from None

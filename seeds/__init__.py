@@ -1,0 +1,1 @@
+"""The five source documents, their metadata, and the curated events drawn from them."""

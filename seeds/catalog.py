@@ -1,0 +1,202 @@
+"""The seed catalogue: the source documents, their metadata, and the curated entries.
+
+Reading the catalogue checks everything a reviewer would: every entry names
+a known document, every quote is found in it verbatim (after whitespace
+normalisation), every type and date is one the log accepts. A problem is
+reported with the file, the entry and the field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from events import NewEvent, ValidationError
+from events.validation import prepare
+
+SEEDS_DIR = Path(__file__).resolve().parent
+
+#: Event ids of seed entries are uuid5(NAMESPACE, "seed:<entry id>"): stable across runs and machines.
+NAMESPACE = uuid.UUID("8f0c6f5e-2c1b-5d8e-9a57-6a1f0c2b7e31")
+
+ENTRY_FIELDS = frozenset({"id", "stream", "type", "occurred", "title", "summary", "place", "participants", "fact",
+                          "data", "sources"})
+DOCUMENT_FIELDS = frozenset({"id", "file", "title", "publisher", "author", "published", "language", "kind", "url"})
+CONTEXT_CHARS = 32
+
+
+class SeedError(Exception):
+    """A seed file that cannot be loaded; names where and what."""
+
+    def __init__(self, where: str, field: str, reason: str) -> None:
+        self.where, self.field, self.reason = where, field, reason
+        super().__init__(f"{where}: {field}: {reason}")
+
+
+def normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    path: Path
+    metadata: dict[str, Any]
+
+    @cached_property
+    def text(self) -> str:
+        return normalise(self.path.read_text(encoding="utf-8"))
+
+    def selector(self, quote: str) -> dict[str, str] | None:
+        """A TextQuoteSelector for ``quote`` (with prefix and suffix), or None when it is not in the text."""
+        exact = normalise(quote)
+        at = self.text.find(exact)
+        if at < 0 or not exact:
+            return None
+        prefix = self.text[max(0, at - CONTEXT_CHARS):at]
+        suffix = self.text[at + len(exact):at + len(exact) + CONTEXT_CHARS]
+        return {"exact": exact, "prefix": prefix, "suffix": suffix}
+
+    def source(self, quote: str) -> dict[str, Any] | None:
+        selector = self.selector(quote)
+        if selector is None:
+            return None
+        fields = {k: v for k, v in self.metadata.items() if k not in ("id", "file")}
+        return {"document": self.id, **fields, "quote": selector}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One curated claim, ready to become an event."""
+
+    id: str
+    where: str
+    event: NewEvent
+
+    @property
+    def event_id(self) -> str:
+        return self.event.event_id  # type: ignore[return-value]
+
+
+def event_id_for(entry_id: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"seed:{entry_id}"))
+
+
+def load_documents(directory: Path = SEEDS_DIR) -> dict[str, Document]:
+    path = directory / "documents.yaml"
+    rows = _yaml(path)
+    if not isinstance(rows, list):
+        raise SeedError(str(path), "documents", "must be a list of documents")
+    documents: dict[str, Document] = {}
+    for i, row in enumerate(rows):
+        where = f"{path.name}[{i}]"
+        if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not isinstance(row.get("file"), str):
+            raise SeedError(where, "id", "each document needs an id and a file")
+        unknown = set(row) - DOCUMENT_FIELDS
+        if unknown:
+            raise SeedError(where, sorted(unknown)[0], "unknown field")
+        file = directory / row["file"]
+        if not file.is_file():
+            raise SeedError(where, "file", f"{row['file']} does not exist")
+        if row["id"] in documents:
+            raise SeedError(where, "id", f"duplicate document id {row['id']!r}")
+        documents[row["id"]] = Document(row["id"], file, {k: str(v) for k, v in row.items()})
+    return documents
+
+
+def load_entries(directory: Path = SEEDS_DIR, documents: dict[str, Document] | None = None) -> list[Entry]:
+    """Every entry of every seed file, checked; raise SeedError at the first problem."""
+    documents = documents if documents is not None else load_documents(directory)
+    entries: list[Entry] = []
+    seen: dict[str, str] = {}
+    for path in sorted((directory / "events").glob("*.yaml")):
+        rows = _yaml(path)
+        if rows is None:
+            continue
+        if not isinstance(rows, list):
+            raise SeedError(str(path), "entries", "must be a list of entries")
+        for i, row in enumerate(rows):
+            entry = _entry(row, f"events/{path.name}[{i}]", documents)
+            if entry.id in seen:
+                raise SeedError(entry.where, "id", f"duplicate id, also at {seen[entry.id]}")
+            seen[entry.id] = entry.where
+            entries.append(entry)
+    _check_outcomes(entries)
+    return entries
+
+
+def _entry(row: object, where: str, documents: dict[str, Document]) -> Entry:
+    if not isinstance(row, dict):
+        raise SeedError(where, "entry", "must be a mapping")
+    if not isinstance(row.get("id"), str) or not row["id"]:
+        raise SeedError(where, "id", "is required")
+    where = f"{where} ({row['id']})"
+    unknown = set(row) - ENTRY_FIELDS
+    if unknown:
+        raise SeedError(where, sorted(unknown)[0], f"unknown field (expected: {', '.join(sorted(ENTRY_FIELDS))})")
+    for key in ("stream", "type", "occurred", "title"):
+        if key not in row:
+            raise SeedError(where, key, "is required")
+    extra = row.get("data") or {}
+    if not isinstance(extra, dict):
+        raise SeedError(where, "data", "must be a mapping")
+    data = {key: row[key] for key in ("title", "summary", "place", "participants", "fact") if key in row}
+    clash = set(extra) & set(data)
+    if clash:
+        raise SeedError(where, f"data.{sorted(clash)[0]}", "is a top-level field of the entry")
+    occurred = row["occurred"].isoformat() if isinstance(row["occurred"], date) else row["occurred"]
+    event = NewEvent(row["stream"], row["type"], occurred, {**data, **extra},
+                     _sources(row.get("sources"), where, documents), event_id_for(row["id"]))
+    try:
+        prepare(event)
+    except ValidationError as exc:
+        raise SeedError(where, exc.field.removeprefix("data."), exc.reason) from None
+    return Entry(row["id"], where, event)
+
+
+def _sources(value: object, where: str, documents: dict[str, Document]) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not value:
+        raise SeedError(where, "sources", "at least one source with a verbatim quote is required")
+    out = []
+    for i, item in enumerate(value):
+        path = f"sources[{i}]"
+        if not isinstance(item, dict):
+            raise SeedError(where, path, "must be a mapping with document and quote")
+        unknown = set(item) - {"document", "quote"}
+        if unknown:
+            raise SeedError(where, f"{path}.{sorted(unknown)[0]}", "unknown field (expected document, quote)")
+        document = documents.get(item.get("document"))  # type: ignore[arg-type]
+        if document is None:
+            raise SeedError(where, f"{path}.document", f"unknown document {item.get('document')!r}")
+        quote = item.get("quote")
+        if quote is None:
+            raise SeedError(where, f"{path}.quote", "is required: the verbatim words that support the entry")
+        if not isinstance(quote, str):
+            raise SeedError(where, f"{path}.quote", f"must be a string, not {type(quote).__name__}")
+        source = document.source(quote)
+        if source is None:
+            raise SeedError(where, f"{path}.quote", f"not found in {document.path.name}: {normalise(quote)[:80]!r}")
+        out.append(source)
+    return out
+
+
+def _check_outcomes(entries: list[Entry]) -> None:
+    ids = {e.id for e in entries}
+    for entry in entries:
+        for outcome in entry.event.data.get("outcomes", []):
+            if outcome not in ids:
+                raise SeedError(entry.where, "data.outcomes", f"refers to unknown entry {outcome!r}")
+
+
+def _yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as f:
+            return yaml.safe_load(f)
+    except yaml.YAMLError as exc:
+        raise SeedError(str(path), "yaml", str(exc).replace("\n", " ")) from None

@@ -1,0 +1,88 @@
+"""Appending the seed catalogue to the log, idempotently, through the one ``append``.
+
+A new entry becomes an event whose id derives from the entry id. An entry
+edited since it was appended becomes an ``EventCorrected`` carrying only what
+the seed changed, so corrections editors made to other fields survive; an
+unchanged catalogue appends nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import events
+from events import Form, NewEvent
+from events.canonical import dumps
+from events.corrections import apply_changes, diff
+from events.validation import prepare
+
+from .catalog import NAMESPACE, SEEDS_DIR, Entry, load_entries
+
+AUTHOR = "seed"
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    appended: int
+    corrected: int
+    unchanged: int
+    retracted_kept: int  # entries an editor retracted: the seed does not bring them back
+
+
+def _desired(entry: Entry) -> Form:
+    p = prepare(entry.event)
+    return Form(p.occurred, p.data, p.sources)
+
+
+def _seed_form(state: events.EventState) -> Form:
+    """The form the seed itself last gave the event (editors' corrections left out)."""
+    form = Form.of(state.original)
+    for revision in state.revisions:
+        if revision.event.type == "EventCorrected" and revision.event.author == AUTHOR:
+            form = apply_changes(form, revision.event.data["changes"])
+    return form
+
+
+def plan(entries: list[Entry], today: date | None = None) -> tuple[list[NewEvent], SeedReport]:
+    """The events that bring the log in line with the catalogue (nothing when it already is)."""
+    today = today or date.today()
+    new, corrections = [], []
+    unchanged = retracted = 0
+    for entry in entries:
+        existing = events.store.find(entry.event_id)
+        if existing is None:
+            new.append(entry.event)
+            continue
+        state = events.state(entry.event_id)
+        if state.retracted:
+            retracted += 1
+            continue
+        seeded, desired = _seed_form(state), _desired(entry)
+        changes = diff(seeded, desired)
+        if not changes:
+            unchanged += 1
+            continue
+        if apply_changes(state.current, changes) == state.current:
+            unchanged += 1  # an editor already made the same change
+            continue
+        done = sum(1 for r in state.revisions if r.event.author == AUTHOR)
+        digest = hashlib.sha256(dumps([desired.occurred, desired.data, desired.sources])).hexdigest()
+        corrections.append(NewEvent(
+            existing.stream, "EventCorrected", today.isoformat(),
+            {"target": entry.event_id, "changes": changes, "reason": f"seed entry {entry.id} was edited"},
+            [], str(uuid.uuid5(NAMESPACE, f"seed:{entry.id}:correction:{done}:{digest}")),
+        ))
+    return new + corrections, SeedReport(len(new), len(corrections), unchanged, retracted)
+
+
+def seed(directory: Path = SEEDS_DIR) -> SeedReport:
+    """Check the whole catalogue, then append what is missing in one atomic batch."""
+    entries = load_entries(directory)
+    batch, report = plan(entries)
+    if batch:
+        events.append(batch, author=AUTHOR)
+    return report

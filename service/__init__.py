@@ -1,0 +1,54 @@
+"""The Flask service: pages, feeds, the editor's form, the JSON API and the scheduled jobs."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+import events
+
+
+def default_database_url(instance_path: str) -> str:
+    return f"sqlite:///{Path(instance_path) / 'chronology.sqlite3'}"
+
+
+def _secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; it connects lazily and starts no background work."""
+    app = Flask(__name__, instance_relative_config=True)
+    instance = os.environ.get("CHRONOLOGY_INSTANCE")
+    if instance:
+        app.instance_path = os.path.abspath(instance)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE_URL=os.environ.get("DATABASE_URL") or default_database_url(app.instance_path),
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    events.connect(app.config["DATABASE_URL"])
+
+    @app.teardown_appcontext
+    def close_connection(_exc: BaseException | None) -> None:
+        if not events.database.is_closed():
+            events.database.close()
+
+    return app

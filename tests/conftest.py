@@ -1,0 +1,126 @@
+"""Shared fixtures: a real SQLite file and a real PostgreSQL server for every store test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+import events
+from tests import pgcluster
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "[postgresql" in item.nodeid or "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A PostgreSQL server URL: CHRONOLOGY_TEST_POSTGRES_URL, or a throwaway cluster started here."""
+    url = os.environ.get("CHRONOLOGY_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    if pgcluster.bindir() is None:
+        if os.environ.get("CHRONOLOGY_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL is required (CHRONOLOGY_REQUIRE_POSTGRES) but not installed")
+        pytest.skip("PostgreSQL is not installed: apt-get install postgresql (make test does)")
+    url, directory = pgcluster.start()
+    try:
+        yield url
+    finally:
+        pgcluster.stop(directory)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _admin(server: str, statement: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(server)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def postgres_database(postgres_server: str) -> Iterator[Callable[[], str]]:
+    """Make fresh, empty PostgreSQL databases; all are dropped after the test."""
+    names: list[str] = []
+
+    def make() -> str:
+        names.append(f"test_{uuid.uuid4().hex[:12]}")
+        _admin(postgres_server, f"CREATE DATABASE {names[-1]} TEMPLATE template0")
+        return _with_database(postgres_server, names[-1])
+
+    yield make
+    if events.database.obj is not None:
+        closer = getattr(events.database.obj, "close_all", None) or events.database.obj.close
+        closer()
+    for name in names:
+        _admin(postgres_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def postgres_url(postgres_database: Callable[[], str]) -> str:
+    """A fresh, empty PostgreSQL database."""
+    return postgres_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'chronology.sqlite3'}"
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The same test on a real SQLite file and on a real PostgreSQL database."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+
+
+@pytest.fixture
+def log(database_url: str) -> Iterator[str]:
+    """An empty event log with its schema, on each backend; yields the database URL."""
+    events.connect(database_url)
+    events.create_schema()
+    yield database_url
+    if not events.database.is_closed():
+        events.database.close()
+
+
+@pytest.fixture
+def sqlite_log(sqlite_url: str) -> Iterator[str]:
+    events.connect(sqlite_url)
+    events.create_schema()
+    yield sqlite_url
+    if not events.database.is_closed():
+        events.database.close()
+
+
+@pytest.fixture
+def new_event():
+    """Build a valid event, overriding only what the test is about."""
+    return make_event
+
+
+def make_event(stream: str = "agreement/acsa", type_: str = "AgreementSigned", occurred: str = "2018-07",
+               title: str = "ACSA signed", **kwargs: object) -> events.NewEvent:
+    """A valid event to vary from, so each test states only what it is about."""
+    sources = kwargs.pop("sources", [{"document": "ifri-pajon-2018",
+                                      "quote": "In July 2018, an acquisition and cross-servicing agreement (ACSA) "
+                                               "was signed"}])
+    data = {"title": title, **kwargs.pop("data", {})}
+    return events.NewEvent(stream, type_, occurred, data, sources, **kwargs)  # type: ignore[arg-type]

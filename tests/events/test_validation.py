@@ -1,0 +1,99 @@
+import pytest
+
+from events import NewEvent, UnknownEventType, ValidationError
+from events.validation import prepare
+
+QUOTE = [{"document": "ifri-pajon-2018", "quote": "In July 2018, an acquisition and cross-servicing agreement"}]
+
+
+def event(**overrides):
+    fields = dict(stream="agreement/acsa", type="AgreementSigned", occurred="2018-07",
+                  data={"title": "ACSA signed"}, sources=QUOTE)
+    fields.update(overrides)
+    return NewEvent(**fields)
+
+
+def error_of(**overrides) -> ValidationError:
+    with pytest.raises(ValidationError) as info:
+        prepare(event(**overrides))
+    return info.value
+
+
+def test_a_valid_event_is_normalised():
+    participants = ["France", {"name": "Japan", "role": "host"}]
+    p = prepare(event(data={"title": "  ACSA   signed ", "participants": participants}))
+    assert p.data["title"] == "ACSA signed"
+    assert p.data["participants"] == [{"name": "France"}, {"name": "Japan", "role": "host"}]
+    assert p.sources[0]["quote"] == {"type": "TextQuoteSelector",
+                                     "exact": "In July 2018, an acquisition and cross-servicing agreement"}
+    assert (p.occurred_lo, p.occurred_hi) == ("2018-07-01", "2018-07-31")
+    assert len(p.event_id) == 36
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "fragment"),
+    [
+        ({"occurred": "2017-13-45"}, "occurred", "month 13"),
+        ({"occurred": "2018-02-30"}, "occurred", "day 30"),
+        ({"occurred": 2018}, "occurred", "EDTF string"),
+        ({"data": {}}, "data.title", "required"),
+        ({"data": {"title": "   "}}, "data.title", "must not be empty"),
+        ({"data": {"title": 5}}, "data.title", "must be a string"),
+        ({"data": "ACSA"}, "data", "JSON object"),
+        ({"data": {"title": "x", "n": float("nan")}}, "data.n", "finite"),
+        ({"data": {"title": "x", "n": 2**70}}, "data.n", "64-bit"),
+        ({"data": {"title": "x", "participants": [{"name": "Japan", "role": "boss"}]}},
+         "data.participants[0].role", "must be one of"),
+        ({"sources": []}, "sources", "at least one source"),
+        ({"sources": [{"document": "d", "quote": 42}]}, "sources[0].quote", "must be a string"),
+        ({"sources": [{"document": "d", "quote": {"exact": ["x"]}}]}, "sources[0].quote.exact", "must be a string"),
+        ({"sources": [{"document": "d"}]}, "sources[0].quote", "required"),
+        ({"sources": [{"quote": "words"}]}, "sources[0]", "document or a url"),
+        ({"sources": [{"url": "ftp://x", "quote": "words"}]}, "sources[0].url", "http(s) URL"),
+        ({"sources": [{"document": "d", "quote": "x" * 2001}]}, "sources[0].quote", "at most 2000"),
+        ({"sources": [{"document": "d", "quote": "x", "kind": "blog"}]}, "sources[0].kind", "must be one of"),
+        ({"sources": [{"document": "d", "quote": "x", "colour": "red"}]}, "sources[0]", "unknown field 'colour'"),
+        ({"stream": "agreement"}, "stream", "<kind>/<slug>"),
+        ({"stream": "treaty/acsa"}, "stream", "unknown subject kind 'treaty'"),
+        ({"stream": "agreement/ACSA"}, "stream", "<kind>/<slug>"),
+        ({"event_id": "not-a-uuid"}, "event_id", "not a UUID"),
+        ({"expected_version": -1}, "expected_version", "non-negative"),
+        ({"expected_version": True}, "expected_version", "non-negative"),
+    ],
+)
+def test_bad_input_names_the_field_and_the_reason(overrides, field, fragment):
+    error = error_of(**overrides)
+    assert error.field == field
+    assert fragment in error.reason
+
+
+def test_unknown_type_is_its_own_error():
+    with pytest.raises(UnknownEventType, match="unknown event type 'AgreementSigneded'"):
+        prepare(event(type="AgreementSigneded"))
+
+
+def test_type_must_fit_the_subject_kind():
+    with pytest.raises(UnknownEventType, match="does not apply to exercise subjects"):
+        prepare(event(stream="exercise/pegase"))
+
+
+def test_corrections_need_a_target_a_reason_and_changes():
+    base = dict(type="EventCorrected", sources=[])
+    assert error_of(**base, data={"reason": "typo", "changes": {"occurred": "2018"}}).field == "data.target"
+    target = "6b1b7c2e-1111-4111-8111-111111111111"
+    assert error_of(**base, data={"target": target, "changes": {"occurred": "2018"}}).field == "data.reason"
+    assert error_of(**base, data={"target": target, "reason": "typo", "changes": {}}).field == "data.changes"
+    assert error_of(**base, data={"target": target, "reason": "r", "changes": {"stream": "x"}}).field == "data.changes"
+    bad_date = error_of(**base, data={"target": target, "reason": "r", "changes": {"occurred": "2018-02-30"}})
+    assert bad_date.field == "data.changes.occurred"
+
+
+def test_from_dict_names_unknown_and_assigned_fields():
+    with pytest.raises(ValidationError, match="position: is assigned by the log"):
+        NewEvent.from_dict({"stream": "agreement/acsa", "position": 3})
+    with pytest.raises(ValidationError, match="colour: is not a field"):
+        NewEvent.from_dict({"colour": "red"})
+    with pytest.raises(ValidationError, match="occurred: is required"):
+        NewEvent.from_dict({"stream": "agreement/acsa", "type": "AgreementSigned", "data": {}})
+    with pytest.raises(ValidationError, match="JSON object"):
+        NewEvent.from_dict([1, 2])
