@@ -6,8 +6,11 @@ peewee model objects cost several times a raw row on a full scan.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from peewee import CharField, DateField, Field, IntegerField, Model, TextField
 
+from .canonical import parse_utc, utc_text
 from .db import database
 
 
@@ -19,6 +22,12 @@ class UTCTimeField(Field):
     """UTC instant: fixed-width RFC 3339 text on SQLite, timestamptz on PostgreSQL."""
 
     field_type = "UTCTIME"
+
+    def db_value(self, value: datetime | None) -> str | None:
+        return None if value is None else utc_text(value)
+
+    def python_value(self, value: str | datetime | None) -> datetime | None:
+        return None if value is None else parse_utc(value)
 
 
 class BaseModel(Model):

@@ -1,0 +1,41 @@
+"""Read models folded from the log: agreements, exercises, meetings, timeline.
+
+Each owns its tables and a checkpoint; ``catch_up`` brings them level with the
+log, ``rebuild`` folds again from position 0. Imports ``events`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import runner
+from .agreements import Agreements
+from .base import Projection
+
+PROJECTIONS: dict[str, Projection] = {p.name: p for p in (Agreements(),)}
+
+
+def get(name: str) -> Projection:
+    if name not in PROJECTIONS:
+        raise KeyError(f"no read model named {name!r} (known: {', '.join(PROJECTIONS)})")
+    return PROJECTIONS[name]
+
+
+def ensure_schema() -> None:
+    """Create the read models' tables; one whose version changed is emptied to rebuild."""
+    runner.ensure_schema(PROJECTIONS.values())
+
+
+def catch_up() -> int:
+    """Fold every new event into every read model; return how many event applications were made."""
+    return sum(runner.catch_up(p) for p in PROJECTIONS.values())
+
+
+def rebuild(name: str | None = None, progress: Callable[[str, int], None] | None = None) -> None:
+    """Fold one read model (or all) again from position 0."""
+    for projection in [get(name)] if name else list(PROJECTIONS.values()):
+        runner.rebuild(projection, progress=(lambda pos, n=projection.name: progress(n, pos)) if progress else None)
+
+
+def status() -> list[runner.Status]:
+    return runner.status(PROJECTIONS.values())

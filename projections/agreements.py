@@ -1,0 +1,349 @@
+"""Active agreements: every agreement's lifecycle, and its status on any date.
+
+The table keeps each stage's form with the log positions between which it
+was the known form (``known_from``/``known_until``), so a question can be
+asked as the record stood at any recorded time: a correction closes one form
+and opens the next, a retraction closes it. ``agreement_change`` is the
+status-change history the agreements feed publishes; its ids and times come
+from the log alone, so a rebuild gives the same rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+import orjson
+from peewee import CharField, CompositeKey, DateField, IntegerField, TextField
+
+from events import dates, store
+from events.canonical import dumps, parse_utc, utc_text
+from events.corrections import Form, apply_changes
+from events.db import database
+from events.models import BaseModel, UTCTimeField
+from events.records import RecordedEvent
+from events.store import sql
+
+from .base import Projection
+from .claims import resolve, source_rank
+from .lifecycle import STAGES, Stage, Status, status_on, transitions_after
+
+KIND = "agreement/"
+NAMESPACE = uuid.UUID("0c6b2d2e-59c5-5a52-8e8f-6f1f7b0a9a11")
+
+
+class Agreement(BaseModel):
+    stream = CharField(max_length=200, primary_key=True)
+    sort_name = CharField(max_length=300, index=True)
+    first_position = IntegerField()
+
+    class Meta:
+        table_name = "agreement"
+
+
+class AgreementStage(BaseModel):
+    event_id = CharField(max_length=36)
+    known_from = IntegerField()
+    known_until = IntegerField(null=True)
+    stream = CharField(max_length=200)
+    type = CharField(max_length=64)
+    occurred = CharField(max_length=100)
+    data = TextField()
+    sources = TextField()
+    position = IntegerField()
+    recorded_at = UTCTimeField()
+
+    class Meta:
+        table_name = "agreement_stage"
+        primary_key = CompositeKey("event_id", "known_from")
+        indexes = ((("stream", "known_from"), False),)
+
+
+class AgreementChange(BaseModel):
+    id = CharField(max_length=36, primary_key=True)
+    stream = CharField(max_length=200)
+    name = CharField(max_length=300)
+    from_status = CharField(max_length=100)
+    to_status = CharField(max_length=100)
+    effective = DateField()
+    cause = CharField(max_length=16)  # "event" or "calendar"
+    event_id = CharField(max_length=36, null=True)
+    position = IntegerField()
+    updated = UTCTimeField()
+
+    class Meta:
+        table_name = "agreement_change"
+        indexes = ((("updated", "position", "id"), False), (("stream", "cause", "effective"), False))
+
+
+@dataclass
+class _Form:
+    """One known form of a stage while folding."""
+
+    event_id: str
+    known_from: int
+    stream: str
+    type: str
+    occurred: str
+    data: dict[str, Any]
+    sources: list[dict[str, Any]]
+    position: int
+    recorded_at: datetime
+    known_until: int | None = None
+    stored: bool = False  # already a row in the table (closing it is an UPDATE)
+
+    def row(self) -> tuple:
+        return (self.event_id, self.known_from, self.known_until, self.stream, self.type, self.occurred,
+                dumps(self.data).decode(), dumps(self.sources).decode(), self.position, utc_text(self.recorded_at))
+
+
+def preferred_stages(forms: list[Any]) -> list[tuple[Any, list[Any]]]:
+    """The forms a view shows (rival claims resolved), each with its rivals, in position order."""
+    verdicts = resolve(forms, lambda f: f.data.get("fact"), lambda f: (source_rank(f.sources), f.position))
+    return [(f, verdicts[id(f)][1]) for f in sorted(forms, key=lambda f: f.position) if verdicts[id(f)][0]]
+
+
+def _stages(forms: list[Any]) -> list[Stage]:
+    return [Stage.of(f.type, f.occurred, f.event_id, f.data.get("term")) for f, _ in preferred_stages(forms)]
+
+
+def _name(forms: list[Any], stream: str) -> str:
+    for f in sorted(forms, key=lambda f: f.position, reverse=True):
+        if f.data.get("short") or f.data.get("agreement"):
+            return str(f.data.get("short") or f.data.get("agreement"))
+    return stream.split("/", 1)[1]
+
+
+class Agreements(Projection):
+    name = "agreements"
+    version = 1
+    models = [Agreement, AgreementStage, AgreementChange]
+
+    def apply(self, event: RecordedEvent) -> None:
+        self.apply_batch([event])
+
+    def apply_batch(self, events: list[RecordedEvent]) -> None:
+        relevant = [e for e in events if e.stream.startswith(KIND)]
+        if not relevant:
+            return
+        fold = _Fold({e.stream for e in relevant})
+        for event in relevant:
+            fold.apply(event)
+        fold.flush()
+
+
+class _Fold:
+    """A batch of agreement events folded in memory, then written in bulk."""
+
+    def __init__(self, streams: set[str]) -> None:
+        self.open: dict[str, list[_Form]] = {s: [] for s in streams}
+        self.closed: list[_Form] = []
+        self.changes: list[dict[str, Any]] = []
+        self.known = set()
+        self.new_agreements: dict[str, int] = {}
+        self.dropped_calendar: list[tuple[str, date]] = []
+        marks = ", ".join("?" * len(streams))
+        for row in database.execute_sql(sql(
+            "SELECT event_id, known_from, stream, type, occurred, data, sources, position, recorded_at "
+            f"FROM agreement_stage WHERE known_until IS NULL AND stream IN ({marks})"), tuple(streams)):
+            self.open[row[2]].append(_Form(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]),
+                                           orjson.loads(row[6]), row[7], parse_utc(row[8]), stored=True))
+        self.known = {r[0] for r in database.execute_sql(
+            sql(f"SELECT stream FROM agreement WHERE stream IN ({marks})"), tuple(streams))}
+
+    def apply(self, event: RecordedEvent) -> None:
+        forms = self.open[event.stream]
+        before = _stages(forms)
+        if event.type in STAGES:
+            forms.append(_Form(event.event_id, event.position, event.stream, event.type, event.occurred,
+                               event.data, event.sources, event.position, event.recorded_at))
+        elif event.type in ("EventCorrected", "EventRetracted"):
+            target = next((f for f in forms if f.event_id == event.data["target"]), None)
+            if target is None:
+                return
+            forms.remove(target)
+            target.known_until = event.position
+            self.closed.append(target)
+            if event.type == "EventCorrected":
+                form = apply_changes(Form(target.occurred, target.data, target.sources), event.data["changes"])
+                forms.append(_Form(target.event_id, event.position, target.stream, target.type, form.occurred,
+                                   form.data, form.sources, target.position, target.recorded_at))
+        else:
+            return
+        if event.stream not in self.known and event.stream not in self.new_agreements:
+            self.new_agreements[event.stream] = event.position
+        self._record_changes(event, before, _stages(forms), _name(forms, event.stream))
+
+    def _record_changes(self, event: RecordedEvent, before: list[Stage], after: list[Stage], name: str) -> None:
+        day = event.recorded_at.date()
+        old = status_on(before, day) if before else None
+        new = status_on(after, day)
+        if old is None or (old.text, old.active) != (new.text, new.active):
+            self._change(event.stream, name, old, new, day, "event", event, event.recorded_at)
+        # The future follows from the new stages: forget calendar steps planned from the old ones.
+        self.changes = [c for c in self.changes if not (
+            c["stream"] == event.stream and c["cause"] == "calendar" and c["effective"] > day)]
+        self.dropped_calendar.append((event.stream, day))
+        for when, was, becomes in transitions_after(after, day):
+            moment = datetime.combine(when, time(), tzinfo=timezone.utc)
+            self._change(event.stream, name, was, becomes, when, "calendar", event, moment)
+
+    def _change(self, stream: str, name: str, old: Status | None, new: Status, effective: date, cause: str,
+                event: RecordedEvent, updated: datetime) -> None:
+        old_text = old.text if old else ""
+        key = f"{stream}|{cause}|{event.position}|{effective.isoformat()}|{old_text}|{new.text}|{new.active}"
+        self.changes.append({
+            "id": str(uuid.uuid5(NAMESPACE, key)), "stream": stream, "name": name, "from_status": old_text,
+            "to_status": new.text, "effective": effective, "cause": cause,
+            "event_id": event.event_id, "position": event.position, "updated": updated,
+        })
+
+    def flush(self) -> None:
+        for stream, day in self.dropped_calendar:
+            AgreementChange.delete().where(
+                (AgreementChange.stream == stream) & (AgreementChange.cause == "calendar")
+                & (AgreementChange.effective > day)).execute()
+        for form in self.closed:
+            if form.stored:
+                AgreementStage.update(known_until=form.known_until).where(
+                    (AgreementStage.event_id == form.event_id) & (AgreementStage.known_from == form.known_from)
+                ).execute()
+        rows = [f.row() for f in self.closed if not f.stored]
+        rows += [f.row() for forms in self.open.values() for f in forms if not f.stored]
+        if rows:
+            database.cursor().executemany(sql(
+                "INSERT INTO agreement_stage (event_id, known_from, known_until, stream, type, occurred, data, "
+                "sources, position, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+        for stream, first in self.new_agreements.items():
+            Agreement.insert(stream=stream, first_position=first, sort_name=_name(self.open[stream], stream)).execute()
+        for stream in self.known:
+            Agreement.update(sort_name=_name(self.open[stream], stream)).where(Agreement.stream == stream).execute()
+        if self.changes:
+            AgreementChange.insert_many(self.changes).execute()
+
+
+# --- queries -----------------------------------------------------------------
+
+
+@dataclass
+class StageView:
+    type: str
+    label: str
+    occurred: str
+    when: str
+    event_id: str
+    position: int
+    sources: list[dict[str, Any]]
+    rivals: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def disputed(self) -> bool:
+        return bool(self.rivals)
+
+
+@dataclass
+class AgreementView:
+    stream: str
+    name: str
+    title: str
+    category: str | None
+    parties: list[str]
+    term: str | None
+    status: Status
+    stages: list[StageView]
+
+    @property
+    def active(self) -> str:
+        return self.status.active
+
+    @property
+    def disputed(self) -> bool:
+        return any(s.disputed for s in self.stages)
+
+    def to_dict(self) -> dict[str, Any]:
+        since = self.status.since
+        return {
+            "stream": self.stream, "name": self.name, "title": self.title, "category": self.category,
+            "parties": self.parties, "term": self.term, "status": self.status.text, "active": self.active,
+            "status_by_term": self.status.by_term,
+            "since": {"event_id": since.event_id, "occurred": since.occurred} if since else None,
+            "disputed": self.disputed,
+            "stages": [{
+                "type": s.type, "status": s.label, "occurred": s.occurred, "when": s.when, "event_id": s.event_id,
+                "position": s.position, "sources": s.sources, "disputed": s.disputed, "rivals": s.rivals,
+            } for s in self.stages],
+            "event_ids": [s.event_id for s in self.stages],
+        }
+
+
+def _visible_forms(streams: list[str], bound: int | None) -> dict[str, list[_Form]]:
+    out: dict[str, list[_Form]] = {s: [] for s in streams}
+    if not streams:
+        return out
+    marks = ", ".join("?" * len(streams))
+    if bound is None:
+        where, params = "known_until IS NULL", ()
+    else:
+        where, params = "known_from <= ? AND (known_until IS NULL OR known_until > ?)", (bound, bound)
+    for row in database.execute_sql(sql(
+        "SELECT event_id, known_from, stream, type, occurred, data, sources, position, recorded_at "
+        f"FROM agreement_stage WHERE stream IN ({marks}) AND {where}"), (*streams, *params)):
+        out[row[2]].append(_Form(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]),
+                                 orjson.loads(row[6]), row[7], parse_utc(row[8]), stored=True))
+    return out
+
+
+def _view(stream: str, forms: list[_Form], as_of: date) -> AgreementView:
+    shown = preferred_stages(forms)
+    latest = max(forms, key=lambda f: f.position).data
+    stages = [StageView(
+        f.type, STAGES[f.type][1], f.occurred, dates.describe(f.occurred), f.event_id, f.position, f.sources,
+        [{"occurred": r.occurred, "when": dates.describe(r.occurred), "event_id": r.event_id, "sources": r.sources}
+         for r in rivals],
+    ) for f, rivals in shown]
+    term = next((f.data.get("term") for f, _ in shown if f.data.get("term")), None)
+    return AgreementView(
+        stream, _name(forms, stream), str(latest.get("agreement") or latest.get("title") or stream),
+        latest.get("category"), list(latest.get("parties") or []), term, status_on(_stages(forms), as_of), stages,
+    )
+
+
+def agreements(as_of: date, known_at: datetime | None = None) -> list[AgreementView]:
+    """Every agreement with its status on ``as_of``, as the log stood at ``known_at`` (default: now)."""
+    bound = store.head_position(known_at) if known_at is not None else None
+    query = Agreement.select(Agreement.stream).order_by(Agreement.sort_name, Agreement.stream)
+    if bound is not None:
+        query = query.where(Agreement.first_position <= bound)
+    streams = [a.stream for a in query]
+    forms = _visible_forms(streams, bound)
+    return [_view(s, forms[s], as_of) for s in streams if forms[s]]
+
+
+def agreement(stream: str, as_of: date, known_at: datetime | None = None) -> AgreementView | None:
+    bound = store.head_position(known_at) if known_at is not None else None
+    forms = _visible_forms([stream], bound)[stream]
+    return _view(stream, forms, as_of) if forms else None
+
+
+def changes(now: datetime, *, after: tuple | None = None, limit: int = 50,
+            descending: bool = False) -> list[AgreementChange]:
+    """Status changes visible at ``now`` (calendar ones once their day has come), in feed order.
+
+    Feed order is (updated, position, id): a calendar change becomes visible
+    when its day comes and its ``updated`` is that day, so it always sorts
+    after everything visible before it, and archive pages never change.
+    """
+    visible = (AgreementChange.cause == "event") | (AgreementChange.updated <= now)
+    order = (AgreementChange.updated, AgreementChange.position, AgreementChange.id)
+    query = AgreementChange.select().where(visible)
+    if after is not None:
+        updated, position, id_ = after
+        query = query.where(
+            (AgreementChange.updated > updated)
+            | ((AgreementChange.updated == updated) & (AgreementChange.position > position))
+            | ((AgreementChange.updated == updated) & (AgreementChange.position == position)
+               & (AgreementChange.id > id_)))
+    query = query.order_by(*(o.desc() for o in order) if descending else order).limit(limit)
+    return list(query)

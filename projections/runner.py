@@ -1,0 +1,143 @@
+"""Keeping read models level with the log: catch-up, rebuild, status.
+
+Catch-up is safe to run from several threads, processes or hosts at once:
+each batch takes the projection's lock (the write lock on SQLite, a row lock
+on the checkpoint on PostgreSQL) and re-reads the checkpoint under it, so no
+event is folded twice. A projection that fails on an event stops there,
+records the position and the error, and keeps its checkpoint before it.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from events import db, store
+from events.db import database
+
+from .base import Checkpoint, Projection
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    version: int
+    position: int
+    head: int
+    failed_position: int | None
+    error: str | None
+    updated_at: datetime | None
+
+    @property
+    def lag(self) -> int:
+        return self.head - self.position
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "version": self.version, "checkpoint": self.position, "head": self.head,
+                "lag": self.lag, "failed_position": self.failed_position, "error": self.error,
+                "updated_at": self.updated_at.isoformat() if self.updated_at else None}
+
+
+def ensure_schema(projections: Iterable[Projection]) -> None:
+    """Create every projection's tables; a projection whose version changed starts again from 0."""
+    database.create_tables([Checkpoint], safe=True)
+    for projection in projections:
+        projection.create_tables()
+        with database.atomic():
+            checkpoint = Checkpoint.get_or_none(Checkpoint.name == projection.name)
+            if checkpoint is None:
+                Checkpoint.create(name=projection.name, version=projection.version)
+            elif checkpoint.version != projection.version:
+                log.info("%s changed from version %s to %s: rebuilding", projection.name,
+                         checkpoint.version, projection.version)
+                _reset(projection)
+
+
+def _reset(projection: Projection) -> None:
+    projection.drop_tables()
+    projection.create_tables()
+    Checkpoint.insert(name=projection.name, version=projection.version, position=0).on_conflict(
+        conflict_target=[Checkpoint.name],
+        update={Checkpoint.version: projection.version, Checkpoint.position: 0,
+                Checkpoint.failed_position: None, Checkpoint.error: None},
+    ).execute()
+
+
+@contextmanager
+def _locked(projection: Projection) -> Iterator[Checkpoint]:
+    """A transaction holding this projection's lock, with its checkpoint read under it."""
+    if db.is_postgres():
+        with database.atomic():
+            yield Checkpoint.select().where(Checkpoint.name == projection.name).for_update().get()
+    else:
+        with database.atomic("IMMEDIATE"):
+            yield Checkpoint.get(Checkpoint.name == projection.name)
+
+
+def catch_up(projection: Projection, *, batch: int = BATCH,
+             progress: Callable[[int], None] | None = None) -> int:
+    """Fold the events after the checkpoint; return how many events were applied."""
+    applied = 0
+    while True:
+        with _locked(projection) as checkpoint:
+            start = checkpoint.position
+            events = store.read(after=start, limit=batch)
+            if not events:
+                return applied
+            done, failure = _fold(projection, events)
+            checkpoint.position = done[-1].position if done else start
+            checkpoint.failed_position, checkpoint.error = failure or (None, None)
+            checkpoint.updated_at = datetime.now(timezone.utc)
+            checkpoint.save()
+        applied += len(done)
+        if progress:
+            progress(checkpoint.position)
+        if failure:
+            log.error("projection %s stopped at position %s: %s", projection.name, *failure)
+            return applied
+
+
+def _fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] | None]:
+    """Apply a batch; on an error, keep the events before the failing one and report it."""
+    try:
+        with database.atomic():
+            projection.apply_batch(events)
+        return events, None
+    except Exception:
+        pass  # find the failing event one at a time; everything before it stays
+    done = []
+    for event in events:
+        try:
+            with database.atomic():
+                projection.apply(event)
+        except Exception as exc:
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            return done, (event.position, detail)
+        done.append(event)
+    return done, None
+
+
+def rebuild(projection: Projection, *, progress: Callable[[int], None] | None = None) -> int:
+    """Drop the projection's rows and fold the whole log again from position 0."""
+    with database.atomic():
+        _reset(projection)
+    return catch_up(projection, progress=progress)
+
+
+def status(projections: Iterable[Projection]) -> list[Status]:
+    head = store.head_position()
+    by_name = {c.name: c for c in Checkpoint.select()}
+    out = []
+    for p in projections:
+        c = by_name.get(p.name)
+        out.append(Status(p.name, p.version, c.position if c else 0, head, c.failed_position if c else None,
+                          c.error if c else None, c.updated_at if c else None))
+    return out
