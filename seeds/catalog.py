@@ -187,11 +187,18 @@ def _sources(value: object, where: str, documents: dict[str, Document]) -> list[
 
 
 def _check_outcomes(entries: list[Entry]) -> None:
+    """Outcomes name seed entries in the files; in the log they are event ids."""
     ids = {e.id for e in entries}
     for entry in entries:
-        for outcome in entry.event.data.get("outcomes", []):
+        outcomes = entry.event.data.get("outcomes")
+        if outcomes is None:
+            continue
+        if not isinstance(outcomes, list):
+            raise SeedError(entry.where, "data.outcomes", "must be a list of entry ids")
+        for outcome in outcomes:
             if outcome not in ids:
                 raise SeedError(entry.where, "data.outcomes", f"refers to unknown entry {outcome!r}")
+        entry.event.data["outcomes"] = [event_id_for(o) for o in outcomes]
 
 
 def _yaml(path: Path) -> Any:
