@@ -140,7 +140,8 @@ def status_on(stages: list[Stage], day: date) -> Status:
     """The status on ``day``: the furthest stage surely reached, and any later one possibly reached."""
     reached = [(step, step.moment.by(day)) for step in _steps(stages)]
     sure = [s for s, answer in reached if answer == YES]
-    current = max(sure, key=lambda s: (s.rank, s.by_term), default=None)
+    # The furthest stage wins; between equals (an early termination and a term's end) the first to happen.
+    current = min(sure, key=lambda s: (-s.rank, s.moment.hi), default=None)
     floor = current.rank if current else 0
     maybe = max((s for s, answer in reached if answer == POSSIBLY and s.rank > floor),
                 key=lambda s: s.rank, default=None)

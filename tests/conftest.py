@@ -124,3 +124,15 @@ def make_event(stream: str = "agreement/acsa", type_: str = "AgreementSigned", o
                                                "was signed"}])
     data = {"title": title, **kwargs.pop("data", {})}
     return events.NewEvent(stream, type_, occurred, data, sources, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def seeded(log: str) -> str:
+    """The log with the seed chronology appended and every read model caught up."""
+    import projections
+    from seeds.loader import seed
+
+    seed()
+    projections.ensure_schema()
+    projections.catch_up()
+    return log

@@ -1,0 +1,148 @@
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+import events
+import projections
+from events import store
+from projections import agreements as model
+from seeds.catalog import event_id_for
+
+SOURCE = [{"url": "https://www.mod.go.jp/example", "quote": "entered into force on 26 June 2019", "kind": "official"}]
+
+
+def by_name(as_of, known_at=None):
+    return {a.name: a for a in model.agreements(as_of, known_at)}
+
+
+def append(*new, author="editor"):
+    recorded = events.append(list(new), author=author)
+    projections.catch_up()
+    return recorded
+
+
+def test_the_transfer_agreement_is_in_force_from_december_2016(seeded):
+    transfer = "Defence equipment transfer agreement"
+    assert by_name(date(2017, 6, 30))[transfer].active == "yes"
+    assert by_name(date(2016, 6, 30))[transfer].active == "no"
+    view = by_name(date(2017, 6, 30))[transfer]
+    assert view.status.since.occurred == "2016-12-01"
+    assert {s["document"] for s in view.stages[0].sources} == {
+        "joint-statement-2017-2plus2", "ifri-pajon-2018", "news-2017-third-2plus2"}
+
+
+def test_the_acsa_is_negotiated_in_2017_and_signed_after_july_2018(seeded):
+    assert by_name(date(2017, 6, 30))["ACSA"].status.text == "under negotiation"
+    assert by_name(date(2018, 7, 15))["ACSA"].status.text == "under negotiation (possibly signed)"
+    signed = by_name(date(2018, 8, 1))["ACSA"]
+    assert (signed.status.text, signed.active) == ("signed", "no")
+
+
+def test_appending_the_acsa_entry_into_force_makes_it_in_force_from_that_date(seeded):
+    append(events.NewEvent("agreement/acsa", "AgreementEnteredIntoForce", "2019-06-26",
+                           {"title": "ACSA entered into force"}, SOURCE))
+    assert by_name(date(2019, 6, 25))["ACSA"].active == "no"
+    in_force = by_name(date(2019, 6, 26))["ACSA"]
+    assert (in_force.status.text, in_force.active) == ("in force", "yes")
+
+
+def test_roadmaps_expire_with_their_term_without_any_event(seeded):
+    assert by_name(date(2027, 12, 31))["Roadmap 2023-2027"].active == "yes"
+    expired = by_name(date(2028, 1, 1))["Roadmap 2023-2027"]
+    assert (expired.status.text, expired.active, expired.status.by_term) == ("expired", "no", True)
+    assert by_name(date(2018, 12, 31))["Roadmap 2013-2018"].active == "yes"
+    assert by_name(date(2019, 1, 1))["Roadmap 2013-2018"].active == "no"
+
+
+def test_eu_japan_instruments_are_listed(seeded):
+    names = by_name(date(2026, 11, 23))
+    assert names["SPA"].parties == ["European Union", "Japan"]
+    assert names["SPA"].active == "yes"
+    assert "Security and Defence Partnership" in names
+
+
+def test_known_at_answers_as_the_log_stood_then(seeded):
+    before = datetime.now(timezone.utc)
+    append(events.NewEvent("agreement/acsa", "AgreementEnteredIntoForce", "2019-06-26",
+                           {"title": "ACSA entered into force"}, SOURCE))
+    assert by_name(date(2020, 1, 1))["ACSA"].active == "yes"
+    assert by_name(date(2020, 1, 1), known_at=before)["ACSA"].active == "no"
+    assert model.agreements(date(2020, 1, 1), known_at=datetime(2000, 1, 1, tzinfo=timezone.utc)) == []
+
+
+def test_corrections_and_retractions_change_the_view(seeded):
+    signed = event_id_for("ifri-pajon-2018/acsa-signed")
+    append(events.NewEvent("agreement/acsa", "EventCorrected", "2026-11-23",
+                           {"target": signed, "reason": "signed on 19 July", "changes": {"occurred": "2018-07-19"}}))
+    assert by_name(date(2018, 7, 19))["ACSA"].status.text == "signed"
+    append(events.NewEvent("agreement/acsa", "EventRetracted", "2026-11-23", {"target": signed, "reason": "test"}))
+    view = by_name(date(2026, 11, 23))["ACSA"]
+    assert view.status.text == "under negotiation"
+    assert signed not in [s.event_id for s in view.stages]
+    # The retracted claim stays reachable in the log.
+    assert events.state(signed).retracted
+
+
+def test_rival_dates_show_the_official_claim_and_mark_the_fact_disputed(seeded):
+    press = {"url": "https://press.example/acsa", "quote": "ACSA was signed on 13 July 2018", "kind": "press"}
+    official = {"url": "https://www.diplomatie.gouv.fr/acsa", "quote": "signé le 13 juillet 2018", "kind": "official"}
+    append(
+        events.NewEvent("agreement/acsa", "AgreementEnteredIntoForce", "2019-07-01", {"title": "press", "fact": "f"},
+                        [press]),
+        events.NewEvent("agreement/acsa", "AgreementEnteredIntoForce", "2019-06-26", {"title": "mofa", "fact": "f"},
+                        [official]),
+    )
+    view = by_name(date(2026, 1, 1))["ACSA"]
+    in_force = [s for s in view.stages if s.type == "AgreementEnteredIntoForce"]
+    assert [s.occurred for s in in_force] == ["2019-06-26"]
+    assert in_force[0].disputed and in_force[0].rivals[0]["occurred"] == "2019-07-01"
+    assert view.disputed
+    assert view.to_dict()["disputed"] is True
+
+
+def test_the_json_form_carries_event_ids_and_sources(seeded):
+    row = by_name(date(2026, 11, 23))["ACSA"].to_dict()
+    assert row["status"] == "signed" and row["active"] == "no"
+    assert event_id_for("ifri-pajon-2018/acsa-signed") in row["event_ids"]
+    assert all(stage["sources"] and stage["event_id"] for stage in row["stages"])
+
+
+def test_status_changes_have_log_derived_ids_and_times(seeded):
+    now = datetime.now(timezone.utc)
+    rows = model.changes(now, limit=100)
+    acsa = [r for r in rows if r.stream == "agreement/acsa"]
+    assert [(r.from_status, r.to_status) for r in acsa] == [("", "signed")]
+    seed_time = events.get(event_id_for("ifri-pajon-2018/acsa-signed")).recorded_at
+    assert acsa[0].updated == seed_time
+    # The 2023-2027 roadmap's expiry is on the calendar: invisible until its day comes.
+    expiry = [r for r in model.changes(datetime(2028, 1, 1, tzinfo=timezone.utc), limit=100)
+              if r.cause == "calendar"]
+    assert [(r.name, r.from_status, r.to_status, r.effective) for r in expiry] == [
+        ("Roadmap 2023-2027", "in force", "expired", date(2028, 1, 1))]
+    assert expiry[0].updated == datetime(2028, 1, 1, tzinfo=timezone.utc)
+    assert not [r for r in rows if r.cause == "calendar"]
+
+
+def test_a_rebuild_gives_the_same_rows_ids_and_times(seeded):
+    agreements = projections.get("agreements")
+    before = agreements.dump()
+    projections.rebuild("agreements")
+    assert agreements.dump() == before
+
+
+def test_new_facts_replace_planned_calendar_changes(seeded, monkeypatch):
+    later = datetime(2027, 6, 1, tzinfo=timezone.utc)
+    monkeypatch.setattr(store, "utc_now", lambda: later)
+    append(events.NewEvent("agreement/roadmap-2023-2027", "AgreementTerminated", "2027-05",
+                           {"title": "Roadmap replaced early"}, SOURCE))
+    calendar = [r for r in model.changes(later + timedelta(days=3650), limit=100) if r.cause == "calendar"]
+    assert calendar == []
+    terminated = [r for r in model.changes(later, limit=100) if r.stream == "agreement/roadmap-2023-2027"]
+    assert terminated[-1].to_status == "terminated"
+
+
+@pytest.mark.parametrize("stream", ["agreement/acsa", "agreement/roadmap-2013-2018"])
+def test_one_agreement_can_be_asked_alone(seeded, stream):
+    view = model.agreement(stream, date(2026, 11, 23))
+    assert view is not None and view.stream == stream
+    assert model.agreement("agreement/none", date(2026, 11, 23)) is None
