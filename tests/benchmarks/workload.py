@@ -1,0 +1,166 @@
+"""Synthetic logs shaped like the seeds, at any size, for the benchmarks.
+
+Events are deterministic for a given seed: streams of every kind with a few
+to a few dozen events each, types valid for their kind, EDTF dates of varied
+precision (days, months, years, seasons, intervals, ranges, qualifiers),
+data with title/summary/place/participants, and one source naming a seed
+document with a verbatim quote of 100-200 characters taken from its text.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import events
+from events import NewEvent
+from events.transfer import export
+from events.vocabulary import EVENT_TYPES, META_TYPES, STREAM_KINDS
+from seeds.catalog import SEEDS_DIR, normalise
+
+from .harness import log
+
+AUTHOR = "bench"
+
+TYPES_BY_KIND = {
+    kind: sorted(t.name for t in EVENT_TYPES.values() if kind in t.kinds and t.name not in META_TYPES)
+    for kind in STREAM_KINDS
+}
+# Roughly the mix of the seeds: many meetings, agreements and exercises.
+KIND_WEIGHTS = {"agreement": 18, "exercise": 18, "meeting": 22, "institution": 5, "cooperation": 10,
+                "partnership": 4, "policy": 12, "context": 11}
+SLUG_WORDS = ("acsa", "2plus2", "jeanne-d-arc", "pegase", "space", "cyber", "maritime", "dialogue", "roadmap",
+              "indo-pacific", "defence", "equipment", "technology", "security", "summit", "strategic", "nato",
+              "tokyo", "paris", "noumea", "djibouti", "mine-countermeasures", "amphibious", "air", "navy",
+              "coast-guard", "export-control", "reciprocal-access", "information-security", "pacific")
+PLACES = ("Paris", "Tokyo", "Nouméa, New Caledonia", "Djibouti", "near Guam", "Brest", "Yokosuka", "Singapore",
+          "Papeete, French Polynesia", "Hyakuri Air Base", "the Indian Ocean", "the South China Sea", "Canberra",
+          "New Delhi", "Saint-Mandrier", "Kyoto")
+PEOPLE = (("Jean-Yves Le Drian", "France"), ("Fumio Kishida", "Japan"), ("Tomomi Inada", "Japan"),
+          ("Jean-Marc Ayrault", "France"), ("Florence Parly", "France"), ("Taro Kono", "Japan"),
+          ("Itsunori Onodera", "Japan"), ("Emmanuel Macron", "France"), ("Shinzo Abe", "Japan"),
+          ("French Navy", "France"), ("Japan Maritime Self-Defense Force", "Japan"),
+          ("Royal Australian Navy", "Australia"), ("US Navy", "United States"), ("Indian Navy", "India"))
+ROLES = ("participant", "host", "observer", "organizer")
+
+
+@cache
+def _documents() -> list[tuple[dict, str]]:
+    """(source metadata, normalised text) for each seed document, as the seed loader builds sources."""
+    import yaml
+
+    docs = yaml.safe_load((SEEDS_DIR / "documents.yaml").read_text(encoding="utf-8"))
+    out = []
+    for doc in docs:
+        text = normalise((SEEDS_DIR / doc["file"]).read_text(encoding="utf-8"))
+        meta = {k: v for k, v in doc.items() if k not in ("id", "file")}
+        out.append(({"document": doc["id"], **meta}, text))
+    return out
+
+
+def _excerpt(rng: random.Random, text: str, lo: int, hi: int) -> tuple[str, int, int]:
+    """A word-aligned slice of ``text`` between ``lo`` and ``hi`` characters long."""
+    length = rng.randint(lo, hi)
+    start = rng.randrange(0, max(1, len(text) - length - 1))
+    start = text.find(" ", start) + 1 if start else 0
+    end = text.rfind(" ", start, start + length)
+    if end <= start + lo // 2:
+        end = start + length
+    return text[start:end].strip(), start, end
+
+
+def _occurred(rng: random.Random) -> str:
+    y = rng.randint(1995, 2030)
+    m = rng.randint(1, 12)
+    d = rng.randint(1, 28)
+    r = rng.random()
+    if r < 0.40:
+        return f"{y}-{m:02d}-{d:02d}"
+    if r < 0.60:
+        return f"{y}-{m:02d}"
+    if r < 0.72:
+        return f"{y}"
+    if r < 0.77:
+        return f"{y}-{rng.randint(21, 24)}"
+    if r < 0.82:
+        return f"{y}/{y + rng.randint(1, 6)}"
+    if r < 0.86:
+        return f"{y}/.."
+    if r < 0.88:
+        return f"{y}/"
+    if r < 0.92:
+        return f"[..{y}-{m:02d}-{d:02d}]"
+    if r < 0.95:
+        return f"[{y}-{m:02d}..{y + 1}-{m:02d}]"
+    return rng.choice((f"{y}?", f"{y}-{m:02d}~", f"{y}-{m:02d}-{d:02d}?"))
+
+
+def generate(count: int, seed: int = 2017) -> Iterator[NewEvent]:
+    """``count`` valid events over streams of a few to a few dozen events each, interleaved."""
+    rng = random.Random(seed)
+    docs = _documents()
+    kinds, weights = list(KIND_WEIGHTS), list(KIND_WEIGHTS.values())
+    open_streams: list[str] = []
+    n_stream = 0
+    for _ in range(count):
+        if not open_streams or rng.random() < 0.12:
+            kind = rng.choices(kinds, weights)[0]
+            n_stream += 1
+            slug = "-".join(rng.sample(SLUG_WORDS, rng.randint(1, 2)))
+            open_streams.append(f"{kind}/{slug}-{n_stream}")
+            if len(open_streams) > 400:
+                open_streams.pop(rng.randrange(len(open_streams)))
+        stream = rng.choice(open_streams)
+        kind = stream.split("/", 1)[0]
+        type_ = rng.choice(TYPES_BY_KIND[kind])
+        meta, text = rng.choice(docs)
+        title, _, _ = _excerpt(rng, text, 40, 90)
+        summary, _, _ = _excerpt(rng, text, 150, 320)
+        data: dict = {"title": title[:1].upper() + title[1:], "summary": summary}
+        if rng.random() < 0.7:
+            data["place"] = rng.choice(PLACES)
+        if kind in ("exercise", "meeting") or rng.random() < 0.3:
+            data["participants"] = [
+                {"name": name, "country": country, "role": rng.choice(ROLES)}
+                for name, country in rng.sample(PEOPLE, rng.randint(1, 4))
+            ]
+        if kind == "meeting":
+            data["session"] = rng.randint(1, 12)
+        elif kind == "agreement":
+            data["parties"] = ["France", "Japan"]
+        quote, start, end = _excerpt(rng, text, 100, 200)
+        source = {**meta, "quote": {"exact": quote, "prefix": text[max(0, start - 32):start],
+                                    "suffix": text[end:end + 32]}}
+        event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        yield NewEvent(stream, type_, _occurred(rng), data, [source], event_id)
+
+
+def build_log(url: str, count: int, *, batch: int = 5000, seed: int = 2017) -> None:
+    """Create a log at ``url`` holding ``count`` generated events, appended in batches."""
+    events.connect(url)
+    events.create_schema()
+    pending: list[NewEvent] = []
+    done = 0
+    for event in generate(count, seed):
+        pending.append(event)
+        if len(pending) >= batch:
+            events.append(pending, author=AUTHOR)
+            done += len(pending)
+            pending = []
+            if done % 50_000 == 0:
+                log(f"built {done}/{count} events")
+    if pending:
+        events.append(pending, author=AUTHOR)
+
+
+def build_export(directory: Path, count: int, *, seed: int = 2017) -> tuple[Path, Path]:
+    """A scratch SQLite log of ``count`` events and its JSON Lines export: (db path, export path)."""
+    db_path, export_path = directory / f"source-{count}.sqlite3", directory / f"export-{count}.jsonl"
+    build_log(f"sqlite:///{db_path}", count, seed=seed)
+    with export_path.open("wb") as out:
+        export(out)
+    events.database.close()
+    return db_path, export_path
