@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
-from typing import Any
+from datetime import UTC, date, datetime, time
+from typing import Any, ClassVar
 
 import orjson
-from peewee import CharField, CompositeKey, DateField, IntegerField, TextField
+from peewee import CharField, CompositeKey, DateField, IntegerField, Model, TextField
 
 from events import dates, store
 from events.canonical import dumps, parse_utc, utc_text
@@ -119,7 +119,7 @@ def _name(forms: list[Any], stream: str) -> str:
 class Agreements(Projection):
     name = "agreements"
     version = 1
-    models = [Agreement, AgreementStage, AgreementChange]
+    models: ClassVar[list[type[Model]]] = [Agreement, AgreementStage, AgreementChange]
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])
@@ -187,7 +187,7 @@ class _Fold:
             c["stream"] == event.stream and c["cause"] == "calendar" and c["effective"] > day)]
         self.dropped_calendar.append((event.stream, day))
         for when, was, becomes in transitions_after(after, day):
-            moment = datetime.combine(when, time(), tzinfo=timezone.utc)
+            moment = datetime.combine(when, time(), tzinfo=UTC)
             self._change(event.stream, name, was, becomes, when, "calendar", event, moment)
 
     def _change(self, stream: str, name: str, old: Status | None, new: Status, effective: date, cause: str,

@@ -24,7 +24,9 @@ def source_rank(sources: list[dict[str, Any]]) -> int:
     return min((SOURCE_KIND_RANK.get(s.get("kind", "other"), UNRANKED) for s in sources), default=UNRANKED)
 
 
-def resolve(items: Iterable[T], fact: Callable[[T], str | None], rank: Callable[[T], tuple]) -> dict[int, tuple[bool, list[T]]]:
+def resolve(
+    items: Iterable[T], fact: Callable[[T], str | None], rank: Callable[[T], tuple]
+) -> dict[int, tuple[bool, list[T]]]:
     """For each item (by ``id``): is it the preferred claim of its fact, and what are its rivals.
 
     Items without a fact key are preferred and have no rivals.

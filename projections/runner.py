@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from events import db, store
 from events.db import database
@@ -95,7 +95,7 @@ def catch_up(projection: Projection, *, batch: int = BATCH,
             done, failure = _fold(projection, events)
             checkpoint.position = done[-1].position if done else start
             checkpoint.failed_position, checkpoint.error = failure or (None, None)
-            checkpoint.updated_at = datetime.now(timezone.utc)
+            checkpoint.updated_at = datetime.now(UTC)
             checkpoint.save()
         applied += len(done)
         if progress:

@@ -136,3 +136,25 @@ def seeded(log: str) -> str:
     projections.ensure_schema()
     projections.catch_up()
     return log
+
+
+def alter_behind_the_triggers(statement: str) -> None:
+    """Run an UPDATE or DELETE on the log the way an intruder with raw database access would."""
+    from events import db
+
+    if db.is_postgres():
+        with events.database.atomic():
+            events.database.execute_sql("ALTER TABLE event DISABLE TRIGGER USER")
+            events.database.execute_sql(statement)
+            events.database.execute_sql("ALTER TABLE event ENABLE TRIGGER USER")
+    else:
+        events.database.execute_sql("DROP TRIGGER event_refuse_update")
+        events.database.execute_sql("DROP TRIGGER event_refuse_delete")
+        events.database.execute_sql(statement)
+        events.create_schema()
+
+
+@pytest.fixture
+def tamper() -> Callable[[str], None]:
+    """Alter the log behind the guard triggers' back (for tests of verify)."""
+    return alter_behind_the_triggers

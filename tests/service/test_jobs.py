@@ -1,0 +1,85 @@
+from datetime import UTC, datetime
+
+import pytest
+
+import events
+import projections
+from events.integrity import verify
+from events.transfer import import_lines
+from service import create_app, jobs
+from service.jobs import CalendarPublication, JobRun
+
+
+@pytest.fixture
+def jobs_app(seeded, tmp_path):
+    app = create_app({"DATABASE_URL": seeded, "TESTING": True, "SECRET_KEY": "test", "BACKUP_KEEP": 2})
+    app.instance_path = str(tmp_path / "instance")
+    with app.app_context():
+        jobs.create_tables()
+    return app
+
+
+def test_each_job_runs_under_an_app_context_and_records_its_outcome(jobs_app):
+    for name in jobs.JOBS:
+        run = jobs.run(jobs_app, name)
+        assert run.outcome == "ok", run.detail
+        assert run.finished_at >= run.started_at
+    with jobs_app.app_context():
+        assert set(jobs.last_runs()) == set(jobs.JOBS)
+
+
+def test_a_failing_job_is_recorded_with_its_traceback_and_does_not_raise(jobs_app, monkeypatch):
+    def broken() -> str:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setitem(jobs.JOBS, "verify", jobs.Job("verify", broken, jobs.JOBS["verify"].every, "x"))
+    run = jobs.run(jobs_app, "verify")
+    assert run.outcome == "failed"
+    assert "RuntimeError: disk on fire" in run.detail and "Traceback" in run.detail
+    monkeypatch.undo()
+    assert jobs.run(jobs_app, "verify").outcome == "ok"  # retried on the next run
+
+
+def test_catch_up_brings_read_models_level_with_appends_from_elsewhere(jobs_app, new_event):
+    events.append([new_event(stream="agreement/new-one", title="A new agreement")], author="other-host")
+    assert jobs.run(jobs_app, "catch-up").outcome == "ok"
+    with jobs_app.app_context():
+        assert all(s.lag == 0 for s in projections.status())
+
+
+def test_verify_job_fails_visibly_on_a_broken_chain(jobs_app, tamper):
+    with jobs_app.app_context():
+        tamper("UPDATE event SET author = 'mallory' WHERE position = 3")
+    run = jobs.run(jobs_app, "verify")
+    assert run.outcome == "failed" and "BROKEN at position 3" in run.detail
+
+
+def test_backups_are_dated_rotated_and_restore_to_the_same_hashes(jobs_app, tmp_path, new_event):
+    for i in range(3):
+        with jobs_app.app_context():
+            events.append([new_event(title=f"Fact {i}")], author="editor")
+        assert jobs.run(jobs_app, "backup").outcome == "ok"
+    files = sorted((tmp_path / "instance" / "backups").glob("chronology-*.jsonl"))
+    assert len(files) == 2  # BACKUP_KEEP
+    with jobs_app.app_context():
+        original = [e.hash for e in events.read_all()]
+    events.connect(f"sqlite:///{tmp_path / 'restored.sqlite3'}")
+    events.create_schema()
+    import_lines(files[-1].read_bytes().splitlines())
+    assert [e.hash for e in events.read_all()] == original
+    assert verify().ok
+
+
+def test_calendar_transitions_are_published_once_when_due(jobs_app, monkeypatch):
+    notified = []
+    jobs_app.extensions["chronology.notify_feeds"] = notified.append
+    with jobs_app.app_context():
+        assert jobs.run(jobs_app, "calendar").detail == "published 0 calendar transitions"
+        monkeypatch.setattr(jobs, "now", lambda: datetime(2028, 1, 2, tzinfo=UTC))
+        assert jobs.run(jobs_app, "calendar").detail == "published 1 calendar transitions"
+        assert jobs.run(jobs_app, "calendar").detail == "published 0 calendar transitions"
+        [published] = CalendarPublication.select()
+        assert published.model == "agreements"
+        assert published.effective_at == datetime(2028, 1, 1, tzinfo=UTC)
+        assert JobRun.select().where(JobRun.name == "calendar").count() == 3
+    assert notified == [["agreements"]]
