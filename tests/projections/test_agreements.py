@@ -1,4 +1,4 @@
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -62,12 +62,12 @@ def test_eu_japan_instruments_are_listed(seeded):
 
 
 def test_known_at_answers_as_the_log_stood_then(seeded):
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     append(events.NewEvent("agreement/acsa", "AgreementEnteredIntoForce", "2019-06-26",
                            {"title": "ACSA entered into force"}, SOURCE))
     assert by_name(date(2020, 1, 1))["ACSA"].active == "yes"
     assert by_name(date(2020, 1, 1), known_at=before)["ACSA"].active == "no"
-    assert model.agreements(date(2020, 1, 1), known_at=datetime(2000, 1, 1, tzinfo=timezone.utc)) == []
+    assert model.agreements(date(2020, 1, 1), known_at=datetime(2000, 1, 1, tzinfo=UTC)) == []
 
 
 def test_corrections_and_retractions_change_the_view(seeded):
@@ -108,18 +108,18 @@ def test_the_json_form_carries_event_ids_and_sources(seeded):
 
 
 def test_status_changes_have_log_derived_ids_and_times(seeded):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = model.changes(now, limit=100)
     acsa = [r for r in rows if r.stream == "agreement/acsa"]
     assert [(r.from_status, r.to_status) for r in acsa] == [("", "signed")]
     seed_time = events.get(event_id_for("ifri-pajon-2018/acsa-signed")).recorded_at
     assert acsa[0].updated == seed_time
     # The 2023-2027 roadmap's expiry is on the calendar: invisible until its day comes.
-    expiry = [r for r in model.changes(datetime(2028, 1, 1, tzinfo=timezone.utc), limit=100)
+    expiry = [r for r in model.changes(datetime(2028, 1, 1, tzinfo=UTC), limit=100)
               if r.cause == "calendar"]
     assert [(r.name, r.from_status, r.to_status, r.effective) for r in expiry] == [
         ("Roadmap 2023-2027", "in force", "expired", date(2028, 1, 1))]
-    assert expiry[0].updated == datetime(2028, 1, 1, tzinfo=timezone.utc)
+    assert expiry[0].updated == datetime(2028, 1, 1, tzinfo=UTC)
     assert not [r for r in rows if r.cause == "calendar"]
 
 
@@ -131,7 +131,7 @@ def test_a_rebuild_gives_the_same_rows_ids_and_times(seeded):
 
 
 def test_new_facts_replace_planned_calendar_changes(seeded, monkeypatch):
-    later = datetime(2027, 6, 1, tzinfo=timezone.utc)
+    later = datetime(2027, 6, 1, tzinfo=UTC)
     monkeypatch.setattr(store, "utc_now", lambda: later)
     append(events.NewEvent("agreement/roadmap-2023-2027", "AgreementTerminated", "2027-05",
                            {"title": "Roadmap replaced early"}, SOURCE))
