@@ -24,6 +24,8 @@ STREAM_PATTERN = re.compile(r"^([a-z]+)/[a-z0-9](?:[a-z0-9-]{0,118}[a-z0-9])?(?:
 LANGUAGE_PATTERN = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 FACT_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
+# The form str(uuid.UUID(x)) gives: an id already written so needs no parsing.
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 MAX_TITLE = 300
 MAX_TEXT = 10_000
@@ -88,6 +90,8 @@ def _event_id(value: object) -> str:
         return str(uuid.uuid4())
     if not isinstance(value, str):
         raise ValidationError("event_id", "must be a UUID string")
+    if type(value) is str and CANONICAL_UUID.fullmatch(value):
+        return value
     try:
         return str(uuid.UUID(value))
     except ValueError:
@@ -300,6 +304,8 @@ def _quote(value: object, path: str) -> dict[str, str]:
 
 def _check_json(path: str, value: object, depth: int = 0) -> None:
     """Refuse values JSON cannot carry faithfully (NaN, huge integers, non-JSON types)."""
+    if depth == 0 and _plain_json(value, 0):
+        return  # the common case, checked without building a path for every value
     if depth > 32:
         raise ValidationError(path, "is nested too deeply")
     if isinstance(value, dict):
@@ -320,6 +326,23 @@ def _check_json(path: str, value: object, depth: int = 0) -> None:
             raise ValidationError(path, "must be a finite number")
     else:
         raise ValidationError(path, f"{type(value).__name__} is not a JSON value")
+
+
+def _plain_json(value: object, depth: int) -> bool:
+    """True when _check_json has nothing to refuse in ``value`` (same rules, no error paths)."""
+    if depth > 32:
+        return False
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _plain_json(item, depth + 1) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_plain_json(item, depth + 1) for item in value)
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return False
 
 
 def _canonical(path: str, value: object) -> bytes:
