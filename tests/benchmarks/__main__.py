@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m tests.benchmarks [AREA ...] [--quick] [--keep]``."""
+"""Run the benchmarks: ``python -m tests.benchmarks [AREA ...] [--quick] [--workdir DIR]``."""
 
 from __future__ import annotations
 
@@ -26,12 +26,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown area(s) {', '.join(unknown)}; known: {', '.join(AREAS)}")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="chronology-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    shared: dict = {}
     try:
         for name in args.areas or list(AREAS):
             log(f"area {name}{' (quick)' if args.quick else ''}")
             area_dir = workdir / name
             area_dir.mkdir(exist_ok=True)
-            AREAS[name](Context(quick=args.quick, workdir=area_dir))
+            AREAS[name](Context(quick=args.quick, workdir=area_dir, shared=shared))
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

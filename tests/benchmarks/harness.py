@@ -11,7 +11,10 @@ are run alternately so a burst of noise hits both.
     def feeds(ctx: Context) -> None:
         ours, theirs = compare(render_ours, render_baseline, repeat=ctx.repeat(5))
         report("feeds.render", ours.median * 1000, theirs.median * 1000, "ms", goal=2.0,
-               higher_is_better=False, ours=ours, baseline=theirs, params={"entries": 50})
+               higher_is_better=False, ours=ours, theirs=theirs, params={"entries": 50})
+
+A big fixture several areas need (the 200k-event log) is built once per run
+with ``ctx.once(key, build)``.
 """
 
 from __future__ import annotations
@@ -53,10 +56,17 @@ def log(message: str) -> None:
 
 @dataclass
 class Context:
-    """What an area is told about the run: quick or full, and a scratch directory."""
+    """What an area is told about the run: quick or full, a scratch directory, fixtures shared by areas."""
 
     quick: bool
     workdir: Path
+    shared: dict[Any, Any] = field(default_factory=dict)
+
+    def once(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()``'s result, computed the first time any area of this run asks for ``key``."""
+        if key not in self.shared:
+            self.shared[key] = build()
+        return self.shared[key]
 
     def size(self, full: int, quick: int) -> int:
         return quick if self.quick else full

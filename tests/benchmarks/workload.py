@@ -157,7 +157,11 @@ def build_log(url: str, count: int, *, batch: int = 5000, seed: int = 2017) -> N
 
 
 def build_export(directory: Path, count: int, *, seed: int = 2017) -> tuple[Path, Path]:
-    """A scratch SQLite log of ``count`` events and its JSON Lines export: (db path, export path)."""
+    """A scratch SQLite log of ``count`` events and its JSON Lines export: (db path, export path).
+
+    Areas share one per run: ``ctx.once(("log", count), lambda: build_export(directory, count))``.
+    Nothing may append to that log afterwards.
+    """
     db_path, export_path = directory / f"source-{count}.sqlite3", directory / f"export-{count}.jsonl"
     build_log(f"sqlite:///{db_path}", count, seed=seed)
     with export_path.open("wb") as out:
