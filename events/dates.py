@@ -178,7 +178,7 @@ def _via_library(text: str) -> Period:
     return Period(text, lo_d, hi_d, "interval", open_end=hi_d is None, open_start=lo_d is None)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=65536)
 def parse(text: str) -> Period:
     """Parse an EDTF string into a Period, or raise InvalidDate naming the problem."""
     if not isinstance(text, str):
@@ -201,6 +201,13 @@ def parse(text: str) -> Period:
     raise InvalidDate(
         text, "is not an EDTF date (expected forms like 2017-01-06, 2018-07, 2017-21, 2023/2027, 2011/..)"
     )
+
+
+@lru_cache(maxsize=65536)
+def bounds(text: str) -> tuple[str | None, str | None]:
+    """The strict bounds as ISO dates (what the log stores), or raise InvalidDate."""
+    period = parse(text)
+    return (period.lo.isoformat() if period.lo else None, period.hi.isoformat() if period.hi else None)
 
 
 def describe(text: str) -> str:

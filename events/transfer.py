@@ -9,7 +9,8 @@ bad line refuses the whole file; nothing is written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -48,7 +49,7 @@ class ImportReport:
 
 def import_lines(lines: Iterable[bytes | str], *, batch: int = 2000) -> ImportReport:
     """Restore events from export lines, all or nothing."""
-    with db.writing():
+    with db.writing(), _indexes_built_after(head() is None):
         top = head()
         position, prev_hash = (top.position, top.hash) if top else (0, GENESIS_HASH)
         last_recorded = utc_text(top.recorded_at) if top else ""
@@ -143,6 +144,29 @@ def _row(line: dict, number: int, position: int, prev_hash: str, last_recorded: 
         prepared.occurred_lo, prepared.occurred_hi, recorded, prepared.data_text.decode(),
         prepared.sources_text.decode(), line["author"], prev_hash, line["hash"],
     )
+
+
+@contextmanager
+def _indexes_built_after(empty: bool) -> Iterator[None]:
+    """Restoring into an empty log: build the secondary indexes once, after the rows, not row by row.
+
+    Inside the import's transaction, so a refused import leaves them as they were.
+    Uniqueness is still enforced: the import checks ids and versions itself, and
+    CREATE UNIQUE INDEX would refuse a duplicate.
+    """
+    if not empty:
+        yield
+        return
+    if db.is_postgres():
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'event' AND indexname <> 'event_pkey'"
+    else:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event' AND sql IS NOT NULL"
+    indexes = database.execute_sql(query).fetchall()
+    for name, _ in indexes:
+        database.execute_sql(f'DROP INDEX "{name}"')
+    yield
+    for _, definition in indexes:
+        database.execute_sql(definition)
 
 
 class _StoredLog:
