@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("DATABASE_URL") or default_database_url(app.instance_path),
+        MAX_CONTENT_LENGTH=256 * 1024,  # an event with long quotes is a few KB; anything this big is a mistake
     )
     app.config.from_pyfile("config.py", silent=True)
     if config:
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
     events.connect(app.config["DATABASE_URL"])
+    _install(app)
 
     @app.teardown_appcontext
     def close_connection(_exc: BaseException | None) -> None:
@@ -52,3 +54,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             events.database.close()
 
     return app
+
+
+def _install(app: Flask) -> None:
+    """Headers, error pages, template helpers, then every blueprint (one concern each)."""
+    from . import errors, security, templating
+    from .pages import bp as pages
+
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    for blueprint in (pages,):
+        app.register_blueprint(blueprint)

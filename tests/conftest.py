@@ -158,3 +158,66 @@ def alter_behind_the_triggers(statement: str) -> None:
 def tamper() -> Callable[[str], None]:
     """Alter the log behind the guard triggers' back (for tests of verify)."""
     return alter_behind_the_triggers
+
+
+# --- the service ---------------------------------------------------------------
+
+EDITOR_NAME = "ada"
+EDITOR_PASSWORD = "correct horse battery staple"
+
+
+def make_app(database_url: str, instance: object, **config: object):
+    """The Flask app on ``database_url`` with every table created; no scheduler (tests start one if they ask)."""
+    from service import create_app, schema
+
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test-secret", **config})
+    app.instance_path = str(instance)
+    os.makedirs(app.instance_path, exist_ok=True)
+    with app.app_context():
+        schema.create_all()
+    return app
+
+
+@pytest.fixture
+def app(sqlite_url: str, tmp_path):
+    """The service on a fresh SQLite file, with CSRF checks on as in production."""
+    application = make_app(sqlite_url, tmp_path / "instance")
+    yield application
+    if not events.database.is_closed():
+        events.database.close()
+
+
+@pytest.fixture
+def seeded_app(app):
+    """The service with the seed chronology loaded and every read model caught up."""
+    import projections
+    from seeds.loader import seed
+
+    with app.app_context():
+        seed()
+        projections.catch_up()
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def editor_account(app) -> tuple[str, str]:
+    """An editor account (name, password) in the app's database."""
+    from service import accounts
+
+    with app.app_context():
+        accounts.create_editor(EDITOR_NAME, EDITOR_PASSWORD)
+    return EDITOR_NAME, EDITOR_PASSWORD
+
+
+@pytest.fixture
+def api_token(app, editor_account) -> str:
+    """A bearer token for the JSON API, acting for the editor."""
+    from service import accounts
+
+    with app.app_context():
+        return accounts.create_token(editor_account[0])

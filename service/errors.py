@@ -1,0 +1,79 @@
+"""Every refusal says what went wrong, as a page for people and as JSON under /api/.
+
+Bad input is always a 4xx with a reason; a 500 means a bug of ours, and its
+page says nothing about the internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Sign in to do this.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that method.",
+    413: "The request is larger than the service accepts.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def json_error(status: int, message: str, **extra: Any) -> Response:
+    """A JSON refusal: ``{"error": message, ...extra}`` with ``status``."""
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    return response
+
+
+def _message(exc: HTTPException) -> str:
+    if exc.code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        return f"The request is larger than the limit of {limit // 1024} KB." if limit else MESSAGES[413]
+    description = exc.description or ""
+    default = type(exc).description
+    if description and description != default:
+        return description  # a message written for this refusal
+    return MESSAGES.get(exc.code or 500, description)
+
+
+def http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    message = _message(exc)
+    if wants_json():
+        response = json_error(status, message)
+    else:
+        response = current_app.make_response(
+            (render_template("error.html", status=status, title=exc.name, message=message), status)
+        )
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def csrf_error(exc: CSRFError) -> Response:
+    exc.description = (f"The form was refused and nothing was saved: {exc.description} "
+                       "Reload the page and submit the form again.")
+    return http_error(exc)
+
+
+def server_error(exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    wrapped = InternalServerError(description="Something went wrong on our side. It has been logged.")
+    return http_error(wrapped)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, server_error)
