@@ -16,7 +16,7 @@ from events.transfer import import_lines
 from seeds.catalog import SEEDS_DIR, SeedError
 from seeds.loader import seed as seed_log
 
-from . import create_app
+from . import create_app, schema
 
 
 @click.group(cls=AppGroup)
@@ -33,8 +33,8 @@ def main(ctx: click.Context) -> None:
 @main.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Create the log's tables and guard triggers (safe to run again)."""
-    events.create_schema()
+    """Create the log, its guard triggers, the read models, accounts and job records (safe to run again)."""
+    schema.create_all()
     click.echo(f"database ready: {_where()}")
 
 
