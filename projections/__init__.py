@@ -11,8 +11,9 @@ from collections.abc import Callable
 from . import runner
 from .agreements import Agreements
 from .base import Projection
+from .exercises import Exercises
 
-PROJECTIONS: dict[str, Projection] = {p.name: p for p in (Agreements(),)}
+PROJECTIONS: dict[str, Projection] = {p.name: p for p in (Agreements(), Exercises())}
 
 
 def get(name: str) -> Projection:

@@ -1,0 +1,259 @@
+"""Exercise history: every exercise, training or deployment, grouped by series.
+
+A series is a stream (``exercise/pegase``); each fact in it is an edition
+with its dates (EDTF, honest precision), domains, place, participants and
+their roles, and what the source calls a first. Planned editions are kept
+and marked as planned. ``exercise_change`` is the feed's history: one row
+per edition added, corrected or retracted, with an id and time taken from
+the log, so a rebuild gives the same rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+from peewee import CharField, DateField, IntegerField, Model, TextField
+
+from events import dates
+from events.canonical import utc_text
+from events.db import database
+from events.models import BaseModel, UTCTimeField
+from events.records import RecordedEvent
+from events.store import sql
+
+from .base import Projection
+from .claims import resolve, source_rank
+from .facts import BASE_COLUMNS, Batch, Fact
+
+KIND = "exercise/"
+TYPES = frozenset({"ExerciseConducted", "TrainingConducted", "DeploymentConducted", "ExercisePlanned"})
+NAMESPACE = uuid.UUID("5d0a7a3e-3b8e-5c4f-9a41-0f3c1e2b7d21")
+
+
+class ExerciseEdition(BaseModel):
+    event_id = CharField(max_length=36, primary_key=True)
+    stream = CharField(max_length=200, index=True)
+    type = CharField(max_length=64)
+    occurred = CharField(max_length=100)
+    data = TextField()
+    sources = TextField()
+    position = IntegerField()
+    recorded_at = UTCTimeField()
+    lo = DateField(null=True, index=True)
+    hi = DateField(null=True)
+
+    class Meta:
+        table_name = "exercise_edition"
+
+
+class ExerciseChange(BaseModel):
+    id = CharField(max_length=36, primary_key=True)
+    stream = CharField(max_length=200)
+    event_id = CharField(max_length=36)  # the edition
+    change = CharField(max_length=16)  # added, corrected, retracted
+    title = CharField(max_length=500)
+    occurred = CharField(max_length=100)
+    position = IntegerField()  # the event that caused the change
+    updated = UTCTimeField()
+
+    class Meta:
+        table_name = "exercise_change"
+        indexes = ((("updated", "position", "id"), False),)
+
+
+COLUMNS = (*BASE_COLUMNS, "lo", "hi")
+
+
+def _row(fact: Fact) -> tuple:
+    lo, hi = dates.bounds(fact.occurred)
+    return (*fact.base_row(), lo, hi)
+
+
+class Exercises(Projection):
+    name = "exercises"
+    version = 1
+    models: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]
+
+    def apply(self, event: RecordedEvent) -> None:
+        self.apply_batch([event])
+
+    def apply_batch(self, events: list[RecordedEvent]) -> None:
+        batch = Batch("exercise_edition", [e for e in events if e.stream.startswith(KIND)],
+                      lambda e: e.type in TYPES)
+        if not batch.steps:
+            return
+        batch.write(COLUMNS, _row)
+        rows = []
+        for step in batch.steps:
+            fact = step.after or step.before
+            assert fact is not None
+            key = f"{fact.event_id}|{step.event.position}|{step.change}"
+            rows.append((str(uuid.uuid5(NAMESPACE, key)), fact.stream, fact.event_id, step.change,
+                         fact.title[:500], fact.occurred, step.event.position,
+                         utc_text(step.event.recorded_at)))
+        database.cursor().executemany(sql(
+            "INSERT INTO exercise_change (id, stream, event_id, change, title, occurred, position, updated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+
+
+# --- queries -----------------------------------------------------------------
+
+
+def participants_of(data: dict[str, Any]) -> list[dict[str, str]]:
+    """Participants as {name, role}; a bare name is a participant."""
+    out = []
+    for p in data.get("participants") or []:
+        if isinstance(p, dict):
+            out.append({"name": str(p.get("name", "")), "role": str(p.get("role") or "participant")})
+        else:
+            out.append({"name": str(p), "role": "participant"})
+    return out
+
+
+@dataclass
+class EditionView:
+    event_id: str
+    stream: str
+    type: str
+    title: str
+    edition: str | None
+    occurred: str
+    when: str
+    precision: str
+    lo: date | None
+    hi: date | None
+    place: str | None
+    domains: list[str]
+    participants: list[dict[str, str]]
+    first: str | None
+    position: int
+    sources: list[dict[str, Any]]
+    rivals: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def planned(self) -> bool:
+        return self.type == "ExercisePlanned"
+
+    @property
+    def disputed(self) -> bool:
+        return bool(self.rivals)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event_id, "type": self.type, "title": self.title, "edition": self.edition,
+            "occurred": self.occurred, "when": self.when, "precision": self.precision,
+            "lo": self.lo.isoformat() if self.lo else None, "hi": self.hi.isoformat() if self.hi else None,
+            "place": self.place, "domains": self.domains, "participants": self.participants, "first": self.first,
+            "planned": self.planned, "position": self.position, "sources": self.sources,
+            "disputed": self.disputed, "rivals": self.rivals,
+        }
+
+
+@dataclass
+class SeriesView:
+    stream: str
+    name: str
+    editions: list[EditionView]
+
+    @property
+    def domains(self) -> list[str]:
+        return sorted({d for e in self.editions for d in e.domains})
+
+    @property
+    def participants(self) -> list[str]:
+        return sorted({p["name"] for e in self.editions for p in e.participants})
+
+    @property
+    def firsts(self) -> list[EditionView]:
+        return [e for e in self.editions if e.first]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stream": self.stream, "name": self.name, "domains": self.domains, "participants": self.participants,
+            "firsts": [{"event_id": e.event_id, "first": e.first, "occurred": e.occurred} for e in self.firsts],
+            "editions": [e.to_dict() for e in self.editions],
+            "event_ids": [e.event_id for e in self.editions],
+        }
+
+
+def _series_name(facts: list[Fact], stream: str) -> str:
+    for f in sorted(facts, key=lambda f: f.position, reverse=True):
+        if f.data.get("series") or f.data.get("name"):
+            return str(f.data.get("series") or f.data.get("name"))
+    return stream.split("/", 1)[1].replace("-", " ").capitalize()
+
+
+def _edition(fact: Fact, rivals: list[Fact]) -> EditionView:
+    p = fact.period
+    edition = fact.data.get("edition")
+    return EditionView(
+        fact.event_id, fact.stream, fact.type, fact.title, str(edition) if edition is not None else None,
+        fact.occurred, dates.describe(fact.occurred), p.precision, p.lo, p.hi, fact.data.get("place"),
+        [str(d) for d in fact.data.get("domains") or []], participants_of(fact.data), fact.data.get("first"),
+        fact.position, fact.sources,
+        [{"event_id": r.event_id, "occurred": r.occurred, "when": dates.describe(r.occurred), "sources": r.sources}
+         for r in rivals],
+    )
+
+
+def _matches(fact: Fact, domain: str | None, participant: str | None) -> bool:
+    if domain is not None and domain.casefold() not in {str(d).casefold() for d in fact.data.get("domains") or []}:
+        return False
+    if participant is not None:
+        wanted = participant.casefold()
+        return any(wanted in p["name"].casefold() for p in participants_of(fact.data))
+    return True
+
+
+def _order(fact: Fact) -> tuple:
+    return (fact.lo or fact.hi or date.max, fact.position)
+
+
+def exercises(year: int | None = None, domain: str | None = None,
+              participant: str | None = None) -> list[SeriesView]:
+    """Every series with its editions, oldest first; filters keep the editions that match.
+
+    ``year`` keeps editions whose dates may fall in that year (an edition
+    known only as "on or before 2017" may); ``domain`` is one of the
+    vocabulary's domains; ``participant`` matches part of a participant's
+    name, ignoring case ("Japan" finds "Japan Self-Defense Forces").
+    """
+    query = ExerciseEdition.select(*(getattr(ExerciseEdition, c) for c in BASE_COLUMNS))
+    if year is not None:
+        query = query.where(((ExerciseEdition.lo.is_null()) | (ExerciseEdition.lo <= date(year, 12, 31)))
+                            & ((ExerciseEdition.hi.is_null()) | (ExerciseEdition.hi >= date(year, 1, 1))))
+    facts = [f for f in map(Fact.from_row, query.tuples()) if _matches(f, domain, participant)]
+    verdicts = resolve(facts, lambda f: f.data.get("fact"), lambda f: (source_rank(f.sources), f.position))
+    by_stream: dict[str, list[Fact]] = {}
+    for f in facts:
+        by_stream.setdefault(f.stream, []).append(f)
+    names = {s: _series_name(fs, s) for s, fs in by_stream.items()}
+    out = []
+    for stream, fs in by_stream.items():
+        shown = sorted((f for f in fs if verdicts[id(f)][0]), key=_order)
+        out.append(SeriesView(stream, names[stream], [_edition(f, verdicts[id(f)][1]) for f in shown]))
+    return sorted(out, key=lambda s: (_order(min(by_stream[s.stream], key=_order)), s.name))
+
+
+def changes(after: tuple | None = None, limit: int = 50, descending: bool = False) -> list[ExerciseChange]:
+    """Editions added, corrected or retracted, in feed order (updated, position, id)."""
+    order = (ExerciseChange.updated, ExerciseChange.position, ExerciseChange.id)
+    query = ExerciseChange.select()
+    if after is not None:
+        updated, position, id_ = after
+        if descending:
+            query = query.where(
+                (ExerciseChange.updated < updated)
+                | ((ExerciseChange.updated == updated) & (ExerciseChange.position < position))
+                | ((ExerciseChange.updated == updated) & (ExerciseChange.position == position)
+                   & (ExerciseChange.id < id_)))
+        else:
+            query = query.where(
+                (ExerciseChange.updated > updated)
+                | ((ExerciseChange.updated == updated) & (ExerciseChange.position > position))
+                | ((ExerciseChange.updated == updated) & (ExerciseChange.position == position)
+                   & (ExerciseChange.id > id_)))
+    return list(query.order_by(*(o.desc() for o in order) if descending else order).limit(limit))

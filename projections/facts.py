@@ -1,0 +1,166 @@
+"""The current form of each fact in a batch, after the corrections and retractions among it.
+
+Exercises, meetings and the timeline each keep one row per fact (its current
+form). Folding a batch means: new facts become rows, an ``EventCorrected``
+rewrites its target's row, an ``EventRetracted`` removes it. This module
+does that in memory for a whole batch, loading from the projection's table
+only the rows the batch touches, and hands back every step in log order so
+each read model can record what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+import orjson
+
+from events import dates
+from events.canonical import dumps, parse_utc, utc_text
+from events.corrections import Form, apply_changes
+from events.db import database
+from events.records import RecordedEvent
+from events.store import sql
+from events.vocabulary import META_TYPES
+
+#: The columns every fact table starts with, in this order.
+BASE_COLUMNS = ("event_id", "stream", "type", "occurred", "data", "sources", "position", "recorded_at")
+CHUNK = 500
+
+
+@lru_cache(maxsize=65536)
+def period(occurred: str) -> dates.Period:
+    """``dates.parse`` cached: the same few thousand date strings recur across a large log."""
+    return dates.parse(occurred)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One fact in its current form; ``position`` and ``recorded_at`` are those of its first recording."""
+
+    event_id: str
+    stream: str
+    type: str
+    occurred: str
+    data: dict[str, Any]
+    sources: list[dict[str, Any]]
+    position: int
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, event: RecordedEvent) -> Fact:
+        return cls(event.event_id, event.stream, event.type, event.occurred, event.data, event.sources,
+                   event.position, event.recorded_at)
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Fact:
+        return cls(row[0], row[1], row[2], row[3], orjson.loads(row[4]), orjson.loads(row[5]), row[6],
+                   parse_utc(row[7]))
+
+    @property
+    def period(self) -> dates.Period:
+        return period(self.occurred)
+
+    @property
+    def lo(self) -> date | None:
+        return self.period.lo
+
+    @property
+    def hi(self) -> date | None:
+        return self.period.hi
+
+    @property
+    def title(self) -> str:
+        return str(self.data.get("title") or self.type)
+
+    def corrected(self, changes: dict[str, Any]) -> Fact:
+        form = apply_changes(Form(self.occurred, self.data, self.sources), changes)
+        return Fact(self.event_id, self.stream, self.type, form.occurred, form.data, form.sources, self.position,
+                    self.recorded_at)
+
+    def base_row(self) -> tuple:
+        return (self.event_id, self.stream, self.type, self.occurred, dumps(self.data).decode(),
+                dumps(self.sources).decode(), self.position, utc_text(self.recorded_at))
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one event did to one fact: ``before`` None for a new fact, ``after`` None for a retraction."""
+
+    event: RecordedEvent
+    before: Fact | None
+    after: Fact | None
+
+    @property
+    def change(self) -> str:
+        if self.before is None:
+            return "added"
+        return "retracted" if self.after is None else "corrected"
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for i in range(0, len(items), CHUNK):
+        yield items[i:i + CHUNK]
+
+
+def load(table: str, column: str, keys: Iterable[str]) -> list[Fact]:
+    """The stored facts whose ``column`` (event_id or stream) is one of ``keys``."""
+    out = []
+    for chunk in _chunks(sorted(set(keys))):
+        marks = ", ".join("?" * len(chunk))
+        query = f"SELECT {', '.join(BASE_COLUMNS)} FROM {table} WHERE {column} IN ({marks})"
+        out += [Fact.from_row(row) for row in database.execute_sql(sql(query), tuple(chunk))]
+    return out
+
+
+class Batch:
+    """A batch folded in memory: the facts it touched, in their new forms, and every step.
+
+    ``whole_streams`` loads every stored fact of the streams the batch touches
+    (a read model that judges a fact by its neighbours, like a planned
+    session by the sessions held); otherwise only the targets of corrections.
+    """
+
+    def __init__(self, table: str, events: list[RecordedEvent], accepts: Callable[[RecordedEvent], bool],
+                 *, whole_streams: bool = False) -> None:
+        self.table = table
+        relevant = [e for e in events if e.type in META_TYPES or accepts(e)]
+        if whole_streams:
+            stored = load(table, "stream", {e.stream for e in relevant})
+        else:
+            new = {e.event_id for e in relevant if e.type not in META_TYPES}
+            stored = load(table, "event_id", {e.data["target"] for e in relevant
+                                              if e.type in META_TYPES and e.data["target"] not in new})
+        self.stored: dict[str, Fact] = {f.event_id: f for f in stored}
+        self.current: dict[str, Fact | None] = dict(self.stored)
+        self.steps: list[Step] = []
+        for event in relevant:
+            self._apply(event)
+
+    def _apply(self, event: RecordedEvent) -> None:
+        if event.type not in META_TYPES:
+            fact = Fact.of(event)
+            self.current[fact.event_id] = fact
+            self.steps.append(Step(event, None, fact))
+            return
+        target = self.current.get(event.data["target"])
+        if target is None:  # not a fact this read model keeps, or already retracted
+            return
+        after = target.corrected(event.data["changes"]) if event.type == "EventCorrected" else None
+        self.current[target.event_id] = after
+        self.steps.append(Step(event, target, after))
+
+    def write(self, columns: Sequence[str], row: Callable[[Fact], tuple]) -> None:
+        """Replace the touched rows: stored ones are deleted, current ones inserted (``row`` gives the values)."""
+        touched = [eid for eid in self.current if eid in self.stored]
+        for chunk in _chunks(touched):
+            marks = ", ".join("?" * len(chunk))
+            database.execute_sql(sql(f"DELETE FROM {self.table} WHERE event_id IN ({marks})"), tuple(chunk))
+        rows = [row(f) for f in self.current.values() if f is not None]
+        if rows:
+            marks = ", ".join("?" * len(columns))
+            database.cursor().executemany(
+                sql(f"INSERT INTO {self.table} ({', '.join(columns)}) VALUES ({marks})"), rows)

@@ -1,0 +1,106 @@
+from datetime import UTC, datetime
+
+import events
+import projections
+from projections import exercises as model
+from seeds.catalog import event_id_for
+
+SOURCE = [{"url": "https://www.defense.gouv.fr/example", "quote": "Pegase 2025 a eu lieu", "kind": "official"}]
+
+
+def by_name(**filters):
+    return {s.name: s for s in model.exercises(**filters)}
+
+
+def append(*new):
+    recorded = events.append(list(new), author="editor")
+    projections.catch_up()
+    return recorded
+
+
+def test_series_group_their_editions_with_dates_domains_places_and_roles(seeded):
+    series = by_name()
+    assert {"Croix du Sud", "Jeanne d'Arc", "Pegase", "Brunet-Takamori", "Pacific Steller"} <= set(series)
+    croix = series["Croix du Sud"].editions[0]
+    assert (croix.edition, croix.occurred, croix.when, croix.precision) == ("16", "2016-11", "November 2016", "month")
+    assert croix.place == "New Caledonia" and croix.domains == ["hadr"]
+    assert {"name": "Japan Self-Defense Forces", "role": "participant"} in croix.participants
+    iron_fist = series["Iron Fist"].editions[0]
+    assert {"name": "France", "role": "observer"} in iron_fist.participants
+    jeanne = series["Jeanne d'Arc"]
+    assert [e.occurred for e in jeanne.editions] == ["2017", "2017", "2017-21"]
+    assert [e.planned for e in jeanne.editions].count(True) == 1
+
+
+def test_firsts_are_kept_as_the_source_words_them(seeded):
+    pegase = by_name()["Pegase"]
+    assert [(e.occurred, e.first) for e in pegase.firsts] == [
+        ("2023-07~", "the first of their kind between the two allies")]
+    assert pegase.to_dict()["firsts"][0]["event_id"] == event_id_for("voa-2023-air-drills/pegase-2023-air-drills-japan")
+
+
+def test_filters_by_year_domain_and_participant(seeded):
+    assert set(by_name(year=2017)) == {"Jeanne d'Arc", "Djibouti maritime security training", "Iron Fist"}
+    assert set(by_name(domain="air")) == {"P1 maritime patrol training", "Pegase"}
+    assert set(by_name(participant="united kingdom")) == {"Jeanne d'Arc", "French freedom of navigation patrols"}
+    uk = by_name(participant="United Kingdom")["Jeanne d'Arc"]
+    assert len(uk.editions) == 2  # the edition without the UK is filtered out
+    assert by_name(year=1990, domain="air") == {}
+
+
+def test_rows_carry_event_ids_and_sources(seeded):
+    for series in model.exercises():
+        row = series.to_dict()
+        assert row["event_ids"] and all(e["sources"] and e["event_id"] for e in row["editions"])
+
+
+def test_corrections_and_retractions_change_the_history(seeded):
+    target = event_id_for("mfa-fr-indo-pacific-2025/pacific-steller-2025")
+    append(events.NewEvent("exercise/pacific-steller", "EventCorrected", "2026-11-23",
+                           {"target": target, "reason": "date", "changes": {"occurred": "2025-02-14",
+                                                                            "data": {"place": "Philippine Sea"}}}))
+    edition = by_name()["Pacific Steller"].editions[0]
+    assert (edition.occurred, edition.place, edition.precision) == ("2025-02-14", "Philippine Sea", "day")
+    append(events.NewEvent("exercise/pacific-steller", "EventRetracted", "2026-11-23",
+                           {"target": target, "reason": "test"}))
+    assert "Pacific Steller" not in by_name()
+    assert events.state(target).retracted
+
+
+def test_rival_claims_show_the_official_one_and_are_marked_disputed(seeded):
+    press = {"url": "https://press.example/pegase", "quote": "Pegase in August", "kind": "press"}
+    append(events.NewEvent("exercise/pegase", "ExerciseConducted", "2025-08", {"title": "press", "fact": "p25"},
+                           [press]),
+           events.NewEvent("exercise/pegase", "ExerciseConducted", "2025-07", {"title": "mofa", "fact": "p25"},
+                           SOURCE))
+    [edition] = [e for e in by_name()["Pegase"].editions if e.occurred.startswith("2025")]
+    assert edition.occurred == "2025-07" and edition.disputed
+    assert edition.rivals[0]["occurred"] == "2025-08"
+
+
+def test_changes_have_log_derived_ids_and_times_and_survive_a_rebuild(seeded):
+    rows = model.changes(limit=100)
+    assert len(rows) == 14 and {r.change for r in rows} == {"added"}
+    croix = next(r for r in rows if r.stream == "exercise/croix-du-sud")
+    assert croix.updated == events.get(croix.event_id).recorded_at
+    target = event_id_for("mfa-fr-indo-pacific-2025/pacific-steller-2025")
+    append(events.NewEvent("exercise/pacific-steller", "EventRetracted", "2026-11-23",
+                           {"target": target, "reason": "test"}))
+    newest = model.changes(limit=1, descending=True)[0]
+    assert (newest.event_id, newest.change) == (target, "retracted")
+    page = model.changes(limit=5)
+    assert model.changes(after=(page[-1].updated, page[-1].position, page[-1].id), limit=100) == \
+        model.changes(limit=100)[5:]
+    before = projections.get("exercises").dump()
+    projections.rebuild("exercises")
+    assert projections.get("exercises").dump() == before
+
+
+def test_an_edition_appended_later_appears_in_its_series(seeded):
+    append(events.NewEvent("exercise/pegase", "ExerciseConducted", "2025-22",
+                           {"title": "Pegase 2025", "series": "Pegase", "edition": "2025", "domains": ["air"],
+                            "participants": ["France", {"name": "Japan", "role": "host"}]}, SOURCE))
+    edition = by_name(year=2025)["Pegase"].editions[-1]
+    assert (edition.when, edition.participants) == (
+        "summer 2025", [{"name": "France", "role": "participant"}, {"name": "Japan", "role": "host"}])
+    assert model.changes(limit=1, descending=True)[0].updated <= datetime.now(UTC)
