@@ -59,10 +59,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _install(app: Flask) -> None:
     """Headers, error pages, template helpers, then every blueprint (one concern each)."""
     from . import errors, security, templating
+    from .auth import bp as auth
+    from .editing import bp as editing
     from .pages import bp as pages
 
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
-    for blueprint in (pages,):
+    for blueprint in (pages, auth, editing,):
         app.register_blueprint(blueprint)

@@ -1,0 +1,79 @@
+"""Who is signed in: the editor's session, the sign-in and sign-out pages, and the guard on every write.
+
+Reading is public. Writing needs an editor, identified by the session cookie
+(signed with SECRET_KEY); ``g.editor`` is set on every request so templates
+and views can ask who is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session
+from werkzeug.wrappers import Response
+
+from . import accounts
+from .forms import SignInForm
+
+bp = Blueprint("auth", __name__)
+
+SESSION_KEY = "editor_id"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@bp.before_app_request
+def load_editor() -> None:
+    """Set ``g.editor`` from the session (an API view may have set it from a token already)."""
+    if g.get("editor") is not None:
+        return
+    editor_id = session.get(SESSION_KEY)
+    g.editor = accounts.Editor.get_or_none(accounts.Editor.id == editor_id) if isinstance(editor_id, int) else None
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a path on this site, else the home page: never an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
+
+
+def editor_required(view: F) -> F:
+    """Send a visitor who is not signed in to the sign-in page, and back here afterwards."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.get("editor") is None:
+            return redirect("/sign-in?" + urlencode({"next": request.full_path.rstrip("?")}))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> str | Response | tuple[str, int]:
+    """The editor's name and password; a failure never says which of the two was wrong."""
+    form = SignInForm()
+    target = safe_next(request.values.get("next"))
+    if form.validate_on_submit():
+        editor = accounts.authenticate(form.name.data or "", form.password.data or "")
+        if editor is not None:
+            session.clear()  # a fresh session: nothing carried over from before sign-in
+            session[SESSION_KEY] = editor.id
+            flash(f"Signed in as {editor.name}.", "info")
+            return redirect(target)
+        form.form_errors.append("That name and password do not match an editor account.")
+    status = 400 if request.method == "POST" else 200
+    return render_template("sign_in.html", form=form, next=target), status
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    session.clear()
+    flash("Signed out.", "info")
+    return redirect("/")

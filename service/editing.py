@@ -1,0 +1,260 @@
+"""The editor's writes through forms: append a fact, correct it, retract it, and preview a typed date.
+
+Every write goes through ``writes.append_one``; a refusal of the store is
+shown at the form field it names, with everything the editor typed kept,
+and nothing is written.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request
+from werkzeug.wrappers import Response
+from wtforms import Field
+from wtforms import Form as WTForm
+
+import events
+from events.corrections import EventState, Form, diff
+from events.errors import InvalidDate
+from events.vocabulary import META_TYPES
+from seeds.catalog import load_documents
+
+from . import writes
+from .auth import editor_required
+from .errors import json_error
+from .forms import CorrectForm, EventForm, FactFields, RetractForm, participants_of, participants_text, read_date
+from .templating import canonical_event_id
+
+bp = Blueprint("editing", __name__)
+
+_SOURCE_PATH = re.compile(r"^sources\[(\d+)\](?:\.(\w+))?")
+_DATA_FIELDS = {"title": "title", "summary": "summary", "place": "place", "participants": "participants"}
+
+
+def _add_error(field: Field, message: str) -> None:
+    field.errors = [*(e for e in field.errors if isinstance(e, str)), message]
+
+
+def show_error(form: WTForm, exc: events.ValidationError, source_rows: list[int] | None = None) -> None:
+    """Put the store's refusal at the form field its dotted path names (else at the top of the form)."""
+    path = exc.field.removeprefix("data.changes.")
+    message = exc.reason[:1].upper() + exc.reason[1:]
+    target: Field | None = None
+    if path == "stream" and isinstance(form, EventForm):
+        target = form.stream if form.stream.data else form.new_stream
+    elif path in ("type", "occurred") and hasattr(form, path):
+        target = getattr(form, path)
+    elif path.startswith("data."):
+        key = re.split(r"[.\[]", path[5:], maxsplit=1)[0]
+        name = _DATA_FIELDS.get(key) or ("reason" if key == "reason" else None)
+        target = getattr(form, name, None) if name else None
+    elif path.startswith("sources") and isinstance(form, EventForm):
+        m = _SOURCE_PATH.match(path)
+        if m and source_rows is not None and int(m.group(1)) < len(source_rows):
+            sub = form.sources.entries[source_rows[int(m.group(1))]].form
+            target = getattr(sub, m.group(2) or "quote", None) or sub.quote
+        else:
+            target = form.sources
+    if target is None:
+        form.form_errors.append(f"{exc.field}: {exc.reason}")
+    else:
+        _add_error(target, message)
+
+
+def _documents() -> list[tuple[str, str]]:
+    """The seed documents an editor can cite by id (offered as suggestions)."""
+    try:
+        return [(doc_id, getattr(doc, "title", doc_id)) for doc_id, doc in load_documents().items()]
+    except Exception:  # the suggestions are a convenience; a form without them still works
+        return []
+
+
+def _fact_data(form: FactFields, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The data fields the form edits, laid over ``base`` (an emptied field is removed)."""
+    data = dict(base or {})
+    data["title"] = form.title.data or ""
+    for key in ("summary", "place"):
+        text = (getattr(form, key).data or "").strip()
+        if text:
+            data[key] = text
+        else:
+            data.pop(key, None)
+    people = participants_of(form.participants.data)
+    if people:
+        data["participants"] = people
+    else:
+        data.pop("participants", None)
+    return data
+
+
+def _preview(form: FactFields) -> dict[str, str] | None:
+    """How the typed date will be read, or None with the reason at the date field."""
+    text = (form.occurred.data or "").strip()
+    if not text:
+        _add_error(form.occurred, "Type a date to preview it.")
+        return None
+    try:
+        return read_date(text)
+    except InvalidDate as exc:
+        _add_error(form.occurred, exc.reason)
+        return None
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@editor_required
+def new_event() -> Any:
+    """Append a new fact. 'Preview' re-renders with how the date will be read; nothing is written until 'Append'."""
+    form = EventForm()
+    form.set_subjects([stream for stream, _ in events.streams()])
+    status, preview = 200, None
+    if request.method == "GET":
+        form.event_id.data = str(uuid.uuid4())
+        if request.args.get("stream") in form.known_streams:
+            form.stream.data = request.args["stream"]
+    elif form.preview.data:
+        preview = _preview(form)
+    else:
+        status = 400
+        if form.validate():
+            response = _append(form)
+            if response is not None:
+                return response
+    return render_template("event_form.html", form=form, preview=preview, documents=_documents()), status
+
+
+def _append(form: EventForm) -> Response | None:
+    """Append what the form says; on a refusal, put the reason at its field and return None."""
+    rows = form.source_rows()
+    stream = form.chosen_stream
+    new = events.NewEvent(
+        stream=stream, type=form.type.data, occurred=form.occurred.edtf or "", data=_fact_data(form),
+        sources=[source for _, source in rows], event_id=form.event_id.data or None,
+        expected_version=None if form.stream.data else 0,
+    )
+    try:
+        appended = writes.append_one(new, author=g.editor.name)
+    except events.ValidationError as exc:
+        show_error(form, exc, [index for index, _ in rows])
+    except events.ConcurrencyConflict as exc:
+        _add_error(form.new_stream, f"The subject {stream!r} already exists (version {exc.current}); "
+                                    "choose it in the list above.")
+    except events.IdempotencyConflict:
+        form.event_id.data = str(uuid.uuid4())
+        form.form_errors.append("This form was already used to append a different event; "
+                                "check the fields and submit again.")
+    else:
+        flash(f"Appended at position {appended.event.position}." if appended.created
+              else "This event was already appended; nothing new was written.", "info")
+        return redirect(f"/events/{appended.event.event_id}", code=303)
+    return None
+
+
+def _fact_state(event_id: str) -> EventState:
+    canonical = canonical_event_id(event_id)
+    if canonical is None:
+        abort(404, description=f"{event_id!r} is not an event id (a UUID).")
+    try:
+        state = events.state(canonical)
+    except events.UnknownEvent:
+        abort(404, description=f"There is no event with id {canonical}.")
+    if state.original.type in META_TYPES:
+        abort(409, description="This is a correction or retraction; correct or retract the fact it acts on.")
+    if state.retracted:
+        abort(409, description="This event has been retracted; it can no longer be corrected or retracted.")
+    return state
+
+
+def _meta_event(state: EventState, type_: str, data: dict[str, Any], version: str | None) -> events.NewEvent:
+    expected = int(version) if version and version.isdigit() else None
+    return events.NewEvent(stream=state.original.stream, type=type_, occurred=_today(), data=data,
+                           expected_version=expected)
+
+
+@bp.route("/events/<event_id>/correct", methods=["GET", "POST"])
+@editor_required
+def correct(event_id: str) -> Any:
+    """Correct a fact: the form starts from its current form; only what changed is recorded, with the reason."""
+    state = _fact_state(event_id)
+    current = state.current
+    form = CorrectForm()
+    status, preview = 200, None
+    version = request.form.get("version") or str(events.stream_version(state.original.stream))
+    if request.method == "GET":
+        form.occurred.data = current.occurred
+        form.title.data = current.data.get("title", "")
+        form.summary.data = current.data.get("summary", "")
+        form.place.data = current.data.get("place", "")
+        form.participants.data = participants_text(current.data.get("participants", []))
+    elif form.preview.data:
+        preview = _preview(form)
+    else:
+        status = 400
+        if form.validate():
+            desired = Form(form.occurred.edtf or "", _fact_data(form, current.data), current.sources)
+            changes = diff(current, desired)
+            if not changes:
+                form.form_errors.append("Nothing was changed: edit at least one field before recording a correction.")
+            else:
+                data = {"title": f"Correction: {current.data.get('title', '')}"[:300],
+                        "target": state.original.event_id, "changes": changes, "reason": form.reason.data}
+                try:
+                    writes.append_one(_meta_event(state, "EventCorrected", data, version), author=g.editor.name)
+                except events.ValidationError as exc:
+                    show_error(form, exc)
+                except events.ConcurrencyConflict as exc:
+                    version = str(exc.current)
+                    form.form_errors.append("The subject changed while you were editing (now at version "
+                                            f"{exc.current}); check the event page and submit again.")
+                else:
+                    flash("The correction is recorded.", "info")
+                    return redirect(f"/events/{state.original.event_id}", code=303)
+    return render_template("correct_form.html", form=form, state=state, event=state.original, version=version,
+                           preview=preview), status
+
+
+@bp.route("/events/<event_id>/retract", methods=["GET", "POST"])
+@editor_required
+def retract(event_id: str) -> Any:
+    """Withdraw a fact, with the reason; the event stays readable and says it was retracted."""
+    state = _fact_state(event_id)
+    form = RetractForm()
+    version = request.form.get("version") or str(events.stream_version(state.original.stream))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            data = {"title": f"Retraction: {state.current.data.get('title', '')}"[:300],
+                    "target": state.original.event_id, "reason": form.reason.data}
+            try:
+                writes.append_one(_meta_event(state, "EventRetracted", data, version), author=g.editor.name)
+            except events.ValidationError as exc:
+                show_error(form, exc)
+            except events.ConcurrencyConflict as exc:
+                version = str(exc.current)
+                form.form_errors.append("The subject changed while you were editing (now at version "
+                                        f"{exc.current}); check the event page and submit again.")
+            else:
+                flash("The event is retracted.", "info")
+                return redirect(f"/events/{state.original.event_id}", code=303)
+    return render_template("retract_form.html", form=form, state=state, event=state.original,
+                           version=version), status
+
+
+@bp.get("/dates/preview")
+def date_preview() -> Response:
+    """How a date typed by a person will be read (for the form's optional script): JSON, 400 naming the problem."""
+    text = request.args.get("text", "")
+    if len(text) > 200:
+        return json_error(400, "text: at most 200 characters")
+    try:
+        return jsonify(read_date(text))
+    except InvalidDate as exc:
+        return json_error(400, f"text: {exc.reason}")
