@@ -12,8 +12,9 @@ from . import runner
 from .agreements import Agreements
 from .base import Projection
 from .exercises import Exercises
+from .meetings import Meetings
 
-PROJECTIONS: dict[str, Projection] = {p.name: p for p in (Agreements(), Exercises())}
+PROJECTIONS: dict[str, Projection] = {p.name: p for p in (Agreements(), Exercises(), Meetings())}
 
 
 def get(name: str) -> Projection:

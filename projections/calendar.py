@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .agreements import AgreementChange
+from .meetings import MeetingChange
 
 
 @dataclass(frozen=True)
@@ -27,5 +28,10 @@ def due(now: datetime) -> list[CalendarChange]:
     rows = (AgreementChange.select()
             .where((AgreementChange.cause == "calendar") & (AgreementChange.updated <= now))
             .order_by(AgreementChange.updated, AgreementChange.id))
-    return [CalendarChange(r.id, "agreements", f"{r.name}: {r.from_status} → {r.to_status}", r.updated)
-            for r in rows]
+    out = [CalendarChange(r.id, "agreements", f"{r.name}: {r.from_status} → {r.to_status}", r.updated)
+           for r in rows]
+    overdue = (MeetingChange.select()
+               .where((MeetingChange.cause == "calendar") & (MeetingChange.updated <= now))
+               .order_by(MeetingChange.updated, MeetingChange.id))
+    out += [CalendarChange(r.id, "meetings", r.title, r.updated) for r in overdue]
+    return sorted(out, key=lambda c: (c.updated, c.id))

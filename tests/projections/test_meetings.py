@@ -1,0 +1,107 @@
+from datetime import UTC, date, datetime
+
+import events
+import projections
+from events import store
+from projections import calendar
+from projections import meetings as model
+from seeds.catalog import event_id_for
+
+NOW = datetime(2026, 11, 23, tzinfo=UTC)
+SOURCE = [{"url": "https://www.mofa.go.jp/example", "quote": "the fourth 2+2 was held", "kind": "official"}]
+
+
+def by_name(now=NOW):
+    return {m.name: m for m in model.mechanisms(now)}
+
+
+def append(*new):
+    recorded = events.append(list(new), author="editor")
+    projections.catch_up()
+    return recorded
+
+
+def test_the_2plus2_sessions_places_participants_and_outcomes(seeded):
+    two = by_name()["2+2"]
+    assert [(s.session, s.occurred) for s in two.sessions] == [(2, "[..2017-01-05]"), (3, "2017-01-06")]
+    third = two.last
+    assert third.place == "Paris"
+    assert {"name": "Fumio Kishida", "role": "participant"} in third.participants
+    assert event_id_for("joint-statement-2017-2plus2/acsa-negotiations-opened") in third.outcomes
+    assert two.established.occurred == "2013" and two.level == "ministerial"
+
+
+def test_the_next_2plus2_is_overdue_only_once_2018_has_fully_passed(seeded):
+    assert by_name()["2+2"].next.occurred == "2018"
+    assert not by_name(datetime(2018, 12, 31, 23, 59, tzinfo=UTC))["2+2"].overdue
+    overdue = by_name(datetime(2019, 1, 1, tzinfo=UTC))["2+2"]
+    assert overdue.overdue and overdue.overdue_since == date(2019, 1, 1)
+    assert by_name()["cybersecurity dialogue"].overdue_since == date(2017, 1, 24)
+
+
+def test_a_session_held_later_fulfils_the_plan(seeded):
+    append(events.NewEvent("meeting/2plus2", "MeetingHeld", "2019-01-11",
+                           {"title": "Fourth 2+2 held in Brest", "place": "Brest", "session": 4}, SOURCE))
+    two = by_name()["2+2"]
+    assert (two.next, two.overdue, two.last.session) == (None, False, 4)
+
+
+def test_the_disputed_joint_statement_date_shows_the_official_claim(seeded):
+    two = by_name()["2+2"]
+    [statement] = two.statements
+    assert statement.occurred == "2017-01-06" and statement.disputed
+    assert statement.rivals[0]["event_id"] == event_id_for("news-2017-third-2plus2/2plus2-joint-statement-8-january")
+    assert two.disputed and two.to_dict()["disputed"] is True
+
+
+def test_every_mechanism_is_listed_with_event_ids_and_sources(seeded):
+    views = by_name()
+    assert {"strategic dialogue", "global space dialogue", "maritime dialogue", "staff talks",
+            "discussion group (industrial cooperation group)"} <= set(views)
+    for view in views.values():
+        row = view.to_dict()
+        assert row["event_ids"]
+        assert all(item["sources"] for key in ("sessions", "statements", "planned") for item in row[key])
+
+
+def test_retracting_a_plan_removes_it(seeded):
+    plan = event_id_for("joint-statement-2017-2plus2/2plus2-next-session-planned")
+    append(events.NewEvent("meeting/2plus2", "EventRetracted", "2026-11-23", {"target": plan, "reason": "test"}))
+    assert by_name()["2+2"].next is None
+    assert model.changes(NOW, limit=1, descending=True)[0].change == "retracted"
+
+
+def test_a_future_plan_falls_due_on_the_calendar_and_is_announced_then(seeded, monkeypatch):
+    monkeypatch.setattr(store, "utc_now", lambda: NOW)
+    append(events.NewEvent("meeting/2plus2", "MeetingHeld", "2026-11-01",
+                           {"title": "Seventh 2+2", "session": 7}, SOURCE),
+           events.NewEvent("meeting/2plus2", "MeetingPlanned", "2027",
+                           {"title": "Next 2+2 planned in Tokyo", "place": "Tokyo", "session": 8}, SOURCE))
+    assert not [r for r in model.changes(NOW, limit=100) if r.cause == "calendar"]
+    due = datetime(2028, 1, 1, tzinfo=UTC)
+    [row] = [r for r in model.changes(due, limit=100) if r.cause == "calendar"]
+    assert (row.change, row.updated, row.effective) == ("overdue", due, date(2028, 1, 1))
+    assert [c.model for c in calendar.due(due)].count("meetings") == 1
+    assert [c.model for c in calendar.due(NOW)].count("meetings") == 0
+    # Recording the session before it falls due forgets the calendar row.
+    append(events.NewEvent("meeting/2plus2", "MeetingHeld", "2027-06-02",
+                           {"title": "Eighth 2+2", "session": 8}, SOURCE))
+    assert not [r for r in model.changes(due, limit=100) if r.cause == "calendar"]
+
+
+def test_seed_plans_already_overdue_are_said_so_in_their_own_row(seeded):
+    rows = model.changes(NOW, limit=100)
+    plan = event_id_for("joint-statement-2017-2plus2/2plus2-next-session-planned")
+    [row] = [r for r in rows if r.event_id == plan]
+    assert row.cause == "event" and row.title.endswith("overdue since 2019-01-01")
+    assert row.updated == events.get(plan).recorded_at
+    assert calendar.due(NOW) == [c for c in calendar.due(NOW) if c.model == "agreements"]
+
+
+def test_a_rebuild_gives_the_same_rows_ids_and_times(seeded, monkeypatch):
+    monkeypatch.setattr(store, "utc_now", lambda: NOW)
+    append(events.NewEvent("meeting/space-dialogue", "MeetingPlanned", "2030", {"title": "Space dialogue"}, SOURCE))
+    meetings = projections.get("meetings")
+    before = meetings.dump()
+    projections.rebuild("meetings")
+    assert meetings.dump() == before
