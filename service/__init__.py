@@ -62,9 +62,10 @@ def _install(app: Flask) -> None:
     from .auth import bp as auth
     from .editing import bp as editing
     from .pages import bp as pages
+    from .readmodels import bp as readmodels
 
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
-    for blueprint in (pages, auth, editing,):
+    for blueprint in (pages, auth, editing, readmodels,):
         app.register_blueprint(blueprint)
