@@ -129,3 +129,16 @@ def editor_for_token(token: str) -> Editor | None:
         return None
     row = ApiToken.select(ApiToken, Editor).join(Editor).where(ApiToken.digest == _digest(token)).first()
     return row.editor if row else None
+
+
+def revoke_tokens(name: str, *, keep_newest: bool = False) -> int:
+    """Revoke the API tokens of the editor ``name`` (all, or all but the newest: rotation); return how many."""
+    editor = find_editor(name)
+    if editor is None:
+        raise AccountError(f"no editor named {name!r}")
+    doomed = ApiToken.select(ApiToken.digest).where(ApiToken.editor == editor)
+    if keep_newest:
+        newest = ApiToken.select().where(ApiToken.editor == editor).order_by(ApiToken.created_at.desc()).first()
+        if newest is not None:
+            doomed = doomed.where(ApiToken.digest != newest.digest)
+    return ApiToken.delete().where(ApiToken.digest.in_([t.digest for t in doomed])).execute()

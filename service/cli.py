@@ -95,6 +95,90 @@ def seed(directory: Path | None) -> None:
                f"{report.unchanged} unchanged")
 
 
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes.")
+@click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True, help="Threads per worker.")
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the chronology with gunicorn (not the development server).
+
+    Exits at once, in one line, if DATABASE_URL cannot be reached; creates
+    missing tables. The scheduled jobs run in one process of the whole
+    deployment (set CHRONOLOGY_SCHEDULER=off to run none here).
+    """
+    from .server import DatabaseUnreachable, Options, Server, prepare
+
+    try:
+        has_editors = prepare(create_app())
+    except DatabaseUnreachable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if not has_editors:
+        click.echo("No editor account yet: create one with `chronology create-editor NAME` "
+                   "(then `chronology create-token NAME` for the JSON API).", err=True)
+    click.echo(f"serving on http://{host}:{port}/ with {workers} workers", err=True)
+    Server(Options(host=host, port=port, workers=workers, threads=threads)).run()
+
+
+@main.command("create-editor")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@with_appcontext
+def create_editor(name: str, password_stdin: bool) -> None:
+    """Create the editor account NAME; the password is asked twice (or read with --password-stdin)."""
+    from . import accounts
+
+    schema.create_all()
+    try:
+        accounts.check_name(name)
+        if accounts.find_editor(name) is not None:
+            raise accounts.AccountError(f"an editor named {name!r} already exists")
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        accounts.create_editor(name, password)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"editor {name!r} created; sign in at /sign-in")
+
+
+@main.command("create-token")
+@click.argument("name")
+@with_appcontext
+def create_token(name: str) -> None:
+    """Print a new API token acting for the editor NAME (shown once: store it now)."""
+    from . import accounts
+
+    try:
+        token = accounts.create_token(name)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(token)
+    click.echo(f"API token for {name!r}: it will not be shown again. "
+               "Send it as `Authorization: Bearer <token>`.", err=True)
+
+
+@main.command("revoke-tokens")
+@click.argument("name")
+@click.option("--keep-newest", is_flag=True, help="Keep the most recently created token (rotation).")
+@with_appcontext
+def revoke_tokens(name: str, keep_newest: bool) -> None:
+    """Revoke the API tokens of the editor NAME.
+
+    To rotate without downtime: create-token, move clients to the new
+    token, then revoke-tokens NAME --keep-newest.
+    """
+    from . import accounts
+
+    try:
+        count = accounts.revoke_tokens(name, keep_newest=keep_newest)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"revoked {count} API token{'s' if count != 1 else ''} of {name!r}")
+
+
 def _where() -> str:
     url = current_app.config["DATABASE_URL"]
     return url.split("@")[-1] if "@" in url else url

@@ -66,3 +66,93 @@ def test_seed_refuses_a_bad_catalogue(cli, tmp_path):
     result = cli("seed", "--dir", str(tmp_path / "bad"))
     assert result.exit_code == 1
     assert "nothing seeded" in result.output and "x/one" in result.output and "sources" in result.output
+
+
+# --- accounts: create-editor, create-token, revoke-tokens ------------------------
+
+
+@pytest.fixture
+def accounts_cli(sqlite_url, tmp_path):
+    runner = CliRunner()
+    env = {"DATABASE_URL": sqlite_url, "CHRONOLOGY_INSTANCE": str(tmp_path / "instance")}
+
+    def run(*args, input=None):
+        return runner.invoke(main, list(args), env=env, input=input)
+
+    return run
+
+
+def _token_owner(sqlite_url, tmp_path, token):
+    from service import accounts, create_app
+
+    app = create_app({"DATABASE_URL": sqlite_url, "SECRET_KEY": "t"})
+    with app.app_context():
+        editor = accounts.editor_for_token(token)
+        return editor.name if editor else None
+
+
+def test_create_editor_reads_the_password_from_stdin(accounts_cli, sqlite_url):
+    result = accounts_cli("create-editor", "ada", "--password-stdin", input="correct horse battery staple\n")
+    assert result.exit_code == 0, result.output
+    assert "editor 'ada' created" in result.output
+    from service import accounts, create_app
+
+    with create_app({"DATABASE_URL": sqlite_url, "SECRET_KEY": "t"}).app_context():
+        assert accounts.authenticate("ada", "correct horse battery staple").name == "ada"
+
+
+def test_create_editor_prompts_twice_and_refuses_a_mismatch(accounts_cli):
+    mismatch = accounts_cli("create-editor", "ada", input="correct horse battery staple\nsomething else entirely\n"
+                            "correct horse battery staple\ncorrect horse battery staple\n")
+    assert mismatch.exit_code == 0, mismatch.output
+    assert "do not match" in mismatch.output.lower()
+    assert "editor 'ada' created" in mismatch.output
+
+
+@pytest.mark.parametrize(("name", "password", "message"), [
+    ("ada", "short", "at least 12 characters"),
+    ("no spaces allowed", "correct horse battery staple", "is not a usable editor name"),
+])
+def test_create_editor_names_what_is_wrong(accounts_cli, name, password, message):
+    result = accounts_cli("create-editor", name, "--password-stdin", input=password + "\n")
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_create_editor_refuses_a_taken_name_before_asking(accounts_cli):
+    accounts_cli("create-editor", "ada", "--password-stdin", input="correct horse battery staple\n")
+    again = accounts_cli("create-editor", "ada", input="")
+    assert again.exit_code == 1
+    assert "an editor named 'ada' already exists" in again.output
+    assert "Password" not in again.output
+
+
+def test_create_token_prints_it_once_and_it_works(accounts_cli, sqlite_url, tmp_path):
+    accounts_cli("create-editor", "ada", "--password-stdin", input="correct horse battery staple\n")
+    result = accounts_cli("create-token", "ada")
+    assert result.exit_code == 0
+    token = result.stdout.strip()
+    assert token.startswith("chr_") and "\n" not in token
+    assert "will not be shown again" in result.stderr
+    assert _token_owner(sqlite_url, tmp_path, token) == "ada"
+
+
+def test_create_token_for_an_unknown_editor_says_how_to_create_one(accounts_cli):
+    accounts_cli("init-db")
+    result = accounts_cli("create-token", "nobody")
+    assert result.exit_code == 1
+    assert "chronology create-editor nobody" in result.output
+
+
+def test_rotating_tokens_keeps_only_the_newest(accounts_cli, sqlite_url, tmp_path):
+    accounts_cli("create-editor", "ada", "--password-stdin", input="correct horse battery staple\n")
+    old = accounts_cli("create-token", "ada").stdout.strip()
+    new = accounts_cli("create-token", "ada").stdout.strip()
+    rotated = accounts_cli("revoke-tokens", "ada", "--keep-newest")
+    assert rotated.exit_code == 0 and "revoked 1 API token of 'ada'" in rotated.output
+    assert _token_owner(sqlite_url, tmp_path, old) is None
+    assert _token_owner(sqlite_url, tmp_path, new) == "ada"
+    assert "revoked 1 API token" in accounts_cli("revoke-tokens", "ada").output
+    assert _token_owner(sqlite_url, tmp_path, new) is None
+    assert accounts_cli("revoke-tokens", "nobody").exit_code == 1

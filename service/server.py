@@ -1,0 +1,120 @@
+"""`chronology serve`: the service under gunicorn (gthread workers), not the Flask development server.
+
+Before any worker starts, the master checks that the database answers and
+creates missing tables, so a wrong DATABASE_URL is one line at start rather
+than a traceback per request. Each worker builds its own application (no
+connection crosses a fork) and campaigns for the scheduler's lock once it is
+up; the lock makes the jobs run in one process of the whole deployment.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+import events
+
+from . import accounts, create_app, scheduler, schema
+
+SCHEDULER_ENV = "CHRONOLOGY_SCHEDULER"
+
+
+class DatabaseUnreachable(Exception):
+    """The database named by DATABASE_URL did not answer; the message is the one line to print."""
+
+
+def describe(url: str) -> str:
+    """Where a DATABASE_URL points, as host:port/db (or the SQLite path), never with its password."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        return url[len("sqlite:///"):] or url
+    host = parts.hostname or "localhost"
+    port = parts.port or 5432
+    return f"{host}:{port}{parts.path or '/'}"
+
+
+def _reason(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return "; ".join(lines) or type(exc).__name__
+
+
+def prepare(app: Flask) -> bool:
+    """Check the database answers, create missing tables; return whether any editor exists.
+
+    Raises DatabaseUnreachable with a one-line explanation. Closes its
+    connections afterwards, so forked workers inherit none.
+    """
+    try:
+        with app.app_context():
+            try:
+                events.database.execute_sql("SELECT 1").fetchone()
+            except Exception as exc:
+                raise DatabaseUnreachable(
+                    f"cannot reach the database at {describe(app.config['DATABASE_URL'])}: {_reason(exc)}"
+                ) from None
+            schema.create_all()
+            return accounts.has_editors()
+    finally:
+        closer = getattr(events.database.obj, "close_all", None) or events.database.obj.close
+        closer()
+
+
+def scheduler_enabled() -> bool:
+    return os.environ.get(SCHEDULER_ENV, "on").strip().lower() not in ("off", "0", "false", "no")
+
+
+def post_worker_init(worker: Any) -> None:
+    """Gunicorn hook: once a worker is up, it campaigns for the deployment's scheduler lock."""
+    if scheduler_enabled():
+        scheduler.start(worker.wsgi)
+
+
+@dataclass(frozen=True)
+class Options:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    threads: int = 8
+
+
+class Server(BaseApplication):
+    """A gunicorn application serving ``create_app()``; each worker builds its own app."""
+
+    def __init__(self, options: Options, config: dict[str, Any] | None = None) -> None:
+        self.options = options
+        self.app_config = config
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings = {
+            "bind": f"{self.options.host}:{self.options.port}",
+            "workers": self.options.workers,
+            "worker_class": "gthread",
+            "threads": self.options.threads,
+            # A long-poll on /api/events waits up to 30 s; the worker heartbeat is separate from requests.
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "accesslog": os.environ.get("CHRONOLOGY_ACCESS_LOG") or None,
+            "errorlog": "-",
+            "loglevel": "info",
+            "post_worker_init": post_worker_init,
+            "proc_name": "chronology",
+            # gunicorn >= 24 opens a control socket at one fixed path per user: two serve processes on
+            # one host would fight over it, and nothing here uses it.
+            "control_socket_disable": True,
+        }
+        for key, value in settings.items():
+            if value is not None and key in self.cfg.settings:
+                self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] "
+                                                       "%(name)s: %(message)s")
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # jobs log their own outcome
+        return create_app(self.app_config)
