@@ -13,8 +13,9 @@ from .agreements import Agreements
 from .base import Projection
 from .exercises import Exercises
 from .meetings import Meetings
+from .timeline import Timeline
 
-PROJECTIONS: dict[str, Projection] = {p.name: p for p in (Agreements(), Exercises(), Meetings())}
+PROJECTIONS: dict[str, Projection] = {p.name: p for p in (Agreements(), Exercises(), Meetings(), Timeline())}
 
 
 def get(name: str) -> Projection:
