@@ -59,13 +59,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _install(app: Flask) -> None:
     """Headers, error pages, template helpers, then every blueprint (one concern each)."""
     from . import errors, security, templating
+    from .api import bp as api
     from .auth import bp as auth
     from .editing import bp as editing
+    from .ops import bp as ops
     from .pages import bp as pages
     from .readmodels import bp as readmodels
 
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
-    for blueprint in (pages, auth, editing, readmodels,):
+    for blueprint in (pages, auth, editing, readmodels, api, ops,):
         app.register_blueprint(blueprint)

@@ -1,0 +1,96 @@
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from service import create_app, server
+
+CHRONOLOGY = str(Path(sys.executable).with_name("chronology"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_describe_names_host_port_and_database_never_the_password():
+    assert server.describe("postgresql://ops:hunter2@db.example:6543/chrono") == "db.example:6543/chrono"
+    assert server.describe("postgresql://ops@db.example/chrono") == "db.example:5432/chrono"
+    assert server.describe("sqlite:////srv/chronology.sqlite3") == "/srv/chronology.sqlite3"
+
+
+def test_prepare_refuses_an_unreachable_database_in_one_line(tmp_path):
+    port = free_port()  # nothing listens there
+    app = create_app({"DATABASE_URL": f"postgresql://ops:hunter2@127.0.0.1:{port}/chrono", "SECRET_KEY": "t"})
+    with pytest.raises(server.DatabaseUnreachable) as caught:
+        server.prepare(app)
+    message = str(caught.value)
+    assert message.startswith(f"cannot reach the database at 127.0.0.1:{port}/chrono: ")
+    assert "\n" not in message and "hunter2" not in message
+
+
+def test_prepare_creates_the_tables_and_reports_whether_editors_exist(app, sqlite_url):
+    from service import accounts
+
+    fresh = create_app({"DATABASE_URL": sqlite_url.replace("chronology.sqlite3", "fresh.sqlite3"), "SECRET_KEY": "t"})
+    assert server.prepare(fresh) is False
+    with fresh.app_context():
+        assert not accounts.has_editors()  # the table exists now
+        accounts.create_editor("ada", "correct horse battery staple")
+    assert server.prepare(fresh) is True
+
+
+def test_the_scheduler_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv("CHRONOLOGY_SCHEDULER", "off")
+    assert not server.scheduler_enabled()
+    monkeypatch.setenv("CHRONOLOGY_SCHEDULER", "on")
+    assert server.scheduler_enabled()
+
+
+def test_serve_exits_with_one_line_when_the_database_is_unreachable(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"postgresql://ops:hunter2@127.0.0.1:{free_port()}/chrono",
+           "CHRONOLOGY_INSTANCE": str(tmp_path)}
+    done = subprocess.run([CHRONOLOGY, "serve", "--port", str(free_port())], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot reach the database at 127.0.0.1:")
+    assert "Traceback" not in done.stderr
+
+
+def wait_for(url: str, timeout: float = 30.0) -> bytes:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_serve_runs_gunicorn_and_tells_how_to_create_an_editor(tmp_path):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "CHRONOLOGY_INSTANCE": str(tmp_path),
+           "CHRONOLOGY_SCHEDULER": "off"}
+    process = subprocess.Popen([CHRONOLOGY, "serve", "--port", str(port), "--workers", "2"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/healthz") == b"ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+    assert "chronology create-editor NAME" in err
+    assert "Starting gunicorn" in err and "Using worker: gthread" in err
+    assert "runs the scheduled jobs" not in err  # CHRONOLOGY_SCHEDULER=off
