@@ -72,8 +72,11 @@ def sign_in() -> str | Response | tuple[str, int]:
     return render_template("sign_in.html", form=form, next=target), status
 
 
-@bp.post("/sign-out")
-def sign_out() -> Response:
+@bp.route("/sign-out", methods=["GET", "POST"])
+def sign_out() -> str | Response:
+    """GET asks to confirm (a link must not sign anyone out); POST, with its CSRF token, signs out."""
+    if request.method == "GET":
+        return render_template("sign_out.html")
     session.clear()
     flash("Signed out.", "info")
     return redirect("/")

@@ -127,7 +127,8 @@ def new_event() -> Any:
             response = _append(form)
             if response is not None:
                 return response
-    return render_template("event_form.html", form=form, preview=preview, documents=_documents()), status
+    return render_template("event_form.html", form=form, preview=preview, documents=_documents(),
+                           refused=status == 400), status
 
 
 def _append(form: EventForm) -> Response | None:
@@ -217,7 +218,7 @@ def correct(event_id: str) -> Any:
                     flash("The correction is recorded.", "info")
                     return redirect(f"/events/{state.original.event_id}", code=303)
     return render_template("correct_form.html", form=form, state=state, event=state.original, version=version,
-                           preview=preview), status
+                           preview=preview, refused=status == 400), status
 
 
 @bp.route("/events/<event_id>/retract", methods=["GET", "POST"])
@@ -245,7 +246,7 @@ def retract(event_id: str) -> Any:
                 flash("The event is retracted.", "info")
                 return redirect(f"/events/{state.original.event_id}", code=303)
     return render_template("retract_form.html", form=form, state=state, event=state.original,
-                           version=version), status
+                           version=version, refused=status == 400), status
 
 
 @bp.get("/dates/preview")

@@ -22,6 +22,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from events import dates
@@ -70,7 +71,7 @@ class SourceForm(Form):
     document = StringField("Document", validators=[Optional(), Length(max=MAX_TITLE)],
                            render_kw={"list": "documents"})
     url = StringField("or URL", validators=[Optional(), Length(max=2000)], render_kw={"type": "url"})
-    quote = TextAreaField("Verbatim quote", validators=[Optional()], render_kw={"rows": 3})
+    quote = TextAreaField("Verbatim quote", render_kw={"rows": 3})
 
     @property
     def blank(self) -> bool:
@@ -144,7 +145,8 @@ def participants_text(items: list[Any]) -> str:
 
 
 NEW_SUBJECT = ""
-FACT_TYPES = [(name, f"{name} — {t.description}") for name, t in EVENT_TYPES.items() if name not in META_TYPES]
+FACT_TYPES = [SelectChoice(name, f"{name} — {t.description}") for name, t in EVENT_TYPES.items()
+              if name not in META_TYPES]
 
 
 class EventForm(FactFields):
@@ -160,7 +162,8 @@ class EventForm(FactFields):
     submit = SubmitField("Append the event")
 
     def set_subjects(self, streams: list[str]) -> None:
-        self.stream.choices = [(NEW_SUBJECT, "— a new subject (type it below) —")] + [(s, s) for s in streams]
+        self.stream.choices = [SelectChoice(NEW_SUBJECT, "— a new subject (type it below) —"),
+                               *(SelectChoice(s, s) for s in streams)]
         self.known_streams = set(streams)
 
     def validate_stream(self, field: SelectField) -> None:

@@ -221,3 +221,31 @@ def api_token(app, editor_account) -> str:
 
     with app.app_context():
         return accounts.create_token(editor_account[0])
+
+
+# --- pages and forms -------------------------------------------------------------
+
+
+def csrf_token_of(client, path: str) -> str:
+    """The CSRF token in the form served at ``path`` (as a browser would read it)."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, f"no CSRF token in the page at {path}"
+    return match.group(1)
+
+
+def sign_in(client, name: str, password: str):
+    token = csrf_token_of(client, "/sign-in")
+    return client.post("/sign-in", data={"csrf_token": token, "name": name, "password": password})
+
+
+@pytest.fixture
+def editor_client(seeded_app, editor_account):
+    """A test client signed in as the editor, on the seeded service."""
+    client = seeded_app.test_client()
+    response = sign_in(client, *editor_account)
+    assert response.status_code == 302
+    return client

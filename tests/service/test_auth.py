@@ -1,0 +1,71 @@
+"""Signing in and out, the session's editor, and the guard on every write page."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.auth import safe_next
+from tests.conftest import csrf_token_of, sign_in
+
+
+def test_sign_in_sets_the_editor_and_returns_to_next(client, editor_account):
+    token = csrf_token_of(client, "/sign-in?next=/events/new")
+    response = client.post("/sign-in?next=/events/new",
+                           data={"csrf_token": token, "name": editor_account[0], "password": editor_account[1]})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/events/new"
+    page = client.get("/").get_data(as_text=True)
+    assert f"Signed in as <strong>{editor_account[0]}</strong>" in page
+
+
+@pytest.mark.parametrize("name, password", [("ada", "wrong password here"), ("nobody", "correct horse battery staple")])
+def test_failed_sign_in_does_not_say_which_part_was_wrong(client, editor_account, name, password):
+    response = sign_in(client, name, password)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "That name and password do not match an editor account." in html
+    assert f'value="{name}"' in html  # the name typed is kept
+    assert "Signed in as" not in client.get("/").get_data(as_text=True)
+
+
+def test_sign_in_without_csrf_token_is_refused(client, editor_account):
+    response = client.post("/sign-in", data={"name": editor_account[0], "password": editor_account[1]})
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+    assert "Signed in as" not in client.get("/").get_data(as_text=True)
+
+
+def test_sign_out_ends_the_session(client, editor_account):
+    sign_in(client, *editor_account)
+    token = csrf_token_of(client, "/")
+    response = client.post("/sign-out", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert "Signed in as" not in client.get("/").get_data(as_text=True)
+    assert client.get("/events/new").status_code == 302
+
+
+def test_write_pages_send_a_visitor_to_sign_in(client):
+    response = client.get("/events/new?stream=agreement/acsa")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/sign-in?next=%2Fevents%2Fnew%3Fstream%3Dagreement%2Facsa"
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/events/new", "/events/new"),
+    ("/subjects/agreement/acsa?x=1", "/subjects/agreement/acsa?x=1"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/", "/"),
+    ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"),
+    ("", "/"),
+    (None, "/"),
+])
+def test_next_goes_only_to_local_paths(target, expected):
+    assert safe_next(target) == expected
+
+
+def test_sign_in_ignores_a_foreign_next(client, editor_account):
+    token = csrf_token_of(client, "/sign-in")
+    response = client.post("/sign-in?next=https://evil.example/",
+                           data={"csrf_token": token, "name": editor_account[0], "password": editor_account[1]})
+    assert response.headers["Location"] == "/"
