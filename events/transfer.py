@@ -9,9 +9,12 @@ bad line refuses the whole file; nothing is written.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain, islice
 from typing import BinaryIO
 
 import orjson
@@ -59,23 +62,33 @@ def import_lines(lines: Iterable[bytes | str], *, batch: int = 2000) -> ImportRe
         pending: list[tuple] = []
         imported = skipped = 0
         cursor = database.cursor()
-        for number, raw in enumerate(lines, start=1):
-            if not raw.strip():
-                continue
-            line = _parse(raw, number)
-            if line["position"] <= position:
-                stored.check_present(line, number)
+        for number, checked in _checked(lines, batch):
+            refusal = checked if isinstance(checked, _Refusal) else None
+            key = refusal.key if refusal else _key(checked)
+            if key is None:
+                raise ImportRejected(number, refusal.reason if refusal else "unreadable line")
+            line_position, event_id, stream, version, line_prev_hash, line_hash = key
+            if line_position <= position and not imported:
+                stored.check_present(line_position, line_hash, number)
                 skipped += 1
                 continue
-            stream, event_id = line["stream"], line["event_id"]
+            if line_position != position + 1:
+                raise ImportRejected(number, f"position {line_position} does not continue the log "
+                                             f"(expected {position + 1})")
+            if line_prev_hash != prev_hash:
+                raise ImportRejected(number, "prev_hash does not match the hash of the event before it")
             if not isinstance(stream, str) or not isinstance(event_id, str):
                 raise ImportRejected(number, "stream and event_id must be strings")
             expected = versions[stream] + 1 if stream in versions else stored.version(stream) + 1
-            if line["version"] != expected:
-                raise ImportRejected(number, f"version {line['version']!r} of stream {stream!r} should be {expected}")
+            if version != expected:
+                raise ImportRejected(number, f"version {version!r} of stream {stream!r} should be {expected}")
             if event_id in ids or stored.has_id(event_id):
                 raise ImportRejected(number, f"event_id {event_id} is already in the log")
-            row = _row(line, number, position + 1, prev_hash, last_recorded)
+            if refusal:
+                raise ImportRejected(number, refusal.reason)
+            row = checked
+            if row[8] < last_recorded:
+                raise ImportRejected(number, "recorded_at goes backwards")
             ids.add(event_id)
             versions[stream] = expected
             position, prev_hash, last_recorded = row[0], row[13], row[8]
@@ -89,60 +102,124 @@ def import_lines(lines: Iterable[bytes | str], *, batch: int = 2000) -> ImportRe
     return ImportReport(imported, skipped, position)
 
 
-def _parse(raw: bytes | str, number: int) -> dict:
+def _key(row: tuple) -> tuple:
+    """What the order checks need of a row: position, event_id, stream, version, prev_hash, hash."""
+    return row[0], row[1], row[2], row[3], row[12], row[13]
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A line that cannot be imported, with what is known of its place in the log."""
+
+    reason: str
+    key: tuple | None = None  # as _key gives it, when the line is readable enough to place
+
+
+#: Below this many lines, validating in worker processes costs more than it saves.
+PARALLEL_FROM = 10_000
+
+
+def _checked(lines: Iterable[bytes | str], chunk: int) -> Iterator[tuple[int, tuple | _Refusal]]:
+    """Each non-blank line, numbered, as a row ready to insert or as a refusal, in file order.
+
+    A big restore validates its lines (JSON, every append rule, the hash) in
+    worker processes: that is most of an import's work, and each line can be
+    checked on its own. What depends on the lines before it (positions,
+    prev_hash, versions, ids) is checked here, in order.
+    """
+    numbered = ((n, raw) for n, raw in enumerate(lines, start=1) if raw.strip())
+    first = list(islice(numbered, PARALLEL_FROM))
+    workers = min(os.cpu_count() or 1, 4)
+    if len(first) < PARALLEL_FROM or workers < 2:
+        yield from _check_chunk(first)
+        yield from _check_chunk(numbered)
+        return
+    chunks = chain([first[i:i + chunk] for i in range(0, len(first), chunk)], _chunked(numbered, chunk))
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for results in pool.imap(_check_chunk_list, chunks):
+            yield from results
+
+
+def _chunked(items: Iterator, size: int) -> Iterator[list]:
+    while batch := list(islice(items, size)):
+        yield batch
+
+
+def _check_chunk_list(numbered: list[tuple[int, bytes | str]]) -> list[tuple[int, tuple | _Refusal]]:
+    return list(_check_chunk(numbered))
+
+
+def _check_chunk(numbered: Iterable[tuple[int, bytes | str]]) -> Iterator[tuple[int, tuple | _Refusal]]:
+    for number, raw in numbered:
+        try:
+            line = _parse(raw)
+        except _Refused as exc:
+            yield number, _Refusal(exc.reason)
+            continue
+        key = (line["position"], line["event_id"], line["stream"], line["version"], line["prev_hash"], line["hash"])
+        try:
+            yield number, _row(line)
+        except _Refused as exc:
+            yield number, _Refusal(exc.reason, key)
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _parse(raw: bytes | str) -> dict:
     try:
         line = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise ImportRejected(number, f"not JSON ({exc})") from None
+        raise _Refused(f"not JSON ({exc})") from None
     if not isinstance(line, dict):
-        raise ImportRejected(number, "not a JSON object")
+        raise _Refused("not a JSON object")
     keys = set(line)
     if keys != EXPORT_KEYS:
         missing, extra = sorted(EXPORT_KEYS - keys), sorted(keys - EXPORT_KEYS)
-        raise ImportRejected(number, f"fields differ from an export line (missing {missing}, unexpected {extra})")
+        raise _Refused(f"fields differ from an export line (missing {missing}, unexpected {extra})")
     if not isinstance(line["position"], int) or isinstance(line["position"], bool):
-        raise ImportRejected(number, "position must be an integer")
+        raise _Refused("position must be an integer")
     return line
 
 
-def _row(line: dict, number: int, position: int, prev_hash: str, last_recorded: str) -> tuple:
-    """Check one new line against every rule of the log and build its row."""
-    if line["position"] != position:
-        raise ImportRejected(number, f"position {line['position']} does not continue the log (expected {position})")
-    if line["prev_hash"] != prev_hash:
-        raise ImportRejected(number, "prev_hash does not match the hash of the event before it")
-    for key in ("author", "hash", "recorded_at"):
+def _row(line: dict) -> tuple:
+    """Check one line against every rule that needs no other line, and build its row."""
+    if not isinstance(line["stream"], str) or not isinstance(line["event_id"], str):
+        raise _Refused("stream and event_id must be strings")
+    if not isinstance(line["version"], int) or isinstance(line["version"], bool):
+        raise _Refused("version must be an integer")
+    for key in ("author", "hash", "recorded_at", "prev_hash"):
         if not isinstance(line[key], str) or not line[key]:
-            raise ImportRejected(number, f"{key} must be a non-empty string")
+            raise _Refused(f"{key} must be a non-empty string")
     try:
         recorded = utc_text(parse_utc(line["recorded_at"]))
     except ValueError:
-        raise ImportRejected(number, f"recorded_at {line['recorded_at']!r} is not a UTC timestamp") from None
+        raise _Refused(f"recorded_at {line['recorded_at']!r} is not a UTC timestamp") from None
     if recorded != line["recorded_at"]:
-        raise ImportRejected(number, "recorded_at is not in canonical form (YYYY-MM-DDTHH:MM:SS.ffffffZ)")
-    if recorded < last_recorded:
-        raise ImportRejected(number, "recorded_at goes backwards")
+        raise _Refused("recorded_at is not in canonical form (YYYY-MM-DDTHH:MM:SS.ffffffZ)")
     try:
         prepared = prepare(NewEvent(line["stream"], line["type"], line["occurred"], line["data"], line["sources"],
                                     line["event_id"]))
     except ValidationError as exc:
-        raise ImportRejected(number, str(exc)) from None
+        raise _Refused(str(exc)) from None
     if prepared.event_id != line["event_id"] or prepared.data != line["data"] or prepared.sources != line["sources"]:
-        raise ImportRejected(number, "the event is not in the canonical form the log stores")
+        raise _Refused("the event is not in the canonical form the log stores")
     if (prepared.occurred_lo, prepared.occurred_hi) != (line["occurred_lo"], line["occurred_hi"]):
-        raise ImportRejected(number, "occurred_lo/occurred_hi do not match occurred")
+        raise _Refused("occurred_lo/occurred_hi do not match occurred")
     pre = document(
         author=line["author"], data=prepared.data_text, event_id=prepared.event_id, occurred=prepared.occurred,
-        occurred_hi=prepared.occurred_hi, occurred_lo=prepared.occurred_lo, position=position,
-        prev_hash=prev_hash, recorded_at=recorded, sources=prepared.sources_text, stream=prepared.stream,
+        occurred_hi=prepared.occurred_hi, occurred_lo=prepared.occurred_lo, position=line["position"],
+        prev_hash=line["prev_hash"], recorded_at=recorded, sources=prepared.sources_text, stream=prepared.stream,
         type=prepared.type, version=line["version"],
     )
     if chain_hash(pre) != line["hash"]:
-        raise ImportRejected(number, "hash does not match the line's content")
+        raise _Refused("hash does not match the line's content")
     return (
-        position, prepared.event_id, prepared.stream, line["version"], prepared.type, prepared.occurred,
+        line["position"], prepared.event_id, prepared.stream, line["version"], prepared.type, prepared.occurred,
         prepared.occurred_lo, prepared.occurred_hi, recorded, prepared.data_text.decode(),
-        prepared.sources_text.decode(), line["author"], prev_hash, line["hash"],
+        prepared.sources_text.decode(), line["author"], line["prev_hash"], line["hash"],
     )
 
 
@@ -186,8 +263,8 @@ class _StoredLog:
             return False
         return database.execute_sql(sql("SELECT 1 FROM event WHERE event_id = ?"), (event_id,)).fetchone() is not None
 
-    def check_present(self, line: dict, number: int) -> None:
-        row = database.execute_sql(sql("SELECT hash FROM event WHERE position = ?"), (line["position"],)).fetchone()
-        if row is None or row[0] != line["hash"]:
-            raise ImportRejected(number, f"position {line['position']} is already in the log with a different hash")
+    def check_present(self, position: int, hash_: str | None, number: int) -> None:
+        row = database.execute_sql(sql("SELECT hash FROM event WHERE position = ?"), (position,)).fetchone()
+        if row is None or row[0] != hash_:
+            raise ImportRejected(number, f"position {position} is already in the log with a different hash")
 

@@ -88,3 +88,32 @@ def test_import_refuses_a_different_history(exported, request, new_event):
     events.append([new_event(title="Another log")], author="seed")
     with pytest.raises(ImportRejected, match="line 1: position 1 is already in the log with a different hash"):
         import_lines(exported.splitlines())
+
+
+@pytest.fixture
+def validated_in_workers(monkeypatch):
+    """Make every import big enough to validate its lines in worker processes."""
+    from events import transfer
+
+    monkeypatch.setattr(transfer, "PARALLEL_FROM", 2)
+
+
+def test_a_large_import_validated_in_worker_processes_round_trips(sqlite_log, new_event, request,
+                                                                     validated_in_workers):
+    events.append([new_event(stream=f"agreement/a{i}", title=f"Agreement {i}") for i in range(9)], author="seed")
+    exported = _export()
+    _fresh("sqlite", request)
+    report = import_lines(exported.splitlines(), batch=2)
+    assert (report.imported, report.head) == (9, 9)
+    assert _export() == exported
+
+
+def test_a_bad_line_in_a_later_chunk_refuses_the_whole_large_import(sqlite_log, new_event, request,
+                                                                       validated_in_workers):
+    events.append([new_event(stream=f"agreement/a{i}", title=f"Agreement {i}") for i in range(9)], author="seed")
+    lines = _tampered(_export(), 7, occurred="2018-02-30")
+    _fresh("sqlite", request)
+    with pytest.raises(ImportRejected) as info:
+        import_lines(lines, batch=2)
+    assert "line 8: occurred" in str(info.value)
+    assert events.head() is None
