@@ -10,8 +10,13 @@ from datetime import UTC, date, datetime, time
 
 from flask import Blueprint, abort, render_template, request
 
+import events
 from projections import agreements as agreement_model
 from projections import exercises as exercise_model
+from projections import meetings as meeting_model
+from projections import timeline as timeline_model
+
+from . import timeline_svg
 
 bp = Blueprint("readmodels", __name__)
 
@@ -95,3 +100,32 @@ def _years(lo: date | None, hi: date | None) -> range:
     first = (lo or hi).year  # type: ignore[union-attr]
     last = (hi or lo).year  # type: ignore[union-attr]
     return range(first, min(last, first + 30) + 1)
+
+
+@bp.get("/meetings")
+def meetings() -> str:
+    """Every dialogue mechanism: its sessions and outcomes, the next planned session, and whether it is overdue."""
+    views = meeting_model.mechanisms(datetime.now(UTC))
+    outcome_ids = sorted({o for v in views for item in v.sessions for o in item.outcomes})
+    found = (events.store.find(event_id) for event_id in outcome_ids)  # a handful: the outcomes of sessions
+    titles = {e.event_id: e.title for e in found if e is not None}
+    return render_template("meetings.html", mechanisms=views, titles=titles, today=_today())
+
+
+TIMELINE_PAGE = 300
+
+
+@bp.get("/timeline")
+def timeline() -> str:
+    """Everything in valid-time order, drawn as lanes on a year axis, a page at a time, with the same as a list."""
+    after = text_param("after", 40)
+    kind = text_param("kind", 20)
+    try:
+        entries = timeline_model.entries(after=after, limit=TIMELINE_PAGE + 1, kind=kind)
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    more = len(entries) > TIMELINE_PAGE
+    entries = entries[:TIMELINE_PAGE]
+    return render_template("timeline.html", entries=entries, picture=timeline_svg.draw(entries, _today()),
+                           legend=timeline_svg.legend(), lanes=timeline_svg.LANES, kind=kind, after=after,
+                           next_cursor=entries[-1].cursor if more else None)

@@ -1,0 +1,185 @@
+"""The timeline as a picture: one lane per kind of fact, a year axis, and every fact a link to its page.
+
+Drawn on the server as SVG, so it needs no script and the CSP stays strict:
+colours and dashes come from classes styled in ``static/site.css``. How a
+date is drawn says how well it is known: a dot for a day, a faint dashed bar
+over every day it could be for a month, season or year, a solid bar for a
+span of time, an arrow for a span that is still running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Protocol
+
+from markupsafe import Markup, escape
+
+from events import dates
+
+#: Lanes top to bottom, with their labels.
+LANES = (("agreement", "Agreements"), ("exercise", "Exercises"), ("meeting", "Meetings"),
+         ("dialogue", "Dialogues set up"), ("other", "Other facts"))
+
+WIDTH = 1100
+LEFT = 130
+RIGHT = 20
+TOP = 28
+ROW = 16
+LANE_GAP = 14
+MIN_MARK = 8  # px: a mark narrower than this is drawn as a dot, and rows keep marks this far apart
+
+
+class Drawable(Protocol):
+    event_id: str
+    lane: str
+    title: str
+    occurred: str
+    when: str
+    lo: date | None
+    hi: date | None
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One fact placed in the picture."""
+
+    event_id: str
+    lane: str
+    label: str
+    x0: float
+    x1: float
+    shape: str  # dot, vague (a point known to a month/season/year), span, open (a span still running)
+    uncertain: bool
+    row: int = 0
+
+
+def _style(occurred: str) -> tuple[str, bool, bool]:
+    """(shape, uncertain, open end) for an EDTF date."""
+    try:
+        p = dates.parse(occurred)
+    except ValueError:
+        return "vague", True, False
+    doubtful = p.uncertain or p.approximate or p.unknown_start or p.unknown_end
+    if p.precision == "interval":
+        return ("open" if p.open_end else "span"), doubtful, p.open_end
+    if p.precision == "day":
+        return "dot", doubtful, False
+    return "vague", doubtful, False
+
+
+def _domain(items: list[Drawable], today: date) -> tuple[date, date]:
+    days = [d for i in items for d in (i.lo, i.hi) if d is not None]
+    first = min(days, default=today)
+    last = max(days, default=today)
+    if any(_style(i.occurred)[2] for i in items):
+        last = max(last, today)
+    return date(first.year, 1, 1), date(last.year, 12, 31)
+
+
+def _pack(marks: list[Mark]) -> list[Mark]:
+    """Give each mark the first row of its lane where it does not touch another."""
+    ends: dict[str, list[float]] = {}
+    out = []
+    for m in sorted(marks, key=lambda m: (m.x0, m.x1)):
+        rows = ends.setdefault(m.lane, [])
+        for index, end in enumerate(rows):
+            if m.x0 >= end + 2:
+                rows[index] = max(m.x1, m.x0 + MIN_MARK)
+                out.append(Mark(**{**m.__dict__, "row": index}))
+                break
+        else:
+            rows.append(max(m.x1, m.x0 + MIN_MARK))
+            out.append(Mark(**{**m.__dict__, "row": len(rows) - 1}))
+    return out
+
+
+def draw(items: list[Drawable], today: date) -> Markup:
+    """The SVG picture of ``items`` (undated ones are left to the list below it)."""
+    dated = [i for i in items if i.lo is not None or i.hi is not None]
+    start, end = _domain(dated, today)
+    span = max((end - start).days + 1, 1)
+    inner = WIDTH - LEFT - RIGHT
+
+    def x(day: date) -> float:
+        return LEFT + inner * (day - start).days / span
+
+    marks = []
+    for item in dated:
+        shape, uncertain, open_end = _style(item.occurred)
+        lo = item.lo or item.hi
+        hi = (today if open_end else item.hi) or lo
+        x0, x1 = x(lo), x(hi + timedelta(days=1))  # type: ignore[operator]
+        if shape == "dot" or (shape == "span" and x1 - x0 < MIN_MARK / 2):
+            shape, x1 = ("dot", x0) if shape == "dot" else (shape, x0 + MIN_MARK / 2)
+        lane = item.lane if item.lane in dict(LANES) else "other"
+        marks.append(Mark(item.event_id, lane, f"{item.title} — {item.when}", x0, x1, shape, uncertain))
+    marks = _pack(marks)
+
+    lane_top: dict[str, int] = {}
+    y = TOP
+    for lane, _ in LANES:
+        rows = max((m.row for m in marks if m.lane == lane), default=0) + 1
+        lane_top[lane] = y
+        y += rows * ROW + LANE_GAP
+    height = y + 4
+
+    parts = [Markup(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
+        'role="group" aria-label="Timeline from {a} to {b}; the list below gives every entry">'
+    ).format(w=WIDTH, h=height, a=start.year, b=end.year)]
+    for lane, label in LANES:  # lane bands and labels
+        rows = max((m.row for m in marks if m.lane == lane), default=0) + 1
+        parts.append(Markup('<rect class="lane lane-{l}" x="0" y="{y}" width="{w}" height="{h}"/>'
+                            '<text class="lane-label" x="8" y="{ty}">{label}</text>').format(
+            l=lane, y=lane_top[lane] - LANE_GAP / 2, w=WIDTH, h=rows * ROW + LANE_GAP, ty=lane_top[lane] + 11,
+            label=label))
+    years = list(range(start.year, end.year + 1))
+    step = 1 if len(years) <= 25 else 5 if len(years) <= 120 else 25
+    for year in years:  # the year axis
+        if year % step and year != start.year:
+            continue
+        gx = x(date(year, 1, 1))
+        parts.append(Markup('<line class="year" x1="{x}" y1="{t}" x2="{x}" y2="{b}"/>'
+                            '<text class="year-label" x="{tx}" y="16">{year}</text>').format(
+            x=f"{gx:.1f}", t=TOP - 10, b=height - 4, tx=f"{gx + 3:.1f}", year=year))
+    if start <= today <= end:
+        tx = x(today)
+        parts.append(Markup('<line class="today" x1="{x}" y1="{t}" x2="{x}" y2="{b}"/>').format(
+            x=f"{tx:.1f}", t=TOP - 10, b=height - 4))
+    for m in marks:
+        cy = lane_top[m.lane] + m.row * ROW + ROW / 2
+        css = f"mark {m.lane} {m.shape}" + (" uncertain" if m.uncertain else "")
+        if m.shape == "dot":
+            shape = Markup('<circle class="{c}" cx="{x:.1f}" cy="{y:.1f}" r="4.5"/>').format(c=css, x=m.x0, y=cy)
+        else:
+            shape = Markup('<rect class="{c}" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="9" rx="2"/>').format(
+                c=css, x=m.x0, y=cy - 4.5, w=max(m.x1 - m.x0, 3))
+            if m.shape == "open":
+                shape += Markup('<path class="{c}" d="M{x:.1f},{y0:.1f} l7,6.5 l-7,6.5 z"/>').format(
+                    c=css, x=m.x1, y0=cy - 6.5)
+        parts.append(Markup('<a href="/events/{id}"><title>{label}</title>{shape}</a>').format(
+            id=m.event_id, label=m.label, shape=shape))
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+def legend() -> Markup:
+    """What each way of drawing a date means (shown under the picture)."""
+    rows = (
+        ("dot", "an exact day"),
+        ("vague", "a date known only to the month, season or year: the bar covers every day it could be"),
+        ("span", "a span of time (from – to)"),
+        ("open", "a span still running (“since …”)"),
+        ("dot uncertain", "dashed and faint: the source says the date is uncertain or approximate"),
+    )
+    items = []
+    for shape, text in rows:
+        if shape.startswith("dot"):
+            sample = Markup('<circle class="mark other {s}" cx="14" cy="8" r="4.5"/>').format(s=shape)
+        else:
+            sample = Markup('<rect class="mark other {s}" x="2" y="3.5" width="24" height="9" rx="2"/>').format(
+                s=shape)
+        items.append(Markup('<li><svg width="30" height="16" aria-hidden="true">{sample}</svg> {text}</li>').format(
+            sample=sample, text=escape(text)))
+    return Markup('<ul class="legend">') + Markup("").join(items) + Markup("</ul>")
