@@ -62,6 +62,7 @@ def _install(app: Flask) -> None:
     from .api import bp as api
     from .auth import bp as auth
     from .editing import bp as editing
+    from .feeds import bp as feeds
     from .ops import bp as ops
     from .pages import bp as pages
     from .readmodels import bp as readmodels
@@ -69,5 +70,5 @@ def _install(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
-    for blueprint in (pages, auth, editing, readmodels, api, ops,):
+    for blueprint in (pages, auth, editing, readmodels, feeds, api, ops,):
         app.register_blueprint(blueprint)

@@ -11,6 +11,8 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from flask import current_app, has_app_context
+
 import events
 import projections
 from events import NewEvent, RecordedEvent
@@ -52,3 +54,6 @@ def after_append(recorded: RecordedEvent) -> None:
     except Exception:
         log.exception("read models could not catch up after position %s; the catch-up job will retry",
                       recorded.position)
+    notify = current_app.extensions.get("chronology.notify_feeds") if has_app_context() else None
+    if notify:
+        notify([recorded])  # WebSub publish pings, in the background

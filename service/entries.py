@@ -1,0 +1,177 @@
+"""What a feed says about each event and each read-model change: titles, HTML content, tombstones.
+
+An entry depends only on the log up to its own position, so a page of
+entries rendered today renders the same bytes forever (archives are
+immutable). A correction re-publishes its target in the form it gave it,
+with the correction's time as ``updated`` (RFC 5005's duplicate rule: the
+later ``updated`` wins), beside the correction's own entry; a retraction
+is a tombstone for its target beside its own entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from markupsafe import Markup, escape
+
+import events
+from events import RecordedEvent, dates
+from events.corrections import Form, fold
+from events.vocabulary import EVENT_TYPES, META_TYPES
+
+from .atom import Category, Entry, Tombstone
+
+
+def _when(edtf: str) -> str:
+    try:
+        return dates.describe(edtf)
+    except (ValueError, TypeError):
+        return str(edtf)
+
+
+def _categories(base: str, type_: str, stream: str) -> tuple[Category, ...]:
+    known = EVENT_TYPES.get(type_)
+    return (
+        Category(type_, f"{base}/types/", known.description if known else type_),
+        Category(stream, f"{base}/subjects/", stream),
+    )
+
+
+def _source_html(source: dict[str, Any]) -> Markup:
+    quote = source.get("quote")
+    exact = quote.get("exact", "") if isinstance(quote, dict) else (quote or "")
+    lang = source.get("language") or ""
+    cite = [escape(source.get("title") or source.get("document") or "source")]
+    for key in ("author", "publisher", "published"):
+        if source.get(key):
+            cite.append(escape(str(source[key])))
+    parts = [Markup('<blockquote lang="{}">{}</blockquote>').format(lang, exact) if exact else Markup("")]
+    parts.append(Markup("<cite>{}</cite>").format(Markup(", ").join(cite)))
+    url = source.get("url")
+    if isinstance(url, str) and url.startswith(("http://", "https://")):
+        parts.append(Markup(' <a href="{}">{}</a>').format(url, url))
+    return Markup("<li>{}</li>").format(Markup("").join(parts))
+
+
+def _fact_html(event: RecordedEvent, form: Form, summary: str) -> str:
+    data = form.data
+    facts = [Markup("<dt>When</dt><dd>{} <code>{}</code></dd>").format(_when(form.occurred), form.occurred),
+             Markup("<dt>Subject</dt><dd>{}</dd>").format(event.stream),
+             Markup("<dt>Type</dt><dd>{}</dd>").format(event.type)]
+    if data.get("place"):
+        facts.append(Markup("<dt>Place</dt><dd>{}</dd>").format(str(data["place"])))
+    facts.append(Markup("<dt>Log position</dt><dd>{}</dd>").format(event.position))
+    sources = Markup("").join(_source_html(s) for s in form.sources if isinstance(s, dict))
+    return str(Markup("<p>{}</p><dl>{}</dl><h3>Sources</h3><ul>{}</ul>").format(
+        summary, Markup("").join(facts), sources))
+
+
+def fact_entry(event: RecordedEvent, form: Form, *, updated: datetime, position: int, base: str) -> Entry:
+    """An event's entry in ``form`` (its original, or as a correction left it)."""
+    title = str(form.data.get("title") or event.type)
+    summary = str(form.data.get("summary") or title)
+    return Entry(
+        id=event.event_id,
+        title=f"{title} — {_when(form.occurred)}",
+        updated=updated,
+        published=event.recorded_at,
+        summary=summary,
+        content=_fact_html(event, form, summary),
+        link=f"{base}/events/{event.event_id}",
+        categories=_categories(base, event.type, event.stream),
+        position=position,
+    )
+
+
+def meta_entry(event: RecordedEvent, target: RecordedEvent, target_title: str, base: str) -> Entry:
+    """The entry of a correction or a retraction itself."""
+    reason = str(event.data.get("reason") or "no reason given")
+    if event.type == "EventCorrected":
+        changed = sorted({*(event.data.get("changes") or {}).get("data", {}), *(
+            k for k in ("occurred", "sources") if k in (event.data.get("changes") or {}))})
+        title = f"Corrected: {target_title}"
+        body = Markup("<p>{}</p><p>Fields changed: {}.</p>").format(reason, ", ".join(changed) or "none")
+    else:
+        title = f"Retracted: {target_title}"
+        body = Markup("<p>{}</p><p>The event is withdrawn from the chronology; the log keeps it.</p>").format(
+            reason)
+    body += Markup('<p>Applies to <a href="{}">{}</a>. Log position {}.</p>').format(
+        f"{base}/events/{target.event_id}", target_title, event.position)
+    return Entry(
+        id=event.event_id, title=title, updated=event.recorded_at, published=event.recorded_at,
+        summary=f"{title}: {reason}", content=str(body), link=f"{base}/events/{event.event_id}",
+        categories=_categories(base, event.type, event.stream), position=event.position,
+    )
+
+
+def _form_at(target: RecordedEvent, position: int) -> Form:
+    """The target's current form as the log stood at ``position`` (never later: archives must not change)."""
+    later = events.read(target.position, limit=100_000, before=position + 1, stream=target.stream,
+                        types=sorted(META_TYPES))
+    return fold(target, later).current
+
+
+def event_entries(batch: Sequence[RecordedEvent], base: str) -> tuple[list[Entry], list[Tombstone]]:
+    """The entries and tombstones of a run of log events, in log order."""
+    wanted = sorted({e.data["target"] for e in batch if e.type in META_TYPES})
+    targets = {t.event_id: t for t in (events.get(i) for i in wanted)}
+    entries: list[Entry] = []
+    tombstones: list[Tombstone] = []
+    for event in batch:
+        if event.type not in META_TYPES:
+            entries.append(fact_entry(event, Form.of(event), updated=event.recorded_at, position=event.position,
+                                      base=base))
+            continue
+        target = targets[event.data["target"]]
+        before = _form_at(target, event.position - 1)
+        target_title = str(before.data.get("title") or target.type)
+        if event.type == "EventCorrected":
+            form = _form_at(target, event.position)
+            entries.append(fact_entry(target, form, updated=event.recorded_at, position=event.position, base=base))
+        else:
+            tombstones.append(Tombstone(target.event_id, event.recorded_at,
+                                        str(event.data.get("reason") or "retracted"),
+                                        f"{base}/events/{target.event_id}"))
+        entries.append(meta_entry(event, target, target_title, base))
+    return entries, tombstones
+
+
+def _day(value: date | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
+def change_entry(change: Any, base: str, model: str) -> Entry:
+    """A read model's change row (agreements, exercises, meetings) as an entry.
+
+    Its id and ``updated`` are the row's, which the read model derives from
+    the log alone: a rebuild gives the same entries.
+    """
+    if hasattr(change, "to_status"):
+        title = f"{change.name}: {change.from_status} → {change.to_status}" if change.from_status \
+            else f"{change.name}: {change.to_status}"
+    else:
+        word = getattr(change, "change", "")
+        title = f"{change.title} ({word})" if word and word != "added" else str(change.title)
+    cause = getattr(change, "cause", "event")
+    effective = getattr(change, "effective", None)
+    parts = [Markup("<p>{}</p>").format(title)]
+    if effective:
+        parts.append(Markup("<p>Effective {}.</p>").format(_day(effective)))
+    if getattr(change, "occurred", None):
+        parts.append(Markup("<p>When: {}.</p>").format(_when(change.occurred)))
+    if cause == "calendar":
+        parts.append(Markup("<p>This change comes from the calendar: its date has come.</p>"))
+    event_link = f"{base}/events/{change.event_id}" if change.event_id else f"{base}/{model}"
+    parts.append(Markup('<p>From <a href="{}">the event at log position {}</a> on subject {}.</p>').format(
+        event_link, change.position, change.stream))
+    summary = f"{title} (effective {_day(effective)})" if effective else title
+    return Entry(
+        id=change.id, title=title, updated=change.updated, published=change.updated, summary=summary,
+        content=str(Markup("").join(parts)), link=event_link,
+        categories=(Category(cause, f"{base}/{model}/causes/", "from the calendar" if cause == "calendar"
+                             else "from an appended event"),
+                    Category(change.stream, f"{base}/subjects/", change.stream)),
+        position=change.position,
+    )
