@@ -156,3 +156,43 @@ def test_rotating_tokens_keeps_only_the_newest(accounts_cli, sqlite_url, tmp_pat
     assert "revoked 1 API token" in accounts_cli("revoke-tokens", "ada").output
     assert _token_owner(sqlite_url, tmp_path, new) is None
     assert accounts_cli("revoke-tokens", "nobody").exit_code == 1
+
+
+# --- read models: rebuild and status -------------------------------------------
+
+
+def test_rebuild_folds_every_read_model_and_status_shows_no_lag(cli):
+    assert cli("init-db").exit_code == 0
+    assert cli("seed").exit_code == 0
+    lagging = cli("status")
+    assert lagging.exit_code == 0 and "exercises v1: at position 0 of " in lagging.output
+    rebuilt = cli("rebuild")
+    assert rebuilt.exit_code == 0 and "rebuilding timeline" in rebuilt.output
+    status = cli("status").output.splitlines()
+    assert [line.split(" ")[0] for line in status] == ["agreements", "exercises", "meetings", "timeline"]
+    assert all(line.endswith("lag 0") for line in status)
+    one = cli("rebuild", "meetings")
+    assert one.exit_code == 0 and one.output.strip().endswith("lag 0") and "rebuilding agreements" not in one.output
+
+
+def test_rebuild_of_an_unknown_read_model_lists_the_known_ones(cli):
+    result = cli("rebuild", "exercise")
+    assert result.exit_code == 2
+    assert "no read model named 'exercise' (known: agreements, exercises, meetings, timeline)" in result.output
+
+
+def test_status_names_the_position_and_error_where_a_read_model_stopped(cli, monkeypatch):
+    from projections.exercises import Exercises
+
+    def broken(self, event):
+        if event.stream.startswith("exercise/"):
+            raise RuntimeError("cannot fold this")
+
+    assert cli("init-db").exit_code == 0 and cli("seed").exit_code == 0
+    monkeypatch.setattr(Exercises, "apply_batch", lambda self, batch: [broken(self, e) for e in batch])
+    monkeypatch.setattr(Exercises, "apply", broken)
+    assert cli("rebuild", "exercises").exit_code == 1
+    status = cli("status")
+    assert status.exit_code == 1
+    [line] = [line for line in status.output.splitlines() if line.startswith("exercises")]
+    assert "FAILED at position" in line and "RuntimeError: cannot fold this" in line
