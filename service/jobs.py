@@ -143,12 +143,27 @@ def run(app: Flask, name: str) -> JobRun:
                                host=f"{socket.gethostname()}:{os.getpid()}")
         try:
             detail, outcome = job.run(), "ok"
-            log.info("job %s ok: %s", name, detail)
+            # A catch-up every few seconds would drown the log: routine successes are debug lines.
+            log.log(logging.DEBUG if job.every < ROUTINE else logging.INFO, "job %s ok: %s", name, detail)
         except Exception as exc:
             detail, outcome = "".join(traceback.format_exception(exc)), "failed"
             log.error("job %s failed:\n%s", name, detail)
         JobRun.update(finished_at=now(), outcome=outcome, detail=detail).where(JobRun.id == record.id).execute()
+        _prune(name)
         return JobRun.get_by_id(record.id)
+
+
+#: Jobs that run more often than this log their successes at debug level.
+ROUTINE = timedelta(minutes=5)
+#: Runs kept per job: enough history for the status page, not a row every 5 s forever.
+KEEP_RUNS = 200
+
+
+def _prune(name: str) -> None:
+    oldest_kept = (JobRun.select(JobRun.id).where(JobRun.name == name)
+                   .order_by(JobRun.id.desc()).offset(KEEP_RUNS - 1).limit(1).scalar())
+    if oldest_kept is not None:
+        JobRun.delete().where((JobRun.name == name) & (JobRun.id < oldest_kept)).execute()
 
 
 def last_runs() -> dict[str, JobRun]:

@@ -83,3 +83,13 @@ def test_calendar_transitions_are_published_once_when_due(jobs_app, monkeypatch)
         assert published.effective_at == datetime(2028, 1, 1, tzinfo=UTC)
         assert JobRun.select().where(JobRun.name == "calendar").count() == 3
     assert notified == [["agreements"]]
+
+
+def test_job_history_is_pruned_to_the_newest_runs_of_each_job(jobs_app, monkeypatch):
+    monkeypatch.setattr(jobs, "KEEP_RUNS", 3)
+    runs = [jobs.run(jobs_app, "catch-up").id for _ in range(5)]
+    jobs.run(jobs_app, "verify")
+    with jobs_app.app_context():
+        kept = [r.id for r in JobRun.select().where(JobRun.name == "catch-up").order_by(JobRun.id)]
+        assert kept == runs[-3:]
+        assert JobRun.select().where(JobRun.name == "verify").count() == 1
