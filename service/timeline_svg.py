@@ -94,15 +94,68 @@ def _pack(marks: list[Mark]) -> list[Mark]:
     return out
 
 
+GAP_YEARS = 4  # a run of at least this many years without a fact is drawn as a short break
+GAP_WEIGHT = 0.6  # how many years' width a break takes
+
+
+class Axis:
+    """Days to x positions, with long empty stretches of years squeezed into a marked break.
+
+    One agreement of 1979 must not crush forty years of partnership into a
+    corner: the empty years between are drawn as a zigzag, not to scale.
+    """
+
+    def __init__(self, start: date, end: date, busy: set[int], left: float, width: float) -> None:
+        every = list(range(start.year, end.year + 1))
+        self.weight = dict.fromkeys(every, 1.0)
+        self.breaks: list[tuple[int, int]] = []
+        run: list[int] = []
+        for y in [*every, None]:
+            if y is not None and not busy & {y - 1, y, y + 1}:
+                run.append(y)
+                continue
+            if len(run) >= GAP_YEARS:
+                self.breaks.append((run[0], run[-1]))
+                for g in run:
+                    self.weight[g] = GAP_WEIGHT / len(run)
+            run = []
+        self.before: dict[int, float] = {}
+        total = 0.0
+        for y in every:
+            self.before[y] = total
+            total += self.weight[y]
+        self.total = total or 1.0
+        self.first, self.last = every[0], every[-1]
+        self.left, self.width = left, width
+
+    def __call__(self, day: date) -> float:
+        if day.year < self.first:
+            return self.left
+        if day.year > self.last:
+            return self.left + self.width
+        length = (date(day.year + 1, 1, 1) - date(day.year, 1, 1)).days
+        frac = (day - date(day.year, 1, 1)).days / length
+        return self.left + self.width * (self.before[day.year] + self.weight[day.year] * frac) / self.total
+
+    def squeezed(self, year: int) -> bool:
+        return self.weight.get(year, 1.0) < 1.0
+
+
+def _busy_years(items: list[Drawable], today: date) -> set[int]:
+    busy: set[int] = set()
+    for i in items:
+        lo = i.lo or i.hi
+        hi = (today if _style(i.occurred)[2] else i.hi) or lo
+        if lo is not None and hi is not None:
+            busy.update(range(lo.year, hi.year + 1))
+    return busy
+
+
 def draw(items: list[Drawable], today: date) -> Markup:
     """The SVG picture of ``items`` (undated ones are left to the list below it)."""
     dated = [i for i in items if i.lo is not None or i.hi is not None]
     start, end = _domain(dated, today)
-    span = max((end - start).days + 1, 1)
-    inner = WIDTH - LEFT - RIGHT
-
-    def x(day: date) -> float:
-        return LEFT + inner * (day - start).days / span
+    x = Axis(start, end, _busy_years(dated, today), LEFT, WIDTH - LEFT - RIGHT)
 
     marks = []
     for item in dated:
@@ -134,15 +187,22 @@ def draw(items: list[Drawable], today: date) -> Markup:
                             '<text class="lane-label" x="8" y="{ty}">{label}</text>').format(
             l=lane, y=lane_top[lane] - LANE_GAP / 2, w=WIDTH, h=rows * ROW + LANE_GAP, ty=lane_top[lane] + 11,
             label=label))
-    years = list(range(start.year, end.year + 1))
-    step = 1 if len(years) <= 25 else 5 if len(years) <= 120 else 25
-    for year in years:  # the year axis
-        if year % step and year != start.year:
-            continue
+    shown = [y for y in range(start.year, end.year + 1) if not x.squeezed(y)]
+    step = 1 if len(shown) <= 25 else 5 if len(shown) <= 120 else 25
+    for year in shown:  # the year axis
         gx = x(date(year, 1, 1))
-        parts.append(Markup('<line class="year" x1="{x}" y1="{t}" x2="{x}" y2="{b}"/>'
-                            '<text class="year-label" x="{tx}" y="16">{year}</text>').format(
-            x=f"{gx:.1f}", t=TOP - 10, b=height - 4, tx=f"{gx + 3:.1f}", year=year))
+        parts.append(Markup('<line class="year" x1="{x}" y1="{t}" x2="{x}" y2="{b}"/>').format(
+            x=f"{gx:.1f}", t=TOP - 10, b=height - 4))
+        if year % step == 0 or (year == shown[0] and step - year % step >= 3):
+            parts.append(Markup('<text class="year-label" x="{tx}" y="16">{year}</text>').format(
+                tx=f"{gx + 3:.1f}", year=year))
+    for first, last in x.breaks:  # a zigzag where empty years are squeezed
+        bx0, bx1 = x(date(first, 1, 1)), x(date(last, 12, 31))
+        mid = (bx0 + bx1) / 2
+        parts.append(Markup('<g class="axis-break"><title>{a}–{b}: nothing on record, not to scale</title>'
+                            '<rect x="{x0:.1f}" y="{t}" width="{w:.1f}" height="{h}"/>'
+                            '<path d="M{m0:.1f},{t} l4,6 l-4,6 l4,6"/></g>').format(
+            a=first, b=last, x0=bx0, t=TOP - 10, w=max(bx1 - bx0, 1), h=height - TOP + 6, m0=mid - 2))
     if start <= today <= end:
         tx = x(today)
         parts.append(Markup('<line class="today" x1="{x}" y1="{t}" x2="{x}" y2="{b}"/>').format(
