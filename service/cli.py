@@ -96,7 +96,7 @@ def seed(directory: Path | None) -> None:
                f"{report.unchanged} unchanged")
 
 
-@main.command("serve")
+@main.command("serve", with_appcontext=False)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port to listen on.")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes.")
@@ -108,10 +108,10 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     missing tables. The scheduled jobs run in one process of the whole
     deployment (set CHRONOLOGY_SCHEDULER=off to run none here).
     """
-    from .server import DatabaseUnreachable, Options, Server, prepare
+    from .server import DatabaseUnreachable, Options, Server, load, prepare
 
     try:
-        has_editors = prepare(create_app())
+        has_editors = prepare(load())
     except DatabaseUnreachable as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from playhouse import db_url
 
 import events
 
@@ -34,14 +35,34 @@ def describe(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         return url[len("sqlite:///"):] or url
-    host = parts.hostname or "localhost"
-    port = parts.port or 5432
-    return f"{host}:{port}{parts.path or '/'}"
+    if parts.scheme in ("postgres", "postgresql"):
+        return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
+    return url.rsplit("@", 1)[-1]  # whatever it is, never with its credentials
 
 
 def _reason(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     return "; ".join(lines) or type(exc).__name__
+
+
+CONNECT_TIMEOUT = 10  # seconds: a host that drops packets is reported, not waited on for minutes
+
+
+def _probe(url: str) -> None:
+    """Connect once and run a trivial query, with a bounded wait; raise whatever the driver raises."""
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg2
+
+        params = db_url.parse(url)
+        params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+        conn = psycopg2.connect(**params)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+        finally:
+            conn.close()
+    else:
+        events.database.execute_sql("SELECT 1").fetchone()
 
 
 def prepare(app: Flask) -> bool:
@@ -50,19 +71,31 @@ def prepare(app: Flask) -> bool:
     Raises DatabaseUnreachable with a one-line explanation. Closes its
     connections afterwards, so forked workers inherit none.
     """
+    where = describe(app.config["DATABASE_URL"])
     try:
         with app.app_context():
             try:
-                events.database.execute_sql("SELECT 1").fetchone()
+                _probe(app.config["DATABASE_URL"])
             except Exception as exc:
-                raise DatabaseUnreachable(
-                    f"cannot reach the database at {describe(app.config['DATABASE_URL'])}: {_reason(exc)}"
-                ) from None
-            schema.create_all()
+                raise DatabaseUnreachable(f"cannot reach the database at {where}: {_reason(exc)}") from None
+            try:
+                schema.create_all()
+            except Exception as exc:
+                raise DatabaseUnreachable(f"cannot create the tables in the database at {where}: "
+                                          f"{_reason(exc)}") from None
             return accounts.has_editors()
     finally:
         closer = getattr(events.database.obj, "close_all", None) or events.database.obj.close
         closer()
+
+
+def load(config: dict[str, Any] | None = None) -> Flask:
+    """``create_app``, with a DATABASE_URL it cannot even open turned into the one-line refusal."""
+    try:
+        return create_app(config)
+    except (ValueError, OSError) as exc:
+        url = (config or {}).get("DATABASE_URL") or os.environ.get("DATABASE_URL", "the default SQLite file")
+        raise DatabaseUnreachable(f"cannot use the database at {describe(url)}: {_reason(exc)}") from None
 
 
 def scheduler_enabled() -> bool:

@@ -23,6 +23,7 @@ def test_describe_names_host_port_and_database_never_the_password():
     assert server.describe("postgresql://ops:hunter2@db.example:6543/chrono") == "db.example:6543/chrono"
     assert server.describe("postgresql://ops@db.example/chrono") == "db.example:5432/chrono"
     assert server.describe("sqlite:////srv/chronology.sqlite3") == "/srv/chronology.sqlite3"
+    assert server.describe("mysql://ops:hunter2@db.example/chrono") == "db.example/chrono"
 
 
 def test_prepare_refuses_an_unreachable_database_in_one_line(tmp_path):
@@ -53,16 +54,26 @@ def test_the_scheduler_can_be_switched_off(monkeypatch):
     assert server.scheduler_enabled()
 
 
-def test_serve_exits_with_one_line_when_the_database_is_unreachable(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"postgresql://ops:hunter2@127.0.0.1:{free_port()}/chrono",
-           "CHRONOLOGY_INSTANCE": str(tmp_path)}
+def test_a_database_url_that_cannot_be_opened_is_one_line_too():
+    with pytest.raises(server.DatabaseUnreachable) as caught:
+        server.load({"DATABASE_URL": "mysql://ops:hunter2@db.example/chrono"})
+    assert str(caught.value).startswith("cannot use the database at db.example/chrono: unsupported DATABASE_URL")
+    assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize(("url", "start"), [
+    ("postgresql://ops:hunter2@127.0.0.1:{port}/chrono", "error: cannot reach the database at 127.0.0.1:"),
+    ("mysql://ops:hunter2@db.example/chrono", "error: cannot use the database at db.example/chrono: unsupported"),
+])
+def test_serve_exits_with_one_line_when_the_database_is_unreachable(tmp_path, url, start):
+    env = {**os.environ, "DATABASE_URL": url.format(port=free_port()), "CHRONOLOGY_INSTANCE": str(tmp_path)}
     done = subprocess.run([CHRONOLOGY, "serve", "--port", str(free_port())], env=env, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 1
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: cannot reach the database at 127.0.0.1:")
-    assert "Traceback" not in done.stderr
+    assert len(lines) == 1 and lines[0].startswith(start)
+    assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
 
 
 def wait_for(url: str, timeout: float = 30.0) -> bytes:
