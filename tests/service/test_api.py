@@ -3,6 +3,8 @@ import time
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import events
 
@@ -232,3 +234,34 @@ def test_a_long_poll_with_nothing_new_returns_an_empty_page_after_the_wait(clien
     page = client.get("/api/events?after=0&wait=0.5").get_json()
     assert page["events"] == [] and page["next"] == "/api/events?after=0&limit=100"
     assert 0.45 < time.monotonic() - start < 3
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=10,
+)
+
+
+@st.composite
+def mangled_bodies(draw):
+    """A valid event with some fields replaced by arbitrary JSON, removed, or added."""
+    body = event_body()
+    for key in draw(st.lists(st.sampled_from([*body, "expected_version", "position", "extra"]), max_size=4)):
+        if draw(st.booleans()):
+            body[key] = draw(json_values)
+        else:
+            body.pop(key, None)
+    return body
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=mangled_bodies())
+def test_no_body_gets_a_500_and_a_refusal_writes_nothing(app, post, body):
+    before = log_size(app)
+    response = post(body)
+    assert response.status_code in (200, 201, 400, 409, 413, 415, 422), response.get_data(as_text=True)
+    assert response.get_json()
+    grew = log_size(app) - before
+    assert grew == (1 if response.status_code == 201 else 0)
