@@ -30,6 +30,8 @@ from .facts import BASE_COLUMNS, Batch, Fact
 
 KIND = "exercise/"
 TYPES = frozenset({"ExerciseConducted", "TrainingConducted", "DeploymentConducted", "ExercisePlanned"})
+#: The domains an exercise can have (seeds/README.md, "Type-specific fields").
+DOMAINS = ("maritime", "air", "land", "amphibious", "hadr", "space", "cyber", "joint")
 NAMESPACE = uuid.UUID("5d0a7a3e-3b8e-5c4f-9a41-0f3c1e2b7d21")
 
 

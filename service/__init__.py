@@ -65,10 +65,11 @@ def _install(app: Flask) -> None:
     from .feeds import bp as feeds
     from .ops import bp as ops
     from .pages import bp as pages
+    from .readmodel_api import bp as readmodel_api
     from .readmodels import bp as readmodels
 
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
-    for blueprint in (pages, auth, editing, readmodels, feeds, api, ops,):
+    for blueprint in (pages, auth, editing, readmodels, feeds, api, ops, readmodel_api,):
         app.register_blueprint(blueprint)
