@@ -112,6 +112,14 @@ def test_two_hosts_on_one_postgresql(postgres_database, tmp_path):
         assert count["backup"] == 1 and count["verify"] == 1
         assert count["calendar"] <= elapsed // 60 + 1
         assert count["catch-up"] <= elapsed // 5 + 2
+
+        # 5. Rotating the token: a new one, then revoke the others; the old one is refused on every host.
+        rotated = cli(host_a, "create-token", "ada").stdout.strip()
+        assert "revoked 1 API token" in cli(host_b, "revoke-tokens", "ada", "--keep-newest").stdout
+        for server in servers:
+            assert request(server.base + "/api/events", api_event("agreement/rotated", "x"), token)[0] == 401
+            assert request(server.base + "/api/events", api_event(f"agreement/rotated-{server.port}", "Rotated"),
+                           rotated)[0] == 201
     finally:
         for server in servers:
             server.stop()
