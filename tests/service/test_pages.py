@@ -1,0 +1,122 @@
+"""The pages that read the log itself: home, one event, one subject, every subject."""
+
+from __future__ import annotations
+
+import re
+
+import events
+from events.vocabulary import STREAM_KINDS
+from seeds.catalog import event_id_for
+from tests.conftest import make_event
+
+ACSA_SIGNED = event_id_for("ifri-pajon-2018/acsa-signed")
+SCRIPT = "<script>alert(1)</script>"
+
+
+def html(client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def test_home_says_what_it_is_counts_links_every_view_and_lists_the_latest(seeded_app):
+    client = seeded_app.test_client()
+    page = html(client, "/")
+    assert "verifiable chronology" in page
+    for path in ("/agreements", "/exercises", "/meetings", "/timeline", "/subjects"):
+        assert f'href="{path}"' in page
+    with seeded_app.app_context():
+        top = events.head()
+        latest = events.read(limit=1, descending=True)[0]
+    assert f"{top.position} events" in page
+    assert f'href="/events/{latest.event_id}"' in page
+    for kind in STREAM_KINDS:
+        assert f"<strong>{kind}</strong>" in page
+
+
+def test_home_of_an_empty_log(client):
+    page = html(client, "/")
+    assert "The log is empty." in page and "Nothing yet." in page
+
+
+def test_event_page_shows_date_sources_quote_and_chain(seeded_app):
+    client = seeded_app.test_client()
+    page = html(client, f"/events/{ACSA_SIGNED}")
+    with seeded_app.app_context():
+        event = events.get(ACSA_SIGNED)
+    assert "July 2018" in page and "to the month" in page and "<code>2018-07</code>" in page
+    assert "AgreementSigned" in page and 'href="/subjects/agreement/acsa"' in page
+    assert "In July 2018, an acquisition and cross-servicing agreement (ACSA) was signed" in page
+    assert "ifri-pajon-2018" in page
+    for value in (event.hash, event.prev_hash, event.event_id, "seed"):
+        assert value in page
+    assert f"<dt>Position</dt><dd>{event.position} " in page
+    assert 'href="/subjects/agreement/acsa/feed.atom"' in page or "/subjects/agreement/acsa/feed.atom" not in page
+
+
+def test_corrected_and_retracted_events_show_their_history(app):
+    with app.app_context():
+        original = events.append([make_event(title="ACSA signed", data={"summary": "first"})], author="seed")[0]
+        events.append([events.NewEvent("agreement/acsa", "EventCorrected", "2024-01-01", {
+            "target": original.event_id, "changes": {"data": {"title": "ACSA signed in Paris"}},
+            "reason": "The place was missing"})], author="ada")
+        retraction = events.append([events.NewEvent("agreement/acsa", "EventRetracted", "2024-01-02", {
+            "target": original.event_id, "reason": "Duplicate of another entry"})], author="ada")[0]
+    client = app.test_client()
+    page = html(client, f"/events/{original.event_id}")
+    assert "ACSA signed in Paris" in page
+    assert "<strong>Retracted</strong>" in page and "Duplicate of another entry" in page
+    assert "The place was missing" in page and "title → ACSA signed in Paris" in page
+    meta = html(client, f"/events/{retraction.event_id}")
+    assert f'href="/events/{original.event_id}"' in meta and "Duplicate of another entry" in meta
+    subject = html(client, "/subjects/agreement/acsa")
+    assert "retracted" in subject and "Retraction" in subject
+
+
+def test_user_text_is_escaped_everywhere(app):
+    with app.app_context():
+        e = events.append([make_event(title=SCRIPT, data={"summary": SCRIPT, "place": SCRIPT},
+                                      sources=[{"document": SCRIPT, "quote": SCRIPT}])], author="seed")[0]
+    client = app.test_client()
+    for path in ("/", f"/events/{e.event_id}", "/subjects/agreement/acsa"):
+        page = html(client, path)
+        assert SCRIPT not in page, path
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
+
+
+def test_subject_page_lists_the_whole_stream(seeded_app):
+    client = seeded_app.test_client()
+    page = html(client, "/subjects/meeting/2plus2")
+    with seeded_app.app_context():
+        stream = events.read_stream("meeting/2plus2")
+    assert len(stream) > 1
+    for e in stream:
+        assert f'href="/events/{e.event_id}"' in page
+    assert f"{len(stream)} events" in page
+
+
+def test_subjects_page_groups_by_kind(seeded_app):
+    page = html(seeded_app.test_client(), "/subjects")
+    assert "<h2>agreement</h2>" in page and 'href="/subjects/agreement/acsa"' in page
+
+
+def test_unknown_things_are_404_pages(client):
+    for path in ("/events/not-a-uuid", "/events/00000000-0000-4000-8000-000000000000", "/subjects/agreement/none"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "<h1>" in response.get_data(as_text=True)
+
+
+def test_pages_carry_no_inline_script_or_style_and_the_csp_forbids_them(seeded_app, editor_client):
+    paths = ["/", "/agreements", "/exercises", "/meetings", "/timeline", "/subjects", "/subjects/agreement/acsa",
+             f"/events/{ACSA_SIGNED}", "/sign-in", "/events/new", f"/events/{ACSA_SIGNED}/correct",
+             f"/events/{ACSA_SIGNED}/retract"]
+    for path in paths:
+        response = editor_client.get(path)
+        assert response.status_code == 200, path
+        page = response.get_data(as_text=True)
+        assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page), path
+        assert "<style" not in page and " style=" not in page, path
+        assert 'name="viewport"' in page, path

@@ -1,0 +1,150 @@
+"""The read-model pages: agreements on a date and as once recorded, exercises filtered, meetings, the timeline."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import events
+import projections
+from tests.conftest import make_event
+
+
+def page(client, path: str, status: int = 200) -> str:
+    response = client.get(path)
+    assert response.status_code == status, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def card(html: str, anchor: str) -> str:
+    """The card of one agreement or mechanism (its section)."""
+    match = re.search(rf'<section class="card [a-z]+" id="{anchor}">(.*?)</section>', html, re.S)
+    assert match, anchor
+    return match.group(1)
+
+
+def test_agreements_status_depends_on_as_of(seeded_app):
+    client = seeded_app.test_client()
+    before = card(page(client, "/agreements?as_of=2016-06-01"), "agreement-defence-equipment-transfer")
+    after = card(page(client, "/agreements?as_of=2017-01-01"), "agreement-defence-equipment-transfer")
+    assert 'class="badge no"' in before and "not yet concluded" in before
+    assert 'class="badge yes"' in after and "in force" in after
+    assert "1 December 2016" in after and "to the day" in after and "<code>2016-12-01</code>" in after
+
+
+def test_agreements_say_possibly_when_a_vague_date_straddles_the_day(seeded_app):
+    html = card(page(seeded_app.test_client(), "/agreements?as_of=2019-06-01"),
+                "agreement-eu-japan-connectivity-partnership")
+    assert 'class="badge possibly"' in html and "possibly in force" in html
+    assert "to the year" in html
+
+
+def test_agreements_show_every_stage_with_its_sources(seeded_app):
+    html = card(page(seeded_app.test_client(), "/agreements"), "agreement-acsa")
+    assert "signed" in html and "July 2018" in html and "under negotiation" in html
+    assert "In July 2018, an acquisition and cross-servicing agreement (ACSA) was signed" in html
+    assert 'href="/subjects/agreement/acsa"' in html
+
+
+def test_agreements_as_the_record_stood_then(app):
+    with app.app_context():
+        projections.catch_up()
+        events.append([make_event(stream="agreement/test-pact", occurred="2018-07-01",
+                                  data={"agreement": "Test pact"})], author="seed")
+        projections.catch_up()
+    client = app.test_client()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    assert "Test pact" in page(client, "/agreements?as_of=2019-01-01")
+    then = page(client, f"/agreements?as_of=2019-01-01&known_at={yesterday}")
+    assert "Test pact" not in then and "No agreement was on record at that time" in then
+    assert f'value="{yesterday}"' in then
+
+
+@pytest.mark.parametrize("query, message", [
+    ("as_of=yesterday", "as_of: &#39;yesterday&#39; is not a date"),
+    ("as_of=2019-02-30", "as_of: &#39;2019-02-30&#39; is not a date"),
+    ("known_at=soon", "known_at: &#39;soon&#39; is not a date or time"),
+])
+def test_bad_agreement_parameters_are_400_pages_naming_them(client, query, message):
+    assert message in page(client, f"/agreements?{query}", 400)
+
+
+def test_agreements_page_links_its_feed_when_served(client):
+    html = page(client, "/agreements")
+    served = client.get("/agreements/feed.atom").status_code == 200
+    assert ('href="/agreements/feed.atom"' in html) == served
+
+
+def test_exercises_filter_by_year_domain_and_participant(seeded_app):
+    client = seeded_app.test_client()
+    everything = page(client, "/exercises")
+    assert "Pegase" in everything and "Croix du Sud" in everything
+    in_2023 = page(client, "/exercises?year=2023")
+    assert "Pegase" in in_2023 and "Croix du Sud" not in in_2023
+    air = page(client, "/exercises?domain=air")
+    assert "Pegase" in air and "Brunet-Takamori" not in air
+    uk = page(client, "/exercises?participant=united+kingdom")
+    assert "Jeanne d&#39;Arc" in uk and "Pegase" not in uk
+    assert "No exercise matches in 2100" in page(client, "/exercises?year=2100")
+    assert "Iron Fist" in page(client, "/exercises?year=1990")  # "on or before 6 January 2017" may be 1990
+
+
+@pytest.mark.parametrize("query, message", [
+    ("year=twenty", "year: &#39;twenty&#39; is not a year"),
+    ("year=99999", "year: &#39;99999&#39; is not a year"),
+    ("participant=" + "x" * 101, "participant: at most 100 characters"),
+])
+def test_bad_exercise_filters_are_400_pages(client, query, message):
+    assert message in page(client, f"/exercises?{query}", 400)
+
+
+def test_meetings_show_sessions_next_session_and_overdue(seeded_app):
+    html = page(seeded_app.test_client(), "/meetings")
+    two_plus_two = card(html, "meeting-2plus2")
+    assert "2 sessions on record" in two_plus_two
+    assert "overdue since 1 January 2019" in two_plus_two
+    assert "<strong>Next:</strong>" in two_plus_two
+    assert "No session announced." in card(html, "meeting-france-japan-summit")
+
+
+def test_timeline_draws_every_entry_and_lists_it(seeded_app):
+    client = seeded_app.test_client()
+    html = page(client, "/timeline")
+    with seeded_app.app_context():
+        entries = projections.timeline.entries(limit=1000)
+    picture = html[html.index("<svg"):html.index("</svg>")]
+    listing = html[html.index('id="timeline-list"'):]
+    for entry in entries:
+        assert f'href="/events/{entry.event_id}"' in listing
+        if entry.lo or entry.hi:
+            assert f'<a href="/events/{entry.event_id}"><title>' in picture
+    for lane in ("Agreements", "Exercises", "Meetings", "Dialogues set up"):
+        assert lane in picture
+    exercise_only = page(client, "/timeline?kind=exercise")
+    assert "Pegase" in exercise_only and "ACSA" not in exercise_only
+
+
+def test_timeline_pages_with_a_cursor(seeded_app, monkeypatch):
+    from service import readmodels
+
+    monkeypatch.setattr(readmodels, "TIMELINE_PAGE", 5)
+    client = seeded_app.test_client()
+    first = page(client, "/timeline")
+    cursor = re.search(r'href="/timeline\?after=([0-9.]+)" rel="next"', first).group(1)
+    second = page(client, f"/timeline?after={cursor}")
+
+    def ids(html: str) -> list[str]:
+        return re.findall(r'href="/events/([0-9a-f-]+)"', html[html.index('id="timeline-list"'):])
+
+    assert len(ids(first)) == 5 and len(ids(second)) == 5
+    assert not set(ids(first)) & set(ids(second))
+
+
+@pytest.mark.parametrize("query, message", [
+    ("kind=battles", "kind: &#39;battles&#39; is not a lane"),
+    ("after=yesterday", "after: &#39;yesterday&#39; is not a timeline cursor"),
+])
+def test_bad_timeline_parameters_are_400_pages(client, query, message):
+    assert message in page(client, f"/timeline?{query}", 400)
