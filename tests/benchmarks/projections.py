@@ -1,0 +1,192 @@
+"""The read models: rebuild, its memory, catch-up, and the agreements query as the log grows.
+
+projections.rebuild         every read model rebuilt from position 0 on the 1M-event log vs a raw
+                            sqlite3 scan + orjson decode of the same rows; events/s, goal >= 0.5.
+projections.rebuild_memory  peak RSS of a process that rebuilds every read model (ru_maxrss), against
+                            the 300 MB budget; the raw scan's peak is in the params for scale.
+projections.catch_up        folding 1,000 new events into every read model vs the full rebuild; goal <= 1%.
+projections.agreements_as_of  ``agreements(as_of)`` per agreement listed, on the 1M log vs a 1k log;
+                            the list grows with the number of agreements, so the cost per row is what
+                            shows whether the query scans the log; goal <= 1.5.
+projections.agreement_as_of   ``agreement(stream, as_of)`` for one agreement, 1M log vs 1k log; goal <= 1.5.
+
+The shared log is never written to: each figure works on a copy.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import orjson
+
+import events
+import projections
+from projections import agreements
+
+from . import workload
+from .harness import REPO, Context, area, compare, log, measure, report
+
+BUDGET_MB = 300.0
+AS_OF = date(2017, 6, 30)
+MEMORY_SCRIPT = """
+import resource, sys
+import events, projections
+events.connect(sys.argv[1])
+projections.ensure_schema()
+projections.rebuild()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+RAW_MEMORY_SCRIPT = """
+import resource, sqlite3, sys
+import orjson
+conn = sqlite3.connect(sys.argv[1])
+for row in conn.execute("SELECT * FROM event ORDER BY position"):
+    orjson.loads(row[9]); orjson.loads(row[10])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _copy(source: Path, target: Path) -> Path:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    conn = sqlite3.connect(source)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    shutil.copyfile(source, target)
+    return target
+
+
+def _close() -> None:
+    if events.database.obj is not None and not events.database.is_closed():
+        events.database.close()
+
+
+def _raw_scan(path: Path, count: int) -> None:
+    conn = sqlite3.connect(path)
+    n = 0
+    loads = orjson.loads
+    for row in conn.execute("SELECT * FROM event ORDER BY position"):
+        loads(row[9])
+        loads(row[10])
+        n += 1
+    conn.close()
+    assert n == count
+
+
+def _rebuild_all() -> None:
+    for projection in projections.PROJECTIONS.values():
+        projections.runner.rebuild(projection)
+
+
+def _peak_mb(script: str, argument: str) -> float:
+    out = subprocess.run([sys.executable, "-c", script, argument], cwd=REPO, capture_output=True, text=True,
+                         check=True)
+    return int(out.stdout.strip().splitlines()[-1]) / 1024  # ru_maxrss is in KB on Linux
+
+
+def bench_rebuild(ctx: Context, db: Path, count: int) -> float:
+    repeat = ctx.repeat(3)
+    events.connect(f"sqlite:///{db}")
+    projections.ensure_schema()
+    try:
+        mine, theirs = compare(lambda: _rebuild_all(), lambda: _raw_scan(db, count), repeat,
+                               label="projections.rebuild")
+    finally:
+        _close()
+    report("projections.rebuild", count / mine.median, count / theirs.median, "events/s", goal=0.5, ours=mine,
+           theirs=theirs, note=f"{count} events, {len(projections.PROJECTIONS)} read models",
+           params={"events": count, "repeat": repeat, "read_models": list(projections.PROJECTIONS),
+                   "baseline": "sqlite3 SELECT * ORDER BY position + orjson.loads(data), orjson.loads(sources)"})
+    return mine.median
+
+
+def bench_memory(db: Path, count: int) -> None:
+    ours = _peak_mb(MEMORY_SCRIPT, f"sqlite:///{db}")
+    raw = _peak_mb(RAW_MEMORY_SCRIPT, str(db))
+    report("projections.rebuild_memory", ours, BUDGET_MB, "MB", goal=1.0, higher_is_better=False,
+           note=f"peak RSS of a full rebuild of {count} events; the baseline is the 300 MB budget "
+                f"(a raw scan peaks at {raw:.0f} MB)",
+           params={"events": count, "raw_scan_peak_mb": raw, "measure": "resource.getrusage ru_maxrss, subprocess"})
+
+
+def bench_catch_up(ctx: Context, db: Path, count: int, rebuild_seconds: float) -> None:
+    repeat = ctx.repeat(3)
+    new = 1000
+    events.connect(f"sqlite:///{db}")
+    projections.ensure_schema()
+    projections.catch_up()
+    try:
+        fresh = iter(range(repeat))
+
+        def setup() -> None:
+            events.append(list(workload.generate(new, seed=3000 + next(fresh))), author=workload.AUTHOR)
+
+        def ours(_: None) -> None:
+            assert projections.catch_up() == new * len(projections.PROJECTIONS)
+
+        timing = measure(ours, repeat, setup=setup)
+    finally:
+        _close()
+    report("projections.catch_up", timing.median, rebuild_seconds, "s", goal=0.01, higher_is_better=False,
+           ours=timing, note=f"{new} new events into every read model, against the full rebuild of {count}",
+           params={"new_events": new, "log_events": count, "repeat": repeat})
+
+
+def _agreement_timings(db: Path, repeat: int) -> tuple[float, int, float]:
+    """(seconds per agreement listed by agreements(as_of), how many, seconds for one agreement(stream))."""
+    events.connect(f"sqlite:///{db}")
+    try:
+        projections.ensure_schema()
+        projections.catch_up()
+        listed = len(agreements.agreements(AS_OF))
+        whole = measure(lambda: agreements.agreements(AS_OF), repeat, warmup=1)
+        stream = agreements.Agreement.select(agreements.Agreement.stream).order_by(
+            agreements.Agreement.stream).limit(1).scalar()
+        one = measure(lambda: agreements.agreement(stream, AS_OF), repeat * 5, warmup=2)
+        return whole.median / max(listed, 1), listed, one.median
+    finally:
+        _close()
+
+
+def bench_agreements(ctx: Context, db: Path, count: int) -> None:
+    small_count = 1000
+    small = ctx.workdir / "small.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{small}{suffix}").unlink(missing_ok=True)
+    workload.build_log(f"sqlite:///{small}", small_count)
+    _close()
+    repeat = ctx.repeat(7, 3)
+    big_row, big_n, big_one = _agreement_timings(db, repeat)
+    small_row, small_n, small_one = _agreement_timings(small, repeat)
+    report("projections.agreements_as_of", big_row * 1e6, small_row * 1e6, "µs/agreement", goal=1.5,
+           higher_is_better=False,
+           note=f"agreements(as_of) per row listed: {big_n} agreements at {count} events vs {small_n} at 1k",
+           params={"events": count, "baseline_events": small_count, "agreements": big_n,
+                   "baseline_agreements": small_n, "repeat": repeat})
+    report("projections.agreement_as_of", big_one * 1000, small_one * 1000, "ms", goal=1.5, higher_is_better=False,
+           note=f"agreement(stream, as_of) for one agreement, {count} events vs 1k",
+           params={"events": count, "baseline_events": small_count, "repeat": repeat * 5})
+
+
+@area("projections")
+def projections_area(ctx: Context) -> None:
+    count = ctx.size(1_000_000, 5_000)
+
+    def build() -> tuple[Path, Path]:
+        log(f"building a {count}-event log through events.append and exporting it")
+        return workload.build_export(ctx.workdir, count)
+
+    source, _ = ctx.once(("log", count), build)
+    db = _copy(source, ctx.workdir / "projections.sqlite3")
+    started = time.perf_counter()
+    rebuild_seconds = bench_rebuild(ctx, db, count)
+    bench_memory(db, count)
+    bench_catch_up(ctx, db, count, rebuild_seconds)
+    bench_agreements(ctx, _copy(source, ctx.workdir / "agreements.sqlite3"), count)
+    log(f"projections area took {time.perf_counter() - started:.0f}s")
