@@ -15,10 +15,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from flask import Response, request
 from werkzeug.datastructures import Headers
+from werkzeug.http import http_date
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -106,6 +108,13 @@ def link_header(self_url: str, hub: str | None) -> str:
     return ", ".join(links)
 
 
+@lru_cache(maxsize=1024)
+def _headers(etag: str, last_modified: datetime, immutable: bool, link: str) -> tuple[tuple[str, str], ...]:
+    """The caching headers of one document (the same on its 200 and its 304), built once."""
+    return (("ETag", etag), ("Last-Modified", http_date(last_modified)),
+            ("Cache-Control", IMMUTABLE if immutable else REVALIDATE), ("Vary", "Accept-Encoding"), ("Link", link))
+
+
 def feed_response(key: str, last_modified: datetime, render: Callable[[], bytes], *, self_url: str,
                   hub: str | None = None, immutable: bool = False) -> Response:
     """Answer a feed request: 304 when the client's copy is current, else the (cached) document.
@@ -114,23 +123,12 @@ def feed_response(key: str, last_modified: datetime, render: Callable[[], bytes]
     """
     wants_gzip = "gzip" in request.accept_encodings
     etag = _gzip_tag(key) if wants_gzip else key
-    headers = {
-        "ETag": etag,
-        "Last-Modified": _http_date(last_modified),
-        "Cache-Control": IMMUTABLE if immutable else REVALIDATE,
-        "Vary": "Accept-Encoding",
-        "Link": link_header(self_url, hub),
-    }
+    headers = _headers(etag, last_modified, immutable, link_header(self_url, hub))
     if _not_modified(etag, last_modified):
         return FeedResponse(status=304, headers=headers)
     rendered = documents.get(key, render)
     if wants_gzip:
-        headers["Content-Encoding"] = "gzip"
-        return Response(rendered.gzipped, status=200, headers=headers, content_type=ATOM_TYPE)
+        response = Response(rendered.gzipped, status=200, headers=headers, content_type=ATOM_TYPE)
+        response.headers["Content-Encoding"] = "gzip"
+        return response
     return Response(rendered.body, status=200, headers=headers, content_type=ATOM_TYPE)
-
-
-def _http_date(moment: datetime) -> str:
-    from werkzeug.http import http_date
-
-    return http_date(moment)

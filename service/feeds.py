@@ -36,6 +36,7 @@ from events.vocabulary import EVENT_TYPES
 
 from . import atom, caching
 from .entries import change_entry, event_entries
+from .heads import DEFAULT_TTL, heads
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def _log_archive_url(n: int) -> str:
 def log_feed() -> Response:
     """The subscription document of the whole log: its newest entries and tombstones."""
     size = page_size()
-    top = events.store.head()
+    top = heads.get(current_app.config["DATABASE_URL"], float(current_app.config.get("FEED_HEAD_TTL", DEFAULT_TTL)))
     head = top.position if top else 0
     complete = head // size
 

@@ -1,0 +1,50 @@
+"""The log's head as the feeds see it: re-read at most once per ``FEED_HEAD_TTL`` seconds.
+
+A poll of an unchanged feed should cost what a static file costs. The
+subscription document depends only on the head of the log, so each process
+keeps the head it last read: an append in this process clears it at once
+(``events.on_append``); an append by another process or host is seen within
+the TTL (one second by default). A reader never misses an event either way:
+the log only grows, and the next poll shows it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import events
+from events.store import Head, on_append
+
+DEFAULT_TTL = 1.0
+
+
+class HeadCache:
+    """The last head read for each database URL, with the moment it was read."""
+
+    def __init__(self) -> None:
+        self._heads: dict[str, tuple[float, Head | None]] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def get(self, url: str, ttl: float) -> Head | None:
+        now = time.monotonic()
+        found = self._heads.get(url)
+        if found is not None and now - found[0] < ttl:
+            return found[1]
+        generation = self._generation
+        head = events.store.head()
+        with self._lock:
+            # An append that committed while we read must not be hidden behind what we read.
+            if generation == self._generation:
+                self._heads[url] = (now, head)
+        return head
+
+    def clear(self, *_: object) -> None:
+        with self._lock:
+            self._generation += 1
+            self._heads.clear()
+
+
+heads = HeadCache()
+on_append(heads.clear)
