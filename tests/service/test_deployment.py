@@ -113,6 +113,23 @@ def test_two_hosts_on_one_postgresql(postgres_database, tmp_path):
         assert count["calendar"] <= elapsed // 60 + 1
         assert count["catch-up"] <= elapsed // 5 + 2
 
+        # A follower long-polling one host hears at once of an append made through the other.
+        heard: dict[str, object] = {}
+
+        def follow() -> None:
+            start = time.monotonic()
+            heard["page"] = request(f"{servers[0].base}/api/events?after={head}&wait=20")[1]
+            heard["took"] = time.monotonic() - start
+
+        follower = threading.Thread(target=follow)
+        follower.start()
+        time.sleep(0.5)
+        body = api_event("agreement/followed", "Followed")
+        assert request(servers[1].base + "/api/events", body, token)[0] == 201
+        follower.join(timeout=30)
+        assert [e["event_id"] for e in heard["page"]["events"]] == [body["event_id"]]
+        assert heard["took"] < 5
+
         # 5. Rotating the token: a new one, then revoke the others; the old one is refused on every host.
         rotated = cli(host_a, "create-token", "ada").stdout.strip()
         assert "revoked 1 API token" in cli(host_b, "revoke-tokens", "ada", "--keep-newest").stdout

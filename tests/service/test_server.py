@@ -105,3 +105,32 @@ def test_serve_runs_gunicorn_and_tells_how_to_create_an_editor(tmp_path):
     assert "chronology create-editor NAME" in err
     assert "Starting gunicorn" in err and "Using worker: gthread" in err
     assert "runs the scheduled jobs" not in err  # CHRONOLOGY_SCHEDULER=off
+
+
+@pytest.mark.slow
+def test_several_workers_elect_one_scheduler_on_sqlite(tmp_path):
+    import sqlite3
+
+    port = free_port()
+    database = tmp_path / "db.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "CHRONOLOGY_INSTANCE": str(tmp_path)}
+    process = subprocess.Popen([CHRONOLOGY, "serve", "--port", str(port), "--workers", "3"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+
+        def runs() -> list[tuple[str, str]]:
+            with sqlite3.connect(database) as conn:
+                return conn.execute("SELECT name, host FROM job_run").fetchall()
+
+        deadline = time.monotonic() + 30
+        while len({name for name, _ in runs()}) < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(6)  # long enough for a second catch-up tick, and for any other worker to start its own
+        seen = runs()
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=30)
+    assert {name for name, _ in seen} == {"catch-up", "calendar", "verify", "backup"}
+    assert len({host for _, host in seen}) == 1, seen
+    assert err.count("runs the scheduled jobs") == 1
