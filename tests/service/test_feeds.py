@@ -415,3 +415,21 @@ def test_feed_paths_follow_what_changed(feed_app):
     paths = feeds.feed_paths([event, event])
     assert paths[:3] == ["/feed.atom", "/subjects/meeting/2plus2/feed.atom", "/types/MeetingHeld/feed.atom"]
     assert len(paths) == len(set(paths))
+
+
+# --- autodiscovery -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["/", "/subjects/agreement/acsa", "/agreements", "/exercises", "/meetings"])
+def test_pages_link_feeds_that_answer_with_their_own_url(seeded_feed_app, page):
+    client = seeded_feed_app.test_client()
+    response = client.get(page)
+    if response.status_code == 404:
+        pytest.skip(f"{page} is not served in this build")
+    html = etree.fromstring(response.data, etree.HTMLParser())
+    hrefs = [link.get("href") for link in html.iterfind(".//head/link[@rel='alternate']")
+             if link.get("type") == "application/atom+xml"]
+    assert hrefs, f"{page} links no feed"
+    for href in hrefs:
+        root, _ = fetch(client, href)
+        assert links(root)["self"] == ROOT + href
