@@ -153,7 +153,7 @@ class Meetings(Projection):
         for fact in batch.stored.values():
             streams.setdefault(fact.stream, {})[fact.event_id] = fact
         rows: list[tuple] = []
-        dropped: list[tuple[str, date]] = []
+        dropped: dict[str, date] = {}  # per stream, the earliest day whose later calendar rows are void
         for step in batch.steps:
             stream = step.event.stream
             items = streams.setdefault(stream, {})
@@ -175,7 +175,7 @@ class Meetings(Projection):
                                      step.event, step.event.recorded_at))
             # What is due next follows from the mechanism as it now stands.
             rows = [r for r in rows if not (r[1] == stream and r[6] == "calendar" and r[7] > day)]
-            dropped.append((stream, day))
+            dropped[stream] = min(day, dropped.get(stream, day))
             for plan in waiting:
                 due = due_day(plan)
                 if due is not None and due > day:
@@ -183,9 +183,9 @@ class Meetings(Projection):
                     title = f"{name}: session planned for {dates.describe(plan.occurred)} is overdue"
                     rows.append(self._change(key, stream, name, plan.event_id, "overdue", title, "calendar", due,
                                              step.event, datetime.combine(due, time(), tzinfo=UTC)))
-        for stream, day in dropped:
-            MeetingChange.delete().where((MeetingChange.stream == stream) & (MeetingChange.cause == "calendar")
-                                         & (MeetingChange.effective > day)).execute()
+        database.cursor().executemany(sql(
+            "DELETE FROM meeting_change WHERE stream = ? AND cause = 'calendar' AND effective > ?"
+        ), [(stream, day.isoformat()) for stream, day in dropped.items()])
         database.cursor().executemany(sql(
             f"INSERT INTO meeting_change ({', '.join(CHANGE_COLUMNS)}) VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})"
         ), [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for r in rows])
