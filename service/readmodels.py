@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time
 from flask import Blueprint, abort, render_template, request
 
 import events
+from events import dates
 from projections import agreements as agreement_model
 from projections import exercises as exercise_model
 from projections import meetings as meeting_model
@@ -73,6 +74,8 @@ def agreements() -> str:
     as_of = date_param("as_of") or _today()
     known_at = moment_param("known_at")
     views = agreement_model.agreements(as_of, known_at)
+    for view in views:  # a lifecycle reads from its first stage to its latest
+        view.stages.sort(key=lambda stage: (_start(stage.occurred), stage.position))
     tally = {answer: sum(1 for v in views if v.active == answer) for answer in ("yes", "possibly", "no")}
     return render_template("agreements.html", agreements=views, as_of=as_of, known_at=known_at, tally=tally,
                            known_at_text=request.args.get("known_at", "").strip())
@@ -92,6 +95,14 @@ def exercises() -> str:
     return render_template("exercises.html", series=series, year=year, domain=domain, participant=participant,
                            domains=domains, years=years,
                            editions=sum(len(s.editions) for s in series))
+
+
+def _start(occurred: str) -> date:
+    try:
+        lo, hi = dates.bounds(occurred)
+    except ValueError:
+        return date.max
+    return date.fromisoformat(lo or hi) if (lo or hi) else date.max
 
 
 def _years(lo: date | None, hi: date | None) -> range:

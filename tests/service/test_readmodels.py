@@ -44,6 +44,7 @@ def test_agreements_say_possibly_when_a_vague_date_straddles_the_day(seeded_app)
 def test_agreements_show_every_stage_with_its_sources(seeded_app):
     html = card(page(seeded_app.test_client(), "/agreements"), "agreement-acsa")
     assert "signed" in html and "July 2018" in html and "under negotiation" in html
+    assert html.index("under negotiation") < html.index("<strong>signed</strong>")  # first stage first
     assert "In July 2018, an acquisition and cross-servicing agreement (ACSA) was signed" in html
     assert 'href="/subjects/agreement/acsa"' in html
 
