@@ -47,7 +47,7 @@ def _run(run: jobs.JobRun) -> dict[str, Any]:
 
 def scheduler_here() -> dict[str, Any]:
     """Whether this process campaigns for the scheduler's lock, and whether it holds it."""
-    started = deployment_scheduler._started
+    started = deployment_scheduler.current()
     return {"campaigning": started is not None, "leading": bool(started and started.leading)}
 
 

@@ -170,3 +170,8 @@ def start(app: Flask, retry: float = RETRY_SECONDS) -> DeploymentScheduler:
             _started = DeploymentScheduler(app, retry).start()
         return _started
 
+
+
+def current() -> DeploymentScheduler | None:
+    """This process's scheduler, if ``start`` was called here (the status page asks who leads)."""
+    return _started

@@ -76,3 +76,23 @@ def test_the_status_never_shows_the_database_password(tmp_path):
 @pytest.mark.parametrize("path", ["/status", "/api/status", "/healthz"])
 def test_operational_answers_are_never_cached(client, path):
     assert client.get(path).headers["Cache-Control"] == "no-store"
+
+
+def test_status_says_when_this_process_runs_the_jobs(app, client, monkeypatch):
+    import time
+
+    from service import scheduler
+
+    assert client.get("/api/status").get_json()["scheduler"]["campaigning"] is False
+    running = scheduler.DeploymentScheduler(app, retry=0.1).start()
+    monkeypatch.setattr(scheduler, "_started", running)
+    try:
+        deadline = time.monotonic() + 20
+        while not running.leading and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.get("/api/status").get_json()["scheduler"]["leading"] is True
+        assert b"this process runs the scheduled jobs" in client.get("/status").data
+    finally:
+        running.stop()
+    after = client.get("/api/status").get_json()["scheduler"]
+    assert after["campaigning"] is True and after["leading"] is False
