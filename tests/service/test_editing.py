@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import events
 from projections import exercises
+from seeds import catalog as seeds
 from tests.conftest import csrf_token_of
 
 SCRIPT = "<script>alert(1)</script>"
@@ -230,3 +233,35 @@ def test_date_preview_endpoint(client):
     assert response.status_code == 400
     assert response.get_json()["error"].startswith("text: '2017-13'")
     assert client.get("/dates/preview?text=" + "1" * 300).status_code == 400
+
+
+def test_a_body_over_the_limit_is_413_and_nothing_written(seeded_app, editor_client):
+    before = head(seeded_app)
+    response = editor_client.post("/events/new", data=form(editor_client, summary="x" * 300_000))
+    assert response.status_code == 413
+    assert "larger than the limit" in response.get_data(as_text=True)
+    assert head(seeded_app) == before
+
+
+FIELDS = ("stream", "new_stream", "type", "occurred", "title", "summary", "participants", "place",
+          "sources-0-document", "sources-0-url", "sources-0-quote", "sources-1-quote", "event_id")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.dictionaries(st.sampled_from(FIELDS), st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["agreement/acsa", "exercise/x", "context/", "AgreementSigned", "EventRetracted", "2017-02-30",
+                     "spring 2017", "2011/..", "[..2017]", "https://x.org", "a; host; b", "a; b; c; d",
+                     "00000000-0000-0000-0000-000000000000", "not-a-uuid", "\x00", "x" * 2100]),
+)))
+def test_no_form_input_gets_a_server_error(seeded_app, editor_client, values):
+    before = head(seeded_app)
+    response = editor_client.post("/events/new", data=form(editor_client, **values))
+    assert response.status_code in (303, 400), response.get_data(as_text=True)[-2000:]
+    assert head(seeded_app) == before + (response.status_code == 303)
+    path = f"/events/{seeds.event_id_for('ifri-pajon-2018/acsa-signed')}/correct"
+    corrected = editor_client.post(path, data={
+        "csrf_token": csrf_token_of(editor_client, path), "occurred": values.get("occurred", ""),
+        "title": values.get("title", ""), "participants": values.get("participants", ""),
+        "reason": values.get("summary", ""), "version": values.get("event_id", "")})
+    assert corrected.status_code in (303, 400), corrected.get_data(as_text=True)[-2000:]

@@ -51,7 +51,9 @@ def test_event_page_shows_date_sources_quote_and_chain(seeded_app):
     for value in (event.hash, event.prev_hash, event.event_id, "seed"):
         assert value in page
     assert f"<dt>Position</dt><dd>{event.position} " in page
-    assert 'href="/subjects/agreement/acsa/feed.atom"' in page or "/subjects/agreement/acsa/feed.atom" not in page
+    for feed in ("/subjects/agreement/acsa/feed.atom", "/types/AgreementSigned/feed.atom"):
+        served = client.get(feed).status_code == 200
+        assert (f'<link rel="alternate" type="application/atom+xml" href="{feed}"' in page) == served, feed
 
 
 def test_corrected_and_retracted_events_show_their_history(app):
