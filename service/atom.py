@@ -160,7 +160,10 @@ def render(doc: Document) -> bytes:
         fe.summary(item.summary)
         fe.content(item.content, type="html")
         for c in item.categories:
-            fe.category(term=c.term, scheme=c.scheme, label=c.label)
+            if c.label:
+                fe.category(term=c.term, scheme=c.scheme, label=c.label)
+            else:
+                fe.category(term=c.term, scheme=c.scheme)
         fe.history.value = item.position
         fe.history.link = item.link
     return fg.atom_str(pretty=False, encoding="UTF-8", xml_declaration=True)

@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from flask import Response, request
+from flask import Request, Response
 from werkzeug.datastructures import Headers
 from werkzeug.http import http_date
 
@@ -68,6 +68,7 @@ class RenderCache:
 documents = RenderCache()
 
 
+@lru_cache(maxsize=4096)
 def validator(*parts: object) -> str:
     """A strong ETag value (quoted) naming exactly the content the parts determine."""
     digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
@@ -92,7 +93,7 @@ class FeedResponse(Response):
         return headers
 
 
-def _not_modified(etag: str, last_modified: datetime) -> bool:
+def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
     if request.if_none_match:
         # Either encoding's tag names the same document: the client's copy is current.
         plain = etag.strip('"').removesuffix("-gz")
@@ -115,8 +116,8 @@ def _headers(etag: str, last_modified: datetime, immutable: bool, link: str) -> 
             ("Cache-Control", IMMUTABLE if immutable else REVALIDATE), ("Vary", "Accept-Encoding"), ("Link", link))
 
 
-def feed_response(key: str, last_modified: datetime, render: Callable[[], bytes], *, self_url: str,
-                  hub: str | None = None, immutable: bool = False) -> Response:
+def feed_response(request: Request, key: str, last_modified: datetime, render: Callable[[], bytes], *,
+                  self_url: str, hub: str | None = None, immutable: bool = False) -> Response:
     """Answer a feed request: 304 when the client's copy is current, else the (cached) document.
 
     ``key`` must determine the document's bytes; ``render`` runs only on a cache miss.
@@ -124,7 +125,7 @@ def feed_response(key: str, last_modified: datetime, render: Callable[[], bytes]
     wants_gzip = "gzip" in request.accept_encodings
     etag = _gzip_tag(key) if wants_gzip else key
     headers = _headers(etag, last_modified, immutable, link_header(self_url, hub))
-    if _not_modified(etag, last_modified):
+    if _not_modified(request, etag, last_modified):
         return FeedResponse(status=304, headers=headers)
     rendered = documents.get(key, render)
     if wants_gzip:

@@ -35,7 +35,7 @@ def _categories(base: str, type_: str, stream: str) -> tuple[Category, ...]:
     known = EVENT_TYPES.get(type_)
     return (
         Category(type_, f"{base}/types/", known.description if known else type_),
-        Category(stream, f"{base}/subjects/", stream),
+        Category(stream, f"{base}/subjects/", ""),
     )
 
 
@@ -55,17 +55,16 @@ def _source_html(source: dict[str, Any]) -> Markup:
     return Markup("<li>{}</li>").format(Markup("").join(parts))
 
 
-def _fact_html(event: RecordedEvent, form: Form, summary: str) -> str:
-    data = form.data
-    facts = [Markup("<dt>When</dt><dd>{} <code>{}</code></dd>").format(_when(form.occurred), form.occurred),
-             Markup("<dt>Subject</dt><dd>{}</dd>").format(event.stream),
-             Markup("<dt>Type</dt><dd>{}</dd>").format(event.type)]
-    if data.get("place"):
-        facts.append(Markup("<dt>Place</dt><dd>{}</dd>").format(str(data["place"])))
-    facts.append(Markup("<dt>Log position</dt><dd>{}</dd>").format(event.position))
+def _fact_html(form: Form, summary: str) -> str:
+    """Summary, when (and where), then each source's verbatim quote and citation.
+
+    Type, subject and log position are the entry's categories and ``chr:position``, not repeated here.
+    """
+    when = Markup("{} ({})").format(_when(form.occurred), form.occurred)
+    if form.data.get("place"):
+        when += Markup(", {}").format(str(form.data["place"]))
     sources = Markup("").join(_source_html(s) for s in form.sources if isinstance(s, dict))
-    return str(Markup("<p>{}</p><dl>{}</dl><h3>Sources</h3><ul>{}</ul>").format(
-        summary, Markup("").join(facts), sources))
+    return str(Markup("<p>{}</p><p>{}</p><ul>{}</ul>").format(summary, when, sources))
 
 
 def fact_entry(event: RecordedEvent, form: Form, *, updated: datetime, position: int, base: str) -> Entry:
@@ -78,7 +77,7 @@ def fact_entry(event: RecordedEvent, form: Form, *, updated: datetime, position:
         updated=updated,
         published=event.recorded_at,
         summary=summary,
-        content=_fact_html(event, form, summary),
+        content=_fact_html(form, summary),
         link=f"{base}/events/{event.event_id}",
         categories=_categories(base, event.type, event.stream),
         position=position,

@@ -50,28 +50,69 @@ _POSITION_KEY = re.compile(r"0|[1-9][0-9]{0,17}")
 _UUID_KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+@dataclass(frozen=True)
+class Settings:
+    """The feed configuration of one app, read once (a poll should not pay for config lookups)."""
+
+    page_size: int
+    head_ttl: float
+    hub: str | None
+    public_url: str | None
+    database_url: str
+
+
+def settings() -> Settings:
+    extensions = current_app.extensions
+    found = extensions.get("chronology.feed_settings")
+    if found is None:
+        config = current_app.config
+        found = extensions["chronology.feed_settings"] = Settings(
+            int(config.get("FEED_PAGE_SIZE", DEFAULT_PAGE_SIZE)), float(config.get("FEED_HEAD_TTL", DEFAULT_TTL)),
+            config.get("WEBSUB_HUB") or None, str(config["PUBLIC_URL"]).rstrip("/") if config.get("PUBLIC_URL")
+            else None, config["DATABASE_URL"])
+    return found
+
+
+_ROOTS: dict[tuple[object, ...], str] = {}
+
+
+def _root(req: Any) -> str:
+    """``request.url_root`` without its trailing slash, remembered per (scheme, host, script root).
+
+    werkzeug rebuilds and IRI-checks the URL on every call, which costs a poll more than the rest of it.
+    """
+    environ = req.environ
+    key = (environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+           environ.get("SERVER_PORT"), environ.get("SCRIPT_NAME"), environ.get("HTTP_X_FORWARDED_HOST"),
+           environ.get("HTTP_X_FORWARDED_PROTO"))
+    found = _ROOTS.get(key)
+    if found is None:
+        found = req.url_root.rstrip("/")
+        if len(_ROOTS) < 64:  # a flood of made-up Host headers must not grow it
+            _ROOTS[key] = found
+    return found
+
+
 def page_size() -> int:
-    return int(current_app.config.get("FEED_PAGE_SIZE", DEFAULT_PAGE_SIZE))
+    return settings().page_size
 
 
 def base_url() -> str:
     """The scheme and host the links are built on: ``PUBLIC_URL`` if configured, else the request's."""
-    configured = current_app.config.get("PUBLIC_URL")
-    if configured:
-        return str(configured).rstrip("/")
-    return request.url_root.rstrip("/")
+    return settings().public_url or _root(request)
 
 
 def _hub() -> str | None:
-    return current_app.config.get("WEBSUB_HUB") or None
+    return settings().hub
 
 
 def _respond(key_parts: Sequence[object], last_modified: datetime, build: Callable[[], atom.Document],
-             *, immutable: bool = False) -> Response:
-    base = base_url()
-    key = caching.validator(RENDER_VERSION, base, page_size(), *key_parts)
-    return caching.feed_response(key, last_modified, lambda: atom.render(build()),
-                                 self_url=base + request.path, hub=_hub(), immutable=immutable)
+             *, immutable: bool = False, config: Settings | None = None) -> Response:
+    config, req = config or settings(), request._get_current_object()  # type: ignore[attr-defined]
+    base = config.public_url or _root(req)
+    key = caching.validator(RENDER_VERSION, base, config.page_size, *key_parts)
+    return caching.feed_response(req, key, last_modified, lambda: atom.render(build()),
+                                 self_url=base + req.path, hub=config.hub, immutable=immutable)
 
 
 # --- the whole log ---------------------------------------------------------------
@@ -84,8 +125,9 @@ def _log_archive_url(n: int) -> str:
 @bp.get("/feed.atom")
 def log_feed() -> Response:
     """The subscription document of the whole log: its newest entries and tombstones."""
-    size = page_size()
-    top = heads.get(current_app.config["DATABASE_URL"], float(current_app.config.get("FEED_HEAD_TTL", DEFAULT_TTL)))
+    config = settings()
+    size = config.page_size
+    top = heads.get(config.database_url, config.head_ttl)
     head = top.position if top else 0
     complete = head // size
 
@@ -97,7 +139,8 @@ def log_feed() -> Response:
                              "Every fact, correction and retraction appended to the chronology's log.",
                              base_url() + request.path, base_url() + "/", entries, tombstones, links)
 
-    return _respond(("log", head, top.hash if top else ""), top.recorded_at if top else atom.EMPTY_UPDATED, build)
+    return _respond(("log", head, top.hash if top else ""), top.recorded_at if top else atom.EMPTY_UPDATED, build,
+                    config=config)
 
 
 @bp.get("/feed/archive/<number>.atom")
@@ -418,7 +461,7 @@ def notify_feeds(changed: Iterable[str | RecordedEvent]) -> threading.Thread | N
     hub = _hub()
     if not hub:
         return None
-    base = current_app.config.get("PUBLIC_URL") or (request.url_root if has_request_context() else None)
+    base = settings().public_url or (request.url_root if has_request_context() else None)
     if not base:
         log.warning("WebSub hub configured but PUBLIC_URL is not: cannot name the feeds outside a request")
         return None
