@@ -26,7 +26,7 @@ from events.store import sql
 
 from .base import Projection
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact
+from .facts import BASE_COLUMNS, Batch, Fact, strings
 
 KIND = "exercise/"
 TYPES = frozenset({"ExerciseConducted", "TrainingConducted", "DeploymentConducted", "ExercisePlanned"})
@@ -107,7 +107,8 @@ class Exercises(Projection):
 def participants_of(data: dict[str, Any]) -> list[dict[str, str]]:
     """Participants as {name, role}; a bare name is a participant."""
     out = []
-    for p in data.get("participants") or []:
+    listed = data.get("participants")
+    for p in listed if isinstance(listed, list) else []:
         if isinstance(p, dict):
             out.append({"name": str(p.get("name", "")), "role": str(p.get("role") or "participant")})
         else:
@@ -194,7 +195,7 @@ def _edition(fact: Fact, rivals: list[Fact]) -> EditionView:
     return EditionView(
         fact.event_id, fact.stream, fact.type, fact.title, str(edition) if edition is not None else None,
         fact.occurred, dates.describe(fact.occurred), p.precision, p.lo, p.hi, fact.data.get("place"),
-        [str(d) for d in fact.data.get("domains") or []], participants_of(fact.data), fact.data.get("first"),
+        strings(fact.data.get("domains")), participants_of(fact.data), fact.data.get("first"),
         fact.position, fact.sources,
         [{"event_id": r.event_id, "occurred": r.occurred, "when": dates.describe(r.occurred), "sources": r.sources}
          for r in rivals],
@@ -202,7 +203,7 @@ def _edition(fact: Fact, rivals: list[Fact]) -> EditionView:
 
 
 def _matches(fact: Fact, domain: str | None, participant: str | None) -> bool:
-    if domain is not None and domain.casefold() not in {str(d).casefold() for d in fact.data.get("domains") or []}:
+    if domain is not None and domain.casefold() not in {d.casefold() for d in strings(fact.data.get("domains"))}:
         return False
     if participant is not None:
         wanted = participant.casefold()

@@ -101,6 +101,15 @@ class Step:
         return "retracted" if self.after is None else "corrected"
 
 
+def strings(value: object) -> list[str]:
+    """A data field meant as a list of names (domains, outcomes): one name alone counts as a list of one."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [str(v) for v in value if isinstance(v, str | int | float) and not isinstance(v, bool)]
+    return []
+
+
 def _chunks(items: list[str]) -> Iterable[list[str]]:
     for i in range(0, len(items), CHUNK):
         yield items[i:i + CHUNK]

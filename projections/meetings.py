@@ -34,7 +34,7 @@ from events.store import sql
 from .base import Projection
 from .claims import resolve, source_rank
 from .exercises import participants_of
-from .facts import BASE_COLUMNS, Batch, Fact, Step
+from .facts import BASE_COLUMNS, Batch, Fact, Step, strings
 
 KIND = "meeting/"
 TYPES = frozenset({"DialogueEstablished", "MeetingHeld", "MeetingPlanned", "StatementIssued"})
@@ -88,7 +88,7 @@ def _row(fact: Fact) -> tuple:
 
 def _session(fact: Fact) -> int | None:
     value = fact.data.get("session")
-    return value if isinstance(value, int) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def preferred(facts: list[Fact]) -> list[tuple[Fact, list[Fact]]]:
@@ -281,7 +281,7 @@ def _item(fact: Fact, rivals: list[Fact]) -> ItemView:
     return ItemView(
         fact.event_id, fact.type, fact.title, _session(fact), fact.occurred, dates.describe(fact.occurred),
         p.precision, p.lo, p.hi, fact.data.get("place"), participants_of(fact.data),
-        [str(o) for o in fact.data.get("outcomes") or []], fact.position, fact.sources,
+        strings(fact.data.get("outcomes")), fact.position, fact.sources,
         [{"event_id": r.event_id, "occurred": r.occurred, "when": dates.describe(r.occurred), "sources": r.sources}
          for r in rivals],
     )

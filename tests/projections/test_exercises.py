@@ -104,3 +104,11 @@ def test_an_edition_appended_later_appears_in_its_series(seeded):
     assert (edition.when, edition.participants) == (
         "summer 2025", [{"name": "France", "role": "participant"}, {"name": "Japan", "role": "host"}])
     assert model.changes(limit=1, descending=True)[0].updated <= datetime.now(UTC)
+
+
+def test_a_single_domain_written_as_a_string_counts_as_one_domain(seeded):
+    append(events.NewEvent("exercise/la-perouse", "ExerciseConducted", "2025-05",
+                           {"title": "La Perouse", "domains": "maritime", "first": "first time with Japan"}, SOURCE))
+    [edition] = by_name(domain="maritime")["La perouse"].editions
+    assert edition.domains == ["maritime"]
+    assert projections.status()[1].failed_position is None

@@ -105,3 +105,11 @@ def test_a_rebuild_gives_the_same_rows_ids_and_times(seeded, monkeypatch):
     before = meetings.dump()
     projections.rebuild("meetings")
     assert meetings.dump() == before
+
+
+def test_odd_field_shapes_do_not_stop_the_fold(seeded):
+    append(events.NewEvent("meeting/2plus2", "MeetingHeld", "2019-01-11",
+                           {"title": "Fourth 2+2", "session": True, "outcomes": "an-event-id"}, SOURCE))
+    two = by_name()["2+2"]
+    assert (two.last.session, two.last.outcomes) == (None, ["an-event-id"])
+    assert all(s.failed_position is None for s in projections.status())
