@@ -68,17 +68,47 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
+AGREEMENTS_PAGE = 20  # a screenful or two; the page costs the same at any size of log
+
+
+def agreement_page(as_of: date, known_at: datetime | None, after: str | None,
+                   limit: int | None = None) -> tuple[list[agreement_model.AgreementView], str | None]:
+    """One page of agreements in name order after the agreement ``after`` (a stream), and the next cursor.
+
+    A page costs the same on a log of a thousand events as on one of a
+    million: a keyset on the read model's (sort_name, stream) index, then
+    one lookup per agreement shown.
+    """
+    limit = limit or AGREEMENTS_PAGE
+    table = agreement_model.Agreement
+    query = table.select(table.sort_name, table.stream).order_by(table.sort_name, table.stream)
+    if known_at is not None:
+        query = query.where(table.first_position <= events.store.head_position(known_at))
+    if after is not None:
+        cursor = table.get_or_none(table.stream == after)
+        if cursor is None:
+            abort(400, description=f"after: {after[:60]!r} is not an agreement on record (a subject such as "
+                                   "agreement/acsa).")
+        query = query.where((table.sort_name > cursor.sort_name)
+                            | ((table.sort_name == cursor.sort_name) & (table.stream > cursor.stream)))
+    rows = list(query.limit(limit + 1).tuples())
+    views = [agreement_model.agreement(stream, as_of, known_at) for _, stream in rows[:limit]]
+    return [v for v in views if v is not None], rows[limit - 1][1] if len(rows) > limit else None
+
+
 @bp.get("/agreements")
 def agreements() -> str:
     """Every agreement's status on ``as_of`` (default today), as the record stood at ``known_at`` (default now)."""
     as_of = date_param("as_of") or _today()
     known_at = moment_param("known_at")
-    views = agreement_model.agreements(as_of, known_at)
+    after = text_param("after", 200)
+    views, next_after = agreement_page(as_of, known_at, after)
     for view in views:  # a lifecycle reads from its first stage to its latest
         view.stages.sort(key=lambda stage: (_start(stage.occurred), stage.position))
     tally = {answer: sum(1 for v in views if v.active == answer) for answer in ("yes", "possibly", "no")}
     return render_template("agreements.html", agreements=views, as_of=as_of, known_at=known_at, tally=tally,
-                           known_at_text=request.args.get("known_at", "").strip())
+                           known_at_text=request.args.get("known_at", "").strip(), after=after,
+                           next_after=next_after, paged=bool(after or next_after))
 
 
 @bp.get("/exercises")
@@ -89,12 +119,9 @@ def exercises() -> str:
     participant = text_param("participant")
     series = exercise_model.exercises(year=year, domain=domain, participant=participant)
     series = [s for s in series if s.editions]
-    every = exercise_model.exercises()
-    domains = sorted({d for s in every for d in s.domains})
-    years = sorted({y for s in every for e in s.editions for y in _years(e.lo, e.hi)})
+    domains = sorted({d for s in series for d in s.domains} | ({domain} if domain else set()), key=str.casefold)
     return render_template("exercises.html", series=series, year=year, domain=domain, participant=participant,
-                           domains=domains, years=years,
-                           editions=sum(len(s.editions) for s in series))
+                           domains=domains, editions=sum(len(s.editions) for s in series))
 
 
 def _start(occurred: str) -> date:
@@ -103,14 +130,6 @@ def _start(occurred: str) -> date:
     except ValueError:
         return date.max
     return date.fromisoformat(lo or hi) if (lo or hi) else date.max
-
-
-def _years(lo: date | None, hi: date | None) -> range:
-    if lo is None and hi is None:
-        return range(0)
-    first = (lo or hi).year  # type: ignore[union-attr]
-    last = (hi or lo).year  # type: ignore[union-attr]
-    return range(first, min(last, first + 30) + 1)
 
 
 @bp.get("/meetings")

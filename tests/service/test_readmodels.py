@@ -149,3 +149,25 @@ def test_timeline_pages_with_a_cursor(seeded_app, monkeypatch):
 ])
 def test_bad_timeline_parameters_are_400_pages(client, query, message):
     assert message in page(client, f"/timeline?{query}", 400)
+
+
+def test_agreements_page_a_keyset_at_a_time(seeded_app, monkeypatch):
+    from service import readmodels
+
+    monkeypatch.setattr(readmodels, "AGREEMENTS_PAGE", 4)
+    client = seeded_app.test_client()
+    seen, path = [], "/agreements?as_of=2019-01-01"
+    while path:
+        html = page(client, path)
+        assert "on this page" in html and 'value="2019-01-01"' in html
+        seen += re.findall(r'<section class="card agreement" id="([^"]+)"', html)
+        more = re.search(r'<a href="(/agreements\?[^"]+)" rel="next">', html)
+        path = more.group(1).replace("&amp;", "&") if more else None
+    with seeded_app.app_context():
+        every = [a.stream.replace("/", "-") for a in projections.agreements.agreements(datetime.now(UTC).date())]
+    assert seen == every and len(seen) > 4
+
+
+def test_agreements_after_an_unknown_agreement_is_400(client):
+    assert "after: &#39;agreement/none&#39; is not an agreement on record" in page(
+        client, "/agreements?after=agreement/none", 400)
