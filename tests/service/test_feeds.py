@@ -433,3 +433,39 @@ def test_pages_link_feeds_that_answer_with_their_own_url(seeded_feed_app, page):
     for href in hrefs:
         root, _ = fetch(client, href)
         assert links(root)["self"] == ROOT + href
+
+
+# --- both backends -----------------------------------------------------------------
+
+
+@pytest.fixture
+def backend_app(database_url, tmp_path):
+    application = make_app(database_url, tmp_path / "instance", FEED_PAGE_SIZE=SIZE)
+    yield application
+    if not events.database.is_closed():
+        events.database.close()
+
+
+def test_archives_corrections_tombstones_and_filtered_feeds_on_each_backend(backend_app):
+    recorded = numbered(backend_app, 2 * SIZE)
+    (fact,) = append(backend_app, make_event(title="ACSA signed", occurred="2018-06"))
+    (correction,) = append(backend_app, NewEvent("agreement/acsa", "EventCorrected", "2018-07", {
+        "title": "ACSA date corrected", "target": fact.event_id, "changes": {"occurred": "2018-07"},
+        "reason": "July."}))
+    (retraction,) = append(backend_app, NewEvent("agreement/acsa", "EventRetracted", "2018-07", {
+        "title": "ACSA withdrawn", "target": fact.event_id, "reason": "Duplicate."}))
+    client = backend_app.test_client()
+    sub, archives = walk(client, "/feed.atom")
+    archived = Counter(i for page in archives for i in entry_ids(page))
+    assert set(archived) == {f"urn:uuid:{e.event_id}" for e in recorded}
+    assert set(archived.values()) == {1}
+    assert [s.get("ref") for s in sub.findall("at:deleted-entry", NS)] == [f"urn:uuid:{fact.event_id}"]
+    assert entry_ids(sub).count(f"urn:uuid:{fact.event_id}") == 2  # original, and re-published by the correction
+    assert f"urn:uuid:{correction.event_id}" in entry_ids(sub)
+    assert f"urn:uuid:{retraction.event_id}" in entry_ids(sub)
+    subject, subject_archives = walk(client, "/subjects/meeting/2plus2/feed.atom")
+    assert len(subject_archives) == 2 and len(entry_ids(subject)) == SIZE
+    agreements, _ = walk(client, "/agreements/feed.atom")
+    assert _change_entries(agreements)[0][2] == "acsa: signed"  # no short name given
+    first = client.get("/feed.atom")
+    assert client.get("/feed.atom", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
