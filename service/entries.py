@@ -152,7 +152,11 @@ def change_entry(change: Any, base: str, model: str) -> Entry:
             else f"{change.name}: {change.to_status}"
     else:
         word = getattr(change, "change", "")
-        title = f"{change.title} ({word})" if word and word != "added" else str(change.title)
+        title = str(change.title)
+        if getattr(change, "occurred", None):
+            title = f"{title} — {_when(change.occurred)}"
+        if word and word != "added":
+            title = f"{title} ({word})"
     cause = getattr(change, "cause", "event")
     effective = getattr(change, "effective", None)
     parts = [Markup("<p>{}</p>").format(title)]

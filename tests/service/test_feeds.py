@@ -469,3 +469,11 @@ def test_archives_corrections_tombstones_and_filtered_feeds_on_each_backend(back
     assert _change_entries(agreements)[0][2] == "acsa: signed"  # no short name given
     first = client.get("/feed.atom")
     assert client.get("/feed.atom", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+
+
+def test_exercise_entries_say_what_and_when(seeded_feed_app):
+    if "exercises" not in feeds._model_feeds():
+        pytest.skip("the exercises read model is not in this build")
+    root, _ = fetch(seeded_feed_app.test_client(), "/exercises/feed.atom")
+    titles = [t for _, _, t in _change_entries(root)]
+    assert titles and all(" — " in t for t in titles)
