@@ -477,3 +477,31 @@ def test_exercise_entries_say_what_and_when(seeded_feed_app):
     root, _ = fetch(seeded_feed_app.test_client(), "/exercises/feed.atom")
     titles = [t for _, _, t in _change_entries(root)]
     assert titles and all(" — " in t for t in titles)
+
+
+def test_the_readme_sample_entry_is_what_the_feed_serves(sqlite_url, tmp_path):
+    """The README shows real output: the same elements, ids, title, categories and link (times differ)."""
+    from pathlib import Path
+
+    from seeds.loader import seed
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    sample = readme.split("A sample entry of `/subjects/agreement/acsa/feed.atom`", 1)[1]
+    sample = sample.split("```xml\n", 1)[1].split("```", 1)[0]
+    sample = sample.replace("<entry>", f'<entry xmlns="{ATOM_NS}" xmlns:chr="{CHRONOLOGY_NS}">', 1)
+    documented = etree.fromstring(sample)
+    app = make_app(sqlite_url, tmp_path / "instance", PUBLIC_URL="https://chronology.example")
+    try:
+        with app.app_context():
+            seed()
+            projections.catch_up()
+        root, _ = fetch(app.test_client(), "/subjects/agreement/acsa/feed.atom")
+        served = root.find("a:entry", NS)
+        assert [e.tag for e in served] == [e.tag for e in documented]
+        for path in ("a:id", "a:title", "a:summary", "a:content", "chr:position"):
+            assert served.findtext(path, namespaces=NS) == documented.findtext(path, namespaces=NS), path
+        for path in ("a:category", "a:link"):
+            assert [dict(e.attrib) for e in served.findall(path, NS)] == [
+                dict(e.attrib) for e in documented.findall(path, NS)], path
+    finally:
+        events.database.close()
