@@ -52,6 +52,9 @@ def show_error(form: WTForm, exc: events.ValidationError, source_rows: list[int]
         key = re.split(r"[.\[]", path[5:], maxsplit=1)[0]
         name = _DATA_FIELDS.get(key) or ("reason" if key == "reason" else None)
         target = getattr(form, name, None) if name else None
+    elif path.startswith("sources") and isinstance(form, CorrectForm):
+        m = _SOURCE_PATH.match(path)
+        target = getattr(form.source.form, (m.group(2) if m else None) or "quote", None) or form.source.form.quote
     elif path.startswith("sources") and isinstance(form, EventForm):
         m = _SOURCE_PATH.match(path)
         if m and source_rows is not None and int(m.group(1)) < len(source_rows):
@@ -199,7 +202,9 @@ def correct(event_id: str) -> Any:
     else:
         status = 400
         if form.validate():
-            desired = Form(form.occurred.edtf or "", _fact_data(form, current.data), current.sources)
+            added = form.added_source()
+            sources = [*current.sources, added] if added else current.sources
+            desired = Form(form.occurred.edtf or "", _fact_data(form, current.data), sources)
             changes = diff(current, desired)
             if not changes:
                 form.form_errors.append("Nothing was changed: edit at least one field before recording a correction.")
@@ -218,6 +223,7 @@ def correct(event_id: str) -> Any:
                     flash("The correction is recorded.", "info")
                     return redirect(f"/events/{state.original.event_id}", code=303)
     return render_template("correct_form.html", form=form, state=state, event=state.original, version=version,
+                           documents=_documents(),
                            preview=preview, refused=status == 400), status
 
 

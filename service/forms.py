@@ -212,7 +212,19 @@ class CorrectForm(FactFields):
 
     reason = TextAreaField("Reason for the correction", validators=[InputRequired(), Length(max=MAX_TEXT)],
                            render_kw={"rows": 2})
+    source = FormField(SourceForm, label="A source for the correction (optional, added to the event's sources)")
     submit = SubmitField("Record the correction")
+
+    def added_source(self) -> dict[str, Any] | None:
+        """The source typed in, shaped for the log, or None when the row is left blank."""
+        sub = self.source.form
+        if sub.blank:
+            return None
+        source: dict[str, Any] = {"quote": sub.quote.data or ""}
+        for key in ("document", "url"):
+            if (getattr(sub, key).data or "").strip():
+                source[key] = getattr(sub, key).data.strip()
+        return source
 
 
 class RetractForm(FlaskForm):

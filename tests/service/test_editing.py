@@ -265,3 +265,24 @@ def test_no_form_input_gets_a_server_error(seeded_app, editor_client, values):
         "title": values.get("title", ""), "participants": values.get("participants", ""),
         "reason": values.get("summary", ""), "version": values.get("event_id", "")})
     assert corrected.status_code in (303, 400), corrected.get_data(as_text=True)[-2000:]
+
+
+def test_a_correction_can_add_the_source_that_supports_it(seeded_app, editor_client):
+    path = _appended(editor_client)
+    data = {"csrf_token": csrf_token_of(editor_client, f"{path}/correct"), "occurred": "May 2026",
+            "title": "Pégase 2026 air deployment", "summary": "French aircraft flew to Japan.",
+            "participants": "French Air and Space Force; participant; France\nJASDF; host; Japan",
+            "place": "Hyakuri", "reason": "The ministry gives the month", "submit": "x",
+            "source-url": "https://example.org/ministry", "source-quote": ""}
+    refused = editor_client.post(f"{path}/correct", data=data)
+    assert refused.status_code == 400
+    assert 'id="source-quote-error"' in refused.get_data(as_text=True)
+    response = editor_client.post(f"{path}/correct", data={**data, "source-quote": "Pégase arrived in May 2026"})
+    assert response.status_code == 303
+    html = editor_client.get(path).get_data(as_text=True)
+    assert "Pégase arrived in May 2026" in html and "French aircraft arrived at Hyakuri in spring 2026" in html
+    with seeded_app.app_context():
+        changes = events.state(path.rsplit("/", 1)[1]).revisions[0].event.data["changes"]
+    assert changes["occurred"] == "2026-05"
+    assert [s.get("url") for s in changes["sources"]] == ["https://example.org/pegase-2026",
+                                                          "https://example.org/ministry"]
