@@ -13,7 +13,6 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -32,10 +31,20 @@ REVALIDATE = "public, no-cache"
 CACHE_SIZE = 256
 
 
-@dataclass(frozen=True)
 class Rendered:
-    body: bytes
-    gzipped: bytes
+    """A rendered document, and its gzip form made the first time a client asks for it."""
+
+    __slots__ = ("_gzipped", "body")
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self._gzipped: bytes | None = None
+
+    @property
+    def gzipped(self) -> bytes:
+        if self._gzipped is None:  # two threads may both compress once: same bytes, no harm
+            self._gzipped = gzip.compress(self.body, compresslevel=6, mtime=0)
+        return self._gzipped
 
 
 class RenderCache:
@@ -53,7 +62,7 @@ class RenderCache:
                 self._items.move_to_end(key)
                 return found
         body = render()
-        item = Rendered(body, gzip.compress(body, compresslevel=6, mtime=0))
+        item = Rendered(body)
         with self._lock:
             self._items[key] = item
             while len(self._items) > self.size:

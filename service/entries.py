@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from html import escape as _html_escape
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 import events
 from events import RecordedEvent, dates
@@ -22,6 +23,11 @@ from events.corrections import Form, fold
 from events.vocabulary import EVENT_TYPES, META_TYPES
 
 from .atom import Category, Entry, Tombstone
+
+
+def _e(text: object) -> str:
+    """Text for HTML content and attribute values (quotes escaped too)."""
+    return _html_escape(str(text), quote=True)
 
 
 def _when(edtf: str) -> str:
@@ -39,32 +45,30 @@ def _categories(base: str, type_: str, stream: str) -> tuple[Category, ...]:
     )
 
 
-def _source_html(source: dict[str, Any]) -> Markup:
+def _source_html(source: dict[str, Any]) -> str:
     quote = source.get("quote")
     exact = quote.get("exact", "") if isinstance(quote, dict) else (quote or "")
-    lang = source.get("language") or ""
-    cite = [escape(source.get("title") or source.get("document") or "source")]
-    for key in ("author", "publisher", "published"):
-        if source.get(key):
-            cite.append(escape(str(source[key])))
-    parts = [Markup('<blockquote lang="{}">{}</blockquote>').format(lang, exact) if exact else Markup("")]
-    parts.append(Markup("<cite>{}</cite>").format(Markup(", ").join(cite)))
+    cite = [str(source.get("title") or source.get("document") or "source")]
+    cite += [str(source[key]) for key in ("author", "publisher", "published") if source.get(key)]
+    parts = [f'<blockquote lang="{_e(source.get("language") or "")}">{_e(exact)}</blockquote>' if exact else "",
+             f"<cite>{_e(', '.join(cite))}</cite>"]
     url = source.get("url")
     if isinstance(url, str) and url.startswith(("http://", "https://")):
-        parts.append(Markup(' <a href="{}">{}</a>').format(url, url))
-    return Markup("<li>{}</li>").format(Markup("").join(parts))
+        parts.append(f' <a href="{_e(url)}">{_e(url)}</a>')
+    return f"<li>{''.join(parts)}</li>"
 
 
 def _fact_html(form: Form, summary: str) -> str:
     """Summary, when (and where), then each source's verbatim quote and citation.
 
     Type, subject and log position are the entry's categories and ``chr:position``, not repeated here.
+    Built with ``html.escape`` rather than Markup templates: a page of 50 entries renders several times faster.
     """
-    when = Markup("{} ({})").format(_when(form.occurred), form.occurred)
+    when = f"{_when(form.occurred)} ({form.occurred})"
     if form.data.get("place"):
-        when += Markup(", {}").format(str(form.data["place"]))
-    sources = Markup("").join(_source_html(s) for s in form.sources if isinstance(s, dict))
-    return str(Markup("<p>{}</p><p>{}</p><ul>{}</ul>").format(summary, when, sources))
+        when += f", {form.data['place']}"
+    sources = "".join(_source_html(s) for s in form.sources if isinstance(s, dict))
+    return f"<p>{_e(summary)}</p><p>{_e(when)}</p><ul>{sources}</ul>"
 
 
 def fact_entry(event: RecordedEvent, form: Form, *, updated: datetime, position: int, base: str) -> Entry:
