@@ -146,7 +146,10 @@ def render(doc: Document) -> bytes:
     fg.link(href=doc.self_url, rel="self", type="application/atom+xml")
     fg.link(href=doc.alternate_url, rel="alternate", type="text/html")
     for rel, href in doc.links.items():
-        fg.link(href=href, rel=rel, type="application/atom+xml")
+        if rel == "hub":
+            fg.link(href=href, rel=rel)
+        else:
+            fg.link(href=href, rel=rel, type="application/atom+xml")
     fg.generator("chronology")
     history: _History = fg.history  # type: ignore[attr-defined]
     history.archive = doc.archive

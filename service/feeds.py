@@ -110,9 +110,16 @@ def _respond(key_parts: Sequence[object], last_modified: datetime, build: Callab
              *, immutable: bool = False, config: Settings | None = None) -> Response:
     config, req = config or settings(), request._get_current_object()  # type: ignore[attr-defined]
     base = config.public_url or _root(req)
-    key = caching.validator(RENDER_VERSION, base, config.page_size, *key_parts)
-    return caching.feed_response(req, key, last_modified, lambda: atom.render(build()),
-                                 self_url=base + req.path, hub=config.hub, immutable=immutable)
+    key = caching.validator(RENDER_VERSION, base, config.page_size, config.hub, *key_parts)
+
+    def render() -> bytes:
+        doc = build()
+        if config.hub:  # WebSub discovery in the document too, for readers that never see the headers
+            doc.links["hub"] = config.hub
+        return atom.render(doc)
+
+    return caching.feed_response(req, key, last_modified, render, self_url=base + req.path, hub=config.hub,
+                                 immutable=immutable)
 
 
 # --- the whole log ---------------------------------------------------------------

@@ -382,6 +382,7 @@ def test_hub_link_and_publish_pings_on_append(sqlite_url, tmp_path):
         response = app.test_client().get("/feed.atom")
         assert response.headers["Link"] == (f'<https://chronology.example/feed.atom>; rel="self", '
                                             f'<{hub}>; rel="hub"')
+        assert links(etree.fromstring(response.data))["hub"] == hub
         with app.app_context():
             thread = feeds.notify_feeds([append_one(make_event(), author="test").event])
         thread.join(10)
