@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from events.db import database
+
 from . import runner
 from .agreements import Agreements
 from .base import Projection
@@ -31,13 +33,16 @@ def ensure_schema() -> None:
 
 def catch_up() -> int:
     """Fold every new event into every read model; return how many event applications were made."""
-    return sum(runner.catch_up(p) for p in PROJECTIONS.values())
+    return runner.catch_up_together(PROJECTIONS.values())
 
 
 def rebuild(name: str | None = None, progress: Callable[[str, int], None] | None = None) -> None:
-    """Fold one read model (or all) again from position 0."""
-    for projection in [get(name)] if name else list(PROJECTIONS.values()):
-        runner.rebuild(projection, progress=(lambda pos, n=projection.name: progress(n, pos)) if progress else None)
+    """Fold one read model (or all, reading the log once for all of them) again from position 0."""
+    chosen = [get(name)] if name else list(PROJECTIONS.values())
+    with database.atomic():
+        for projection in chosen:
+            runner.reset(projection)
+    runner.catch_up_together(chosen, progress=progress)
 
 
 def status() -> list[runner.Status]:

@@ -61,6 +61,11 @@ def ensure_schema(projections: Iterable[Projection]) -> None:
                 _reset(projection)
 
 
+def reset(projection: Projection) -> None:
+    """Empty a read model and set its checkpoint back to 0 (inside the caller's transaction)."""
+    _reset(projection)
+
+
 def _reset(projection: Projection) -> None:
     projection.drop_tables()
     projection.create_tables()
@@ -104,6 +109,42 @@ def catch_up(projection: Projection, *, batch: int = BATCH,
             log.error("projection %s stopped at position %s: %s", projection.name, *failure)
             return applied
 
+
+def catch_up_together(projections: Iterable[Projection], *, batch: int = BATCH,
+                      progress: Callable[[str, int], None] | None = None) -> int:
+    """Fold the new events into several read models, reading and decoding each batch of the log once.
+
+    Each read model still folds under its own lock with its checkpoint re-read
+    there, exactly as ``catch_up`` does; one that fails stops (its failure
+    recorded) while the others go on.
+    """
+    active = list(projections)
+    applied = 0
+    while active:
+        positions = {c.name: c.position for c in Checkpoint.select().where(
+            Checkpoint.name.in_([p.name for p in active]))}
+        low = min(positions.get(p.name, 0) for p in active)
+        events = store.read(after=low, limit=batch)
+        if not events:
+            return applied
+        for projection in list(active):
+            with _locked(projection) as checkpoint:
+                start = checkpoint.position
+                mine = [e for e in events if e.position > start]
+                if not mine:
+                    continue
+                done, failure = _fold(projection, mine)
+                checkpoint.position = done[-1].position if done else start
+                checkpoint.failed_position, checkpoint.error = failure or (None, None)
+                checkpoint.updated_at = datetime.now(UTC)
+                checkpoint.save()
+            applied += len(done)
+            if progress:
+                progress(projection.name, checkpoint.position)
+            if failure:
+                log.error("projection %s stopped at position %s: %s", projection.name, *failure)
+                active.remove(projection)
+    return applied
 
 def _fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] | None]:
     """Apply a batch; on an error, keep the events before the failing one and report it."""

@@ -193,13 +193,15 @@ def rebuild(name: str | None) -> None:
         raise click.BadParameter(f"no read model named {name!r} (known: {', '.join(projections.PROJECTIONS)})",
                                  param_hint="NAME")
     projections.ensure_schema()
-    head = events.store.head_position()
-    for each in [name] if name else list(projections.PROJECTIONS):
-        with click.progressbar(length=head, label=f"rebuilding {each}") as bar:
-            def advance(_name: str, position: int, bar=bar) -> None:
-                bar.update(position - bar.pos)
+    names = [name] if name else list(projections.PROJECTIONS)
+    reached = dict.fromkeys(names, 0)
+    with click.progressbar(length=events.store.head_position(), label=f"rebuilding {', '.join(names)}") as bar:
+        def advance(each: str, position: int) -> None:
+            reached[each] = position
+            if min(reached.values()) > bar.pos:
+                bar.update(min(reached.values()) - bar.pos)
 
-            projections.rebuild(each, progress=advance)
+        projections.rebuild(name, progress=advance)
     lines = [line for line in projections.status() if name in (None, line.name)]
     for line in lines:
         click.echo(_status_line(line))

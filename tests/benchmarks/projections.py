@@ -80,8 +80,7 @@ def _raw_scan(path: Path, count: int) -> None:
 
 
 def _rebuild_all() -> None:
-    for projection in projections.PROJECTIONS.values():
-        projections.runner.rebuild(projection)
+    projections.rebuild()  # every read model, the log read once per batch for all of them
 
 
 def _peak_mb(script: str, argument: str) -> float:

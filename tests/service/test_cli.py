@@ -167,7 +167,7 @@ def test_rebuild_folds_every_read_model_and_status_shows_no_lag(cli):
     lagging = cli("status")
     assert lagging.exit_code == 0 and "exercises v1: at position 0 of " in lagging.output
     rebuilt = cli("rebuild")
-    assert rebuilt.exit_code == 0 and "rebuilding timeline" in rebuilt.output
+    assert rebuilt.exit_code == 0 and "rebuilding agreements, exercises, meetings, timeline" in rebuilt.output
     status = cli("status").output.splitlines()
     assert [line.split(" ")[0] for line in status] == ["agreements", "exercises", "meetings", "timeline"]
     assert all(line.endswith("lag 0") for line in status)

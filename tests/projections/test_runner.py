@@ -1,0 +1,47 @@
+import events
+import projections
+from events import store
+from projections import runner
+from projections.exercises import Exercises
+from seeds.loader import seed
+
+
+def test_catching_up_together_gives_what_each_read_model_gives_alone(log):
+    seed()
+    projections.ensure_schema()
+    for projection in projections.PROJECTIONS.values():
+        runner.catch_up(projection, batch=7)
+    alone = {p.name: p.dump() for p in projections.PROJECTIONS.values()}
+    projections.rebuild()
+    assert {p.name: p.dump() for p in projections.PROJECTIONS.values()} == alone
+    assert all(s.lag == 0 and s.position == store.head_position() for s in projections.status())
+
+
+def test_a_read_model_already_ahead_is_not_folded_twice(log):
+    seed()
+    projections.ensure_schema()
+    runner.catch_up(projections.get("exercises"))
+    assert runner.catch_up_together(projections.PROJECTIONS.values(), batch=10) == 3 * store.head_position()
+    assert all(s.failed_position is None and s.lag == 0 for s in projections.status())
+
+
+def test_one_failing_read_model_stops_at_its_event_and_the_others_go_on(log, monkeypatch):
+    seed()
+    projections.ensure_schema()
+    first = next(e for e in store.read(limit=1000) if e.stream.startswith("exercise/"))
+
+    def broken(self, event):
+        if event.position == first.position:
+            raise RuntimeError("cannot fold this")
+
+    monkeypatch.setattr(Exercises, "apply_batch", lambda self, batch: [broken(self, e) for e in batch])
+    monkeypatch.setattr(Exercises, "apply", broken)
+    projections.catch_up()
+    status = {s.name: s for s in projections.status()}
+    assert (status["exercises"].position, status["exercises"].failed_position) == (first.position - 1, first.position)
+    assert "RuntimeError: cannot fold this" in status["exercises"].error
+    assert all(s.lag == 0 for name, s in status.items() if name != "exercises")
+    events.append([events.NewEvent("context/x", "IncidentOccurred", "2026", {"title": "later"},
+                                   [{"url": "https://example.org", "quote": "q", "kind": "press"}])], author="t")
+    projections.catch_up()
+    assert projections.status()[1].position == first.position - 1  # still stopped where it failed
