@@ -39,6 +39,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("DATABASE_URL") or default_database_url(app.instance_path),
         MAX_CONTENT_LENGTH=256 * 1024,  # an event with long quotes is a few KB; anything this big is a mistake
+        # Behind TLS, the session cookie must never travel in clear.
+        SESSION_COOKIE_SECURE=os.environ.get("CHRONOLOGY_SECURE_COOKIES", "").lower() in ("1", "true", "yes", "on"),
     )
     app.config.from_pyfile("config.py", silent=True)
     if config:
