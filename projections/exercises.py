@@ -26,7 +26,7 @@ from events.store import sql
 
 from .base import Projection
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact, strings
+from .facts import BASE_COLUMNS, Batch, Fact, participants_of, strings
 
 KIND = "exercise/"
 TYPES = frozenset({"ExerciseConducted", "TrainingConducted", "DeploymentConducted", "ExercisePlanned"})
@@ -102,18 +102,6 @@ class Exercises(Projection):
 
 
 # --- queries -----------------------------------------------------------------
-
-
-def participants_of(data: dict[str, Any]) -> list[dict[str, str]]:
-    """Participants as {name, role}; a bare name is a participant."""
-    out = []
-    listed = data.get("participants")
-    for p in listed if isinstance(listed, list) else []:
-        if isinstance(p, dict):
-            out.append({"name": str(p.get("name", "")), "role": str(p.get("role") or "participant")})
-        else:
-            out.append({"name": str(p), "role": "participant"})
-    return out
 
 
 @dataclass

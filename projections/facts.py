@@ -110,6 +110,18 @@ def strings(value: object) -> list[str]:
     return []
 
 
+def participants_of(data: dict[str, Any]) -> list[dict[str, str]]:
+    """Participants as {name, role}; a bare name is a participant."""
+    out = []
+    listed = data.get("participants")
+    for p in listed if isinstance(listed, list) else []:
+        if isinstance(p, dict):
+            out.append({"name": str(p.get("name", "")), "role": str(p.get("role") or "participant")})
+        else:
+            out.append({"name": str(p), "role": "participant"})
+    return out
+
+
 def _chunks(items: list[str]) -> Iterable[list[str]]:
     for i in range(0, len(items), CHUNK):
         yield items[i:i + CHUNK]

@@ -33,8 +33,7 @@ from events.store import sql
 
 from .base import Projection
 from .claims import resolve, source_rank
-from .exercises import participants_of
-from .facts import BASE_COLUMNS, Batch, Fact, Step, strings
+from .facts import BASE_COLUMNS, Batch, Fact, Step, participants_of, strings
 
 KIND = "meeting/"
 TYPES = frozenset({"DialogueEstablished", "MeetingHeld", "MeetingPlanned", "StatementIssued"})
