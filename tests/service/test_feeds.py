@@ -506,3 +506,17 @@ def test_the_readme_sample_entry_is_what_the_feed_serves(sqlite_url, tmp_path):
                 dict(e.attrib) for e in documented.findall(path, NS)], path
     finally:
         events.database.close()
+
+
+@pytest.mark.parametrize("name", ["agreements", "exercises", "meetings"])
+def test_a_rebuild_is_invisible_in_every_read_model_feed(seeded_feed_app, name):
+    if name not in feeds._model_feeds():
+        pytest.skip(f"the {name} read model is not in this build")
+    client = seeded_feed_app.test_client()
+    sub, archives = walk(client, f"/{name}/feed.atom")
+    before = [_change_entries(page) for page in (sub, *archives)]
+    assert before[0], f"the {name} feed is empty on the seeds"
+    with seeded_feed_app.app_context():
+        projections.rebuild()
+    sub, archives = walk(client, f"/{name}/feed.atom")
+    assert [_change_entries(page) for page in (sub, *archives)] == before
