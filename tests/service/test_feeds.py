@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import threading
 from collections import Counter
 from datetime import UTC, datetime
@@ -59,7 +60,36 @@ def fetch(client, url: str, **headers: str) -> tuple[etree._Element, object]:
     response = client.get(url, headers=headers)
     assert response.status_code == 200, (url, response.status_code, response.data[:300])
     assert response.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
-    return etree.fromstring(response.data), response
+    root = etree.fromstring(response.data)
+    assert_rfc4287(root)
+    return root, response
+
+
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
+def assert_rfc4287(root: etree._Element) -> None:
+    """The constraints of RFC 4287 section 4 that a generator can get wrong."""
+    assert root.tag == f"{{{ATOM_NS}}}feed"
+    for name in ("id", "title", "updated"):
+        assert len(root.findall(f"a:{name}", NS)) == 1, name
+    feed_author = root.find("a:author/a:name", NS) is not None
+    alternates = [(link.get("type"), link.get("hreflang")) for link in root.findall("a:link[@rel='alternate']", NS)]
+    assert len(alternates) == len(set(alternates))
+    stamps = [root.findtext("a:updated", namespaces=NS)]
+    seen: set[tuple[str, str]] = set()
+    for entry in root.findall("a:entry", NS):
+        for name in ("id", "title", "updated"):
+            assert len(entry.findall(f"a:{name}", NS)) == 1, name
+        assert feed_author or entry.find("a:author/a:name", NS) is not None
+        assert entry.find("a:content", NS) is not None or entry.find("a:link[@rel='alternate']", NS) is not None
+        assert len(entry.findall("a:summary", NS)) <= 1 and len(entry.findall("a:published", NS)) <= 1
+        key = (entry.findtext("a:id", namespaces=NS), entry.findtext("a:updated", namespaces=NS))
+        assert key not in seen, f"two entries {key[0]} with the same updated"
+        seen.add(key)
+        stamps += [entry.findtext("a:updated", namespaces=NS), entry.findtext("a:published", namespaces=NS)]
+    stamps += [d.get("when") for d in root.findall("at:deleted-entry", NS)]
+    assert all(RFC3339.fullmatch(s) for s in stamps if s is not None), stamps
 
 
 def links(root: etree._Element) -> dict[str, str]:
