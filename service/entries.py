@@ -138,7 +138,10 @@ def event_entries(batch: Sequence[RecordedEvent], base: str) -> tuple[list[Entry
                                         str(event.data.get("reason") or "retracted"),
                                         f"{base}/events/{target.event_id}"))
         entries.append(meta_entry(event, target, target_title, base))
-    return entries, tombstones
+    # A fact and its correction appended in one batch share a recorded time: keep only the corrected
+    # version, since RFC 4287 wants the versions of one entry in a document to differ in `updated`.
+    last = {(e.id, e.updated): i for i, e in enumerate(entries)}
+    return [e for i, e in enumerate(entries) if last[(e.id, e.updated)] == i], tombstones
 
 
 def _day(value: date | None) -> str:

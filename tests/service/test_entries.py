@@ -84,3 +84,14 @@ def test_change_rows_become_entries_with_their_own_ids_and_times():
     edition = SimpleNamespace(id="x", title="Pegase", change="corrected", occurred="2023-07", event_id="e2",
                               position=3, updated=moment, stream="exercise/pegase")
     assert change_entry(edition, BASE, "exercises").title == "Pegase — July 2023 (corrected)"
+
+
+def test_a_fact_corrected_in_its_own_batch_appears_once_in_its_corrected_form(sqlite_log):
+    fact = make_event(title="ACSA signed", occurred="2018-05", event_id="33333333-3333-4333-8333-333333333333")
+    batch = events.append([fact, NewEvent(fact.stream, "EventCorrected", "2018-07", {
+        "title": "date", "target": fact.event_id, "changes": {"occurred": "2018-07"}, "reason": "July."})],
+        author="test")
+    entries, _ = event_entries(batch, BASE)
+    versions = [e for e in entries if e.id == fact.event_id]
+    assert [e.title for e in versions] == ["ACSA signed — July 2018"]
+    assert len({(e.id, e.updated) for e in entries}) == len(entries) == 2
