@@ -27,6 +27,7 @@ from events.store import sql
 from .base import Projection
 from .claims import resolve, source_rank
 from .facts import BASE_COLUMNS, Batch, Fact, participants_of, strings
+from .paging import DEFAULT_LIMIT, Page, check_limit, like_escaped
 
 KIND = "exercise/"
 TYPES = frozenset({"ExerciseConducted", "TrainingConducted", "DeploymentConducted", "ExercisePlanned"})
@@ -46,6 +47,9 @@ class ExerciseEdition(BaseModel):
     recorded_at = UTCTimeField()
     lo = DateField(null=True, index=True)
     hi = DateField(null=True)
+    # What the filters search, casefolded between bars ("|air|maritime|"), so a page is filtered in SQL.
+    domains = TextField(default="")
+    people = TextField(default="")
 
     class Meta:
         table_name = "exercise_edition"
@@ -66,17 +70,22 @@ class ExerciseChange(BaseModel):
         indexes = ((("updated", "position", "id"), False),)
 
 
-COLUMNS = (*BASE_COLUMNS, "lo", "hi")
+COLUMNS = (*BASE_COLUMNS, "lo", "hi", "domains", "people")
+
+
+def _barred(names: list[str]) -> str:
+    return "|" + "|".join(n.casefold() for n in names) + "|" if names else ""
 
 
 def _row(fact: Fact) -> tuple:
     lo, hi = dates.bounds(fact.occurred)
-    return (*fact.base_row(), lo, hi)
+    return (*fact.base_row(), lo, hi, _barred(strings(fact.data.get("domains"))),
+            _barred([p["name"] for p in participants_of(fact.data)]))
 
 
 class Exercises(Projection):
     name = "exercises"
-    version = 1
+    version = 2  # 2: domains and people columns, for paged filtered queries
     models: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]
 
     def apply(self, event: RecordedEvent) -> None:
@@ -203,30 +212,62 @@ def _order(fact: Fact) -> tuple:
     return (fact.lo or fact.hi or date.max, fact.position)
 
 
-def exercises(year: int | None = None, domain: str | None = None,
-              participant: str | None = None) -> list[SeriesView]:
-    """Every series with its editions, oldest first; filters keep the editions that match.
+def _filters(year: int | None, domain: str | None, participant: str | None) -> tuple[list[str], list[Any]]:
+    """SQL conditions on exercise_edition for the filters (a superset of ``_matches``, which stays the judge)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if year is not None:
+        where.append("(lo IS NULL OR lo <= ?) AND (hi IS NULL OR hi >= ?)")
+        params += [date(year, 12, 31).isoformat(), date(year, 1, 1).isoformat()]
+    if domain is not None:
+        where.append("domains LIKE ? ESCAPE '\\'")
+        params.append(f"%|{like_escaped(domain.casefold())}|%")
+    if participant is not None:
+        where.append("people LIKE ? ESCAPE '\\'")
+        params.append(f"%{like_escaped(participant.casefold())}%")
+    return where, params
 
+
+def exercises(year: int | None = None, domain: str | None = None, participant: str | None = None, *,
+              after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[SeriesView]:
+    """One page of series (in subject order, after the series ``after``) with their editions, oldest first.
+
+    Filters keep the editions that match, and the series that keep one:
     ``year`` keeps editions whose dates may fall in that year (an edition
     known only as "on or before 2017" may); ``domain`` is one of the
     vocabulary's domains; ``participant`` matches part of a participant's
-    name, ignoring case ("Japan" finds "Japan Self-Defense Forces").
+    name, ignoring case ("Japan" finds "Japan Self-Defense Forces"). The
+    page is found by keyset on the stream index, so it costs the same on a
+    log of a thousand events as on one of a million; ``next_after`` is the
+    ``after`` of the following page.
     """
-    query = ExerciseEdition.select(*(getattr(ExerciseEdition, c) for c in BASE_COLUMNS))
-    if year is not None:
-        query = query.where(((ExerciseEdition.lo.is_null()) | (ExerciseEdition.lo <= date(year, 12, 31)))
-                            & ((ExerciseEdition.hi.is_null()) | (ExerciseEdition.hi >= date(year, 1, 1))))
-    facts = [f for f in map(Fact.from_row, query.tuples()) if _matches(f, domain, participant)]
+    check_limit(limit)
+    where, params = _filters(year, domain, participant)
+    keyset = [*where, "stream > ?"] if after is not None else where
+    keyset_params = [*params, after] if after is not None else params
+    clause = f"WHERE {' AND '.join(keyset)} " if keyset else ""
+    streams = [row[0] for row in database.execute_sql(sql(
+        f"SELECT DISTINCT stream FROM exercise_edition {clause}ORDER BY stream LIMIT ?"),
+        (*keyset_params, limit + 1))]
+    shown, more = streams[:limit], len(streams) > limit
+    if not shown:
+        return Page()
+    marks = ", ".join("?" * len(shown))
+    rows = database.execute_sql(sql(
+        f"SELECT {', '.join(BASE_COLUMNS)} FROM exercise_edition "
+        f"WHERE {' AND '.join([f'stream IN ({marks})', *where])}"), (*shown, *params))
+    facts = [f for f in map(Fact.from_row, rows) if _matches(f, domain, participant)]
     verdicts = resolve(facts, lambda f: f.data.get("fact"), lambda f: (source_rank(f.sources), f.position))
     by_stream: dict[str, list[Fact]] = {}
     for f in facts:
         by_stream.setdefault(f.stream, []).append(f)
-    names = {s: _series_name(fs, s) for s, fs in by_stream.items()}
     out = []
-    for stream, fs in by_stream.items():
-        shown = sorted((f for f in fs if verdicts[id(f)][0]), key=_order)
-        out.append(SeriesView(stream, names[stream], [_edition(f, verdicts[id(f)][1]) for f in shown]))
-    return sorted(out, key=lambda s: (_order(min(by_stream[s.stream], key=_order)), s.name))
+    for stream in shown:
+        fs = by_stream.get(stream, [])
+        editions = [_edition(f, verdicts[id(f)][1]) for f in sorted(fs, key=_order) if verdicts[id(f)][0]]
+        if editions:
+            out.append(SeriesView(stream, _series_name(fs, stream), editions))
+    return Page(out, shown[-1] if more else None)
 
 
 def changes(after: tuple | None = None, limit: int = 50, descending: bool = False) -> list[ExerciseChange]:

@@ -1,5 +1,7 @@
 from datetime import UTC, datetime
 
+import pytest
+
 import events
 import projections
 from projections import exercises as model
@@ -112,3 +114,41 @@ def test_a_single_domain_written_as_a_string_counts_as_one_domain(seeded):
     [edition] = by_name(domain="maritime")["La perouse"].editions
     assert edition.domains == ["maritime"]
     assert projections.status()[1].failed_position is None
+
+
+def every_page(limit, **filters):
+    """Follow next_after from the first page to the last, as a reader would."""
+    pages, after = [], None
+    while True:
+        page = model.exercises(**filters, after=after, limit=limit)
+        pages.append([s.stream for s in page])
+        if page.next_after is None:
+            return pages
+        assert page.next_after == page[-1].stream
+        after = page.next_after
+
+
+def test_series_come_a_keyset_page_at_a_time_in_subject_order(seeded):
+    whole = [s.stream for s in model.exercises(limit=1000)]
+    assert whole == sorted(whole) and len(whole) > 5
+    pages = every_page(2)
+    assert all(len(p) == 2 for p in pages[:-1]) and 1 <= len(pages[-1]) <= 2
+    assert [s for p in pages for s in p] == whole
+    assert model.exercises(after=whole[-1]) == [] and model.exercises(after=whole[-1]).next_after is None
+    assert model.exercises(limit=len(whole)).next_after is None
+
+
+def test_filters_apply_before_paging(seeded):
+    air = [s.stream for s in model.exercises(domain="air")]
+    assert [s for p in every_page(1, domain="air") for s in p] == air
+    uk = [s.stream for s in model.exercises(participant="United Kingdom")]
+    assert [s for p in every_page(1, participant="united kingdom") for s in p] == uk and len(uk) == 2
+    assert [s for p in every_page(1, year=2017) for s in p] == [s.stream for s in model.exercises(year=2017)]
+
+
+def test_filter_text_is_matched_literally_and_a_bad_limit_is_refused(seeded):
+    assert model.exercises(participant="%") == [] and model.exercises(participant="_") == []
+    assert model.exercises(domain="a%") == []
+    for limit in (0, -1, 1001, "5"):
+        with pytest.raises(ValueError, match="limit"):
+            model.exercises(limit=limit)
