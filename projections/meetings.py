@@ -34,6 +34,7 @@ from events.store import sql
 from .base import Projection
 from .claims import resolve, source_rank
 from .facts import BASE_COLUMNS, Batch, Fact, Step, participants_of, strings
+from .paging import DEFAULT_LIMIT, Page, check_limit
 
 KIND = "meeting/"
 TYPES = frozenset({"DialogueEstablished", "MeetingHeld", "MeetingPlanned", "StatementIssued"})
@@ -305,19 +306,32 @@ def _mechanism(stream: str, facts: list[Fact], today: date) -> MechanismView:
     )
 
 
-def mechanisms(now: datetime) -> list[MechanismView]:
-    """Every mechanism with its sessions and the next session due, judged overdue as of ``now``."""
-    by_stream: dict[str, list[Fact]] = {}
-    query = MeetingItem.select(*(getattr(MeetingItem, c) for c in BASE_COLUMNS)).tuples()
-    for fact in map(Fact.from_row, query):
-        by_stream.setdefault(fact.stream, []).append(fact)
+def mechanisms(now: datetime, *, after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[MechanismView]:
+    """One page of mechanisms (in subject order, after the mechanism ``after``), judged overdue as of ``now``.
+
+    The page is found by keyset on the stream index and only its
+    mechanisms' items are read, so it costs the same at any size of log;
+    ``next_after`` is the ``after`` of the following page.
+    """
+    check_limit(limit)
+    keyset, params = ("WHERE stream > ? ", (after,)) if after is not None else ("", ())
+    streams = [row[0] for row in database.execute_sql(sql(
+        f"SELECT DISTINCT stream FROM meeting_item {keyset}ORDER BY stream LIMIT ?"), (*params, limit + 1))]
+    shown, more = streams[:limit], len(streams) > limit
+    by_stream: dict[str, list[Fact]] = {s: [] for s in shown}
+    if shown:
+        marks = ", ".join("?" * len(shown))
+        rows = database.execute_sql(sql(
+            f"SELECT {', '.join(BASE_COLUMNS)} FROM meeting_item WHERE stream IN ({marks})"), tuple(shown))
+        for fact in map(Fact.from_row, rows):
+            by_stream[fact.stream].append(fact)
     today = now.astimezone(UTC).date()
     views = [_mechanism(stream, facts, today) for stream, facts in by_stream.items()]
     names = [v.name for v in views]
-    for v in views:  # two "discussion group"s are told apart by their subject
+    for v in views:  # two "discussion group"s on one page are told apart by their subject
         if names.count(v.name) > 1:
             v.name = f"{v.name} ({v.stream.split('/', 1)[1].replace('-', ' ')})"
-    return sorted(views, key=lambda v: (v.name.casefold(), v.stream))
+    return Page(views, shown[-1] if more else None)
 
 
 def changes(now: datetime, *, after: tuple | None = None, limit: int = 50,

@@ -1,5 +1,7 @@
 from datetime import UTC, date, datetime
 
+import pytest
+
 import events
 import projections
 from events import store
@@ -113,3 +115,20 @@ def test_odd_field_shapes_do_not_stop_the_fold(seeded):
     two = by_name()["2+2"]
     assert (two.last.session, two.last.outcomes) == (None, ["an-event-id"])
     assert all(s.failed_position is None for s in projections.status())
+
+
+def test_mechanisms_come_a_keyset_page_at_a_time_in_subject_order(seeded):
+    whole = [m.stream for m in model.mechanisms(NOW, limit=1000)]
+    assert whole == sorted(whole) and len(whole) > 2
+    seen, after = [], None
+    while True:
+        page = model.mechanisms(NOW, after=after, limit=2)
+        assert 1 <= len(page) <= 2
+        seen += [m.stream for m in page]
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert seen == whole
+    assert model.mechanisms(NOW, after=whole[-1]) == []
+    with pytest.raises(ValueError, match="limit"):
+        model.mechanisms(NOW, limit=0)
