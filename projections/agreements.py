@@ -29,6 +29,7 @@ from events.store import sql
 from .base import Projection
 from .claims import resolve, source_rank
 from .lifecycle import STAGES, Stage, Status, status_on, transitions_after
+from .paging import DEFAULT_LIMIT, Page, check_limit
 
 KIND = "agreement/"
 NAMESPACE = uuid.UUID("0c6b2d2e-59c5-5a52-8e8f-6f1f7b0a9a11")
@@ -310,15 +311,31 @@ def _view(stream: str, forms: list[_Form], as_of: date) -> AgreementView:
     )
 
 
-def agreements(as_of: date, known_at: datetime | None = None) -> list[AgreementView]:
-    """Every agreement with its status on ``as_of``, as the log stood at ``known_at`` (default: now)."""
+def agreements(as_of: date, known_at: datetime | None = None, *, after: str | None = None,
+               limit: int = DEFAULT_LIMIT) -> Page[AgreementView]:
+    """One page of agreements in name order, each with its status on ``as_of``, as the log stood at ``known_at``.
+
+    ``after`` is the stream of the last agreement of the previous page
+    (``next_after`` of that page). The page is a keyset on the
+    (sort_name, stream) index, and only the page's stages are read, in one
+    query: it costs the same on a log of a thousand events as on a million.
+    """
+    check_limit(limit)
     bound = store.head_position(known_at) if known_at is not None else None
     query = Agreement.select(Agreement.stream).order_by(Agreement.sort_name, Agreement.stream)
     if bound is not None:
         query = query.where(Agreement.first_position <= bound)
-    streams = [a.stream for a in query]
-    forms = _visible_forms(streams, bound)
-    return [_view(s, forms[s], as_of) for s in streams if forms[s]]
+    if after is not None:
+        cursor = Agreement.get_or_none(Agreement.stream == after)
+        if cursor is None:
+            raise ValueError(f"after: {after[:60]!r} is not an agreement on record (a subject such as agreement/acsa)")
+        query = query.where((Agreement.sort_name > cursor.sort_name)
+                            | ((Agreement.sort_name == cursor.sort_name) & (Agreement.stream > cursor.stream)))
+    streams = [row[0] for row in query.limit(limit + 1).tuples()]
+    shown = streams[:limit]
+    forms = _visible_forms(shown, bound)
+    return Page([_view(s, forms[s], as_of) for s in shown if forms[s]],
+                shown[-1] if len(streams) > limit else None)
 
 
 def agreement(stream: str, as_of: date, known_at: datetime | None = None) -> AgreementView | None:

@@ -146,3 +146,29 @@ def test_one_agreement_can_be_asked_alone(seeded, stream):
     view = model.agreement(stream, date(2026, 11, 23))
     assert view is not None and view.stream == stream
     assert model.agreement("agreement/none", date(2026, 11, 23)) is None
+
+
+def test_agreements_come_a_keyset_page_at_a_time_in_name_order(seeded):
+    day = date(2026, 11, 23)
+    whole = model.agreements(day, limit=1000)
+    assert len(whole) > 4 and whole.next_after is None
+    keys = [(model.Agreement.get_by_id(a.stream).sort_name, a.stream) for a in whole]
+    assert keys == sorted(keys)
+    seen, after = [], None
+    while True:
+        page = model.agreements(day, after=after, limit=3)
+        seen += [a.stream for a in page]
+        if page.next_after is None:
+            break
+        assert len(page) == 3 and page.next_after == page[-1].stream
+        after = page.next_after
+    assert seen == [a.stream for a in whole]
+    assert [a.to_dict() for a in model.agreements(day, after=whole[1].stream, limit=2)] == [
+        a.to_dict() for a in whole[2:4]]
+
+
+def test_an_unknown_cursor_or_limit_is_refused(seeded):
+    with pytest.raises(ValueError, match="after: 'agreement/nothing'"):
+        model.agreements(date(2020, 1, 1), after="agreement/nothing")
+    with pytest.raises(ValueError, match="limit"):
+        model.agreements(date(2020, 1, 1), limit=0)
