@@ -136,15 +136,20 @@ class Agreements(Projection):
 
 
 class _Fold:
-    """A batch of agreement events folded in memory, then written in bulk."""
+    """A batch of agreement events folded in memory, then written in bulk.
+
+    Each stream's stages are kept between its events (the stages after one
+    event are the stages before the next), and its status changes are kept
+    per stream, so an event costs the size of its stream, not of the batch.
+    """
 
     def __init__(self, streams: set[str]) -> None:
         self.open: dict[str, list[_Form]] = {s: [] for s in streams}
+        self.stages: dict[str, list[Stage]] = {}
         self.closed: list[_Form] = []
-        self.changes: list[dict[str, Any]] = []
-        self.known = set()
+        self.changes: dict[str, list[tuple]] = {s: [] for s in streams}
         self.new_agreements: dict[str, int] = {}
-        self.dropped_calendar: list[tuple[str, date]] = []
+        self.dropped_calendar: dict[str, date] = {}
         marks = ", ".join("?" * len(streams))
         for row in database.execute_sql(sql(
             "SELECT event_id, known_from, stream, type, occurred, data, sources, position, recorded_at "
@@ -156,14 +161,15 @@ class _Fold:
 
     def apply(self, event: RecordedEvent) -> None:
         forms = self.open[event.stream]
-        before = _stages(forms)
         if event.type in STAGES:
+            before = self._stages(event.stream)
             forms.append(_Form(event.event_id, event.position, event.stream, event.type, event.occurred,
                                event.data, event.sources, event.position, event.recorded_at))
         elif event.type in ("EventCorrected", "EventRetracted"):
             target = next((f for f in forms if f.event_id == event.data["target"]), None)
             if target is None:
                 return
+            before = self._stages(event.stream)
             forms.remove(target)
             target.known_until = event.position
             self.closed.append(target)
@@ -175,7 +181,13 @@ class _Fold:
             return
         if event.stream not in self.known and event.stream not in self.new_agreements:
             self.new_agreements[event.stream] = event.position
-        self._record_changes(event, before, _stages(forms), _name(forms, event.stream))
+        after = self.stages[event.stream] = _stages(forms)
+        self._record_changes(event, before, after, _name(forms, event.stream))
+
+    def _stages(self, stream: str) -> list[Stage]:
+        if stream not in self.stages:
+            self.stages[stream] = _stages(self.open[stream])
+        return self.stages[stream]
 
     def _record_changes(self, event: RecordedEvent, before: list[Stage], after: list[Stage], name: str) -> None:
         day = event.recorded_at.date()
@@ -184,9 +196,10 @@ class _Fold:
         if old is None or (old.text, old.active) != (new.text, new.active):
             self._change(event.stream, name, old, new, day, "event", event, event.recorded_at)
         # The future follows from the new stages: forget calendar steps planned from the old ones.
-        self.changes = [c for c in self.changes if not (
-            c["stream"] == event.stream and c["cause"] == "calendar" and c["effective"] > day)]
-        self.dropped_calendar.append((event.stream, day))
+        kept = self.changes[event.stream]
+        if any(c[6] == "calendar" and c[5] > day for c in kept):
+            self.changes[event.stream] = [c for c in kept if not (c[6] == "calendar" and c[5] > day)]
+        self.dropped_calendar[event.stream] = min(day, self.dropped_calendar.get(event.stream, day))
         for when, was, becomes in transitions_after(after, day):
             moment = datetime.combine(when, time(), tzinfo=UTC)
             self._change(event.stream, name, was, becomes, when, "calendar", event, moment)
@@ -195,34 +208,32 @@ class _Fold:
                 event: RecordedEvent, updated: datetime) -> None:
         old_text = old.text if old else ""
         key = f"{stream}|{cause}|{event.position}|{effective.isoformat()}|{old_text}|{new.text}|{new.active}"
-        self.changes.append({
-            "id": str(uuid.uuid5(NAMESPACE, key)), "stream": stream, "name": name, "from_status": old_text,
-            "to_status": new.text, "effective": effective, "cause": cause,
-            "event_id": event.event_id, "position": event.position, "updated": updated,
-        })
+        self.changes[stream].append((str(uuid.uuid5(NAMESPACE, key)), stream, name, old_text, new.text, effective,
+                                     cause, event.event_id, event.position, updated))
 
     def flush(self) -> None:
-        for stream, day in self.dropped_calendar:
-            AgreementChange.delete().where(
-                (AgreementChange.stream == stream) & (AgreementChange.cause == "calendar")
-                & (AgreementChange.effective > day)).execute()
-        for form in self.closed:
-            if form.stored:
-                AgreementStage.update(known_until=form.known_until).where(
-                    (AgreementStage.event_id == form.event_id) & (AgreementStage.known_from == form.known_from)
-                ).execute()
+        database.cursor().executemany(sql(
+            "DELETE FROM agreement_change WHERE stream = ? AND cause = 'calendar' AND effective > ?"),
+            [(stream, day.isoformat()) for stream, day in self.dropped_calendar.items()])
+        database.cursor().executemany(sql(
+            "UPDATE agreement_stage SET known_until = ? WHERE event_id = ? AND known_from = ?"),
+            [(f.known_until, f.event_id, f.known_from) for f in self.closed if f.stored])
         rows = [f.row() for f in self.closed if not f.stored]
         rows += [f.row() for forms in self.open.values() for f in forms if not f.stored]
         if rows:
             database.cursor().executemany(sql(
                 "INSERT INTO agreement_stage (event_id, known_from, known_until, stream, type, occurred, data, "
                 "sources, position, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows)
-        for stream, first in self.new_agreements.items():
-            Agreement.insert(stream=stream, first_position=first, sort_name=_name(self.open[stream], stream)).execute()
-        for stream in self.known:
-            Agreement.update(sort_name=_name(self.open[stream], stream)).where(Agreement.stream == stream).execute()
-        if self.changes:
-            AgreementChange.insert_many(self.changes).execute()
+        database.cursor().executemany(sql(
+            "INSERT INTO agreement (stream, sort_name, first_position) VALUES (?, ?, ?)"),
+            [(stream, _name(self.open[stream], stream), first) for stream, first in self.new_agreements.items()])
+        database.cursor().executemany(sql("UPDATE agreement SET sort_name = ? WHERE stream = ?"),
+                                      [(_name(self.open[stream], stream), stream) for stream in self.known])
+        changes = [(*c[:5], c[5].isoformat(), *c[6:9], utc_text(c[9])) for cs in self.changes.values() for c in cs]
+        if changes:
+            database.cursor().executemany(sql(
+                "INSERT INTO agreement_change (id, stream, name, from_status, to_status, effective, cause, event_id, "
+                "position, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), changes)
 
 
 # --- queries -----------------------------------------------------------------

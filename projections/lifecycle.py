@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from events import dates
 
@@ -95,6 +96,8 @@ class Stage:
 
     @classmethod
     def of(cls, type_: str, occurred: str, event_id: str, term: str | None = None) -> Stage:
+        if term is None or isinstance(term, str):
+            return cls(type_, occurred, event_id, *_moments(type_, occurred, term))
         return cls(type_, occurred, event_id, moment_of(occurred), term_end(type_, occurred, term))
 
     @property
@@ -104,6 +107,12 @@ class Stage:
     @property
     def label(self) -> str:
         return STAGES[self.type][1]
+
+
+@lru_cache(maxsize=65536)
+def _moments(type_: str, occurred: str, term: str | None) -> tuple[Moment, Moment | None]:
+    """A stage's moment and term end, cached: a rebuild meets the same few thousand dates again and again."""
+    return moment_of(occurred), term_end(type_, occurred, term)
 
 
 @dataclass(frozen=True)
@@ -138,7 +147,11 @@ def _steps(stages: list[Stage]) -> list[_Step]:
 
 def status_on(stages: list[Stage], day: date) -> Status:
     """The status on ``day``: the furthest stage surely reached, and any later one possibly reached."""
-    reached = [(step, step.moment.by(day)) for step in _steps(stages)]
+    return _status(_steps(stages), day)
+
+
+def _status(steps: list[_Step], day: date) -> Status:
+    reached = [(step, step.moment.by(day)) for step in steps]
     sure = [s for s, answer in reached if answer == YES]
     # The furthest stage wins; between equals (an early termination and a term's end) the first to happen.
     current = min(sure, key=lambda s: (-s.rank, s.moment.hi), default=None)
@@ -159,15 +172,16 @@ def status_on(stages: list[Stage], day: date) -> Status:
 
 def transitions_after(stages: list[Stage], day: date) -> list[tuple[date, Status, Status]]:
     """Every day after ``day`` on which the status changes by the calendar alone."""
+    steps = _steps(stages)
     candidates = set()
-    for step in _steps(stages):
+    for step in steps:
         for bound in (step.moment.lo, step.moment.hi):
             if bound is not None:
                 candidates.update({bound, bound + timedelta(days=1)})
     out = []
-    previous = status_on(stages, day)
+    previous = _status(steps, day)
     for when in sorted(d for d in candidates if d > day):
-        now = status_on(stages, when)
+        now = _status(steps, when)
         if (now.text, now.active) != (previous.text, previous.active):
             out.append((when, previous, now))
         previous = now
