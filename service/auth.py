@@ -36,6 +36,10 @@ def load_editor() -> None:
     """Set ``g.editor`` from the session (an API view may have set it from a token already)."""
     if g.get("editor") is not None:
         return
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        # Not touching the session keeps `Vary: Cookie` off public responses, so shared caches keep one copy.
+        g.editor = None
+        return
     editor_id = session.get(SESSION_KEY)
     g.editor = accounts.Editor.get_or_none(accounts.Editor.id == editor_id) if isinstance(editor_id, int) else None
 

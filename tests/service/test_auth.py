@@ -112,3 +112,12 @@ def test_behind_tls_the_session_cookie_is_marked_secure(monkeypatch, sqlite_url,
     assert response.status_code == 302
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("session=") and "; Secure" in cookie
+
+
+def test_feeds_and_the_api_do_not_vary_on_cookies_for_a_reader_without_a_session(seeded_app):
+    """Pages do vary (the signed-in header, flashed messages); feeds must stay one copy in a shared cache."""
+    client = seeded_app.test_client()
+    for path in ("/feed.atom", "/feed/archive/1.atom", "/agreements/feed.atom", "/api/events"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "Cookie" not in response.headers.get("Vary", ""), path
