@@ -26,6 +26,7 @@ bp = Blueprint("readmodel_api", __name__, url_prefix="/api")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 YEAR = re.compile(r"^\d{4}$")
 MAX_LIMIT = 1000
+PAGE = 50  # rows of a read model per answer unless ``limit`` says otherwise; ``next`` leads on
 
 
 class BadParameter(ValueError):
@@ -86,6 +87,16 @@ def _limit(name: str, default: int) -> int:
     return int(text)
 
 
+def _cursor(kind: str) -> str | None:
+    """``after``: the subject the previous page ended with (its ``next``), which must be of ``kind``."""
+    text = request.args.get("after")
+    if text is not None and (not text.startswith(f"{kind}/") or len(text) > 200):
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise BadParameter("after", f"must be the 'next' of a previous page, {article} {kind} subject such as "
+                                    f"{kind}/example, not {text[:60]!r}")
+    return text
+
+
 def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
     text = request.args.get(name)
     if text is not None and text not in allowed:
@@ -95,30 +106,40 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
 
 @bp.get("/agreements")
 def agreements() -> Response:
-    """Every agreement's status on ``as_of`` (default today), as the log stood at ``known_at`` (default now)."""
+    """A page of agreements by name, each one's status on ``as_of`` (default today) as known at ``known_at``."""
     as_of = _day("as_of") or datetime.now(UTC).date()
     known_at = _moment("known_at")
-    rows = agreement_model.agreements(as_of, known_at)
+    after = _cursor("agreement")
+    limit = _limit("limit", PAGE)
+    try:
+        rows = agreement_model.agreements(as_of, known_at, after=after, limit=limit)
+    except ValueError as exc:
+        raise BadParameter("after", str(exc).removeprefix("after: ")) from None
     return _json({"as_of": as_of.isoformat(), "known_at": known_at.isoformat() if known_at else None,
-                  "agreements": [a.to_dict() for a in rows]})
+                  "agreements": [a.to_dict() for a in rows], "next": rows.next_after})
 
 
 @bp.get("/exercises")
 def exercises() -> Response:
-    """Exercise series and editions, filtered by ``year``, ``domain`` and part of a ``participant``'s name."""
+    """A page of exercise series, filtered by ``year``, ``domain`` and part of a ``participant``'s name."""
     year = _year("year")
     domain = _choice("domain", exercise_model.DOMAINS)
     participant = request.args.get("participant") or None
-    series = exercise_model.exercises(year=year, domain=domain, participant=participant)
+    after = _cursor("exercise")
+    limit = _limit("limit", PAGE)
+    series = exercise_model.exercises(year=year, domain=domain, participant=participant, after=after, limit=limit)
     return _json({"year": year, "domain": domain, "participant": participant,
-                  "series": [s.to_dict() for s in series]})
+                  "series": [s.to_dict() for s in series], "next": series.next_after})
 
 
 @bp.get("/meetings")
 def meetings() -> Response:
-    """Every dialogue mechanism, its sessions and the next session due (overdue as of now)."""
+    """A page of dialogue mechanisms, their sessions and the next session due (overdue as of now)."""
     now = datetime.now(UTC)
-    return _json({"now": now.isoformat(), "mechanisms": [m.to_dict() for m in meeting_model.mechanisms(now)]})
+    after = _cursor("meeting")
+    limit = _limit("limit", PAGE)
+    page = meeting_model.mechanisms(now, after=after, limit=limit)
+    return _json({"now": now.isoformat(), "mechanisms": [m.to_dict() for m in page], "next": page.next_after})
 
 
 @bp.get("/timeline")

@@ -68,32 +68,28 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-AGREEMENTS_PAGE = 20  # a screenful or two; the page costs the same at any size of log
+AGREEMENTS_PAGE = 20  # a screenful or two; a page costs the same at any size of log
+EXERCISES_PAGE = 20  # series, each with all its editions
+MEETINGS_PAGE = 20  # mechanisms, each with all its sessions
 
 
 def agreement_page(as_of: date, known_at: datetime | None, after: str | None,
                    limit: int | None = None) -> tuple[list[agreement_model.AgreementView], str | None]:
-    """One page of agreements in name order after the agreement ``after`` (a stream), and the next cursor.
+    """One page of agreements in name order after the agreement ``after`` (a stream), and the next cursor."""
+    try:
+        page = agreement_model.agreements(as_of, known_at, after=after, limit=limit or AGREEMENTS_PAGE)
+    except ValueError as exc:
+        abort(400, description=str(exc))
+    return page, page.next_after
 
-    A page costs the same on a log of a thousand events as on one of a
-    million: a keyset on the read model's (sort_name, stream) index, then
-    one lookup per agreement shown.
-    """
-    limit = limit or AGREEMENTS_PAGE
-    table = agreement_model.Agreement
-    query = table.select(table.sort_name, table.stream).order_by(table.sort_name, table.stream)
-    if known_at is not None:
-        query = query.where(table.first_position <= events.store.head_position(known_at))
-    if after is not None:
-        cursor = table.get_or_none(table.stream == after)
-        if cursor is None:
-            abort(400, description=f"after: {after[:60]!r} is not an agreement on record (a subject such as "
-                                   "agreement/acsa).")
-        query = query.where((table.sort_name > cursor.sort_name)
-                            | ((table.sort_name == cursor.sort_name) & (table.stream > cursor.stream)))
-    rows = list(query.limit(limit + 1).tuples())
-    views = [agreement_model.agreement(stream, as_of, known_at) for _, stream in rows[:limit]]
-    return [v for v in views if v is not None], rows[limit - 1][1] if len(rows) > limit else None
+
+def cursor_param(kind: str) -> str | None:
+    """``after``: the subject (``kind/slug``) the previous page ended with; 400 when it is not one of ``kind``."""
+    after = text_param("after", 200)
+    if after is not None and not after.startswith(f"{kind}/"):
+        abort(400, description=f"after: {after[:60]!r} is not a subject of kind {kind} ({kind}/slug); "
+                               "follow the page's own links.")
+    return after
 
 
 @bp.get("/agreements")
@@ -117,11 +113,14 @@ def exercises() -> str:
     year = int_param("year", 1900, 2200)
     domain = text_param("domain")
     participant = text_param("participant")
-    series = exercise_model.exercises(year=year, domain=domain, participant=participant)
-    series = [s for s in series if s.editions]
-    domains = sorted({d for s in series for d in s.domains} | ({domain} if domain else set()), key=str.casefold)
+    after = cursor_param("exercise")
+    series = exercise_model.exercises(year=year, domain=domain, participant=participant, after=after,
+                                      limit=EXERCISES_PAGE)
+    domains = sorted({*exercise_model.DOMAINS, *([domain] if domain else [])}, key=str.casefold)
+    keep = {k: v for k, v in (("year", year), ("domain", domain), ("participant", participant)) if v}
     return render_template("exercises.html", series=series, year=year, domain=domain, participant=participant,
-                           domains=domains, editions=sum(len(s.editions) for s in series))
+                           domains=domains, editions=sum(len(s.editions) for s in series), after=after,
+                           next_after=series.next_after, keep=keep, page_size=EXERCISES_PAGE)
 
 
 def _start(occurred: str) -> date:
@@ -135,11 +134,13 @@ def _start(occurred: str) -> date:
 @bp.get("/meetings")
 def meetings() -> str:
     """Every dialogue mechanism: its sessions and outcomes, the next planned session, and whether it is overdue."""
-    views = meeting_model.mechanisms(datetime.now(UTC))
+    after = cursor_param("meeting")
+    views = meeting_model.mechanisms(datetime.now(UTC), after=after, limit=MEETINGS_PAGE)
     outcome_ids = sorted({o for v in views for item in v.sessions for o in item.outcomes})
     found = (events.store.find(event_id) for event_id in outcome_ids)  # a handful: the outcomes of sessions
     titles = {e.event_id: e.title for e in found if e is not None}
-    return render_template("meetings.html", mechanisms=views, titles=titles, today=_today())
+    return render_template("meetings.html", mechanisms=views, titles=titles, today=_today(), after=after,
+                           next_after=views.next_after)
 
 
 TIMELINE_PAGE = 300

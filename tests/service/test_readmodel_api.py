@@ -98,3 +98,40 @@ def test_bad_timeline_parameters_are_refused_naming_them(api, query, parameter):
     response = api.get(f"/api/timeline?{query}")
     assert response.status_code == 400
     assert response.get_json()["parameter"] == parameter
+
+
+@pytest.mark.parametrize(("path", "filters", "rows", "key"), [
+    ("/api/agreements", {"as_of": "2019-01-01"}, "agreements", "stream"),
+    ("/api/exercises", {"domain": "maritime"}, "series", "stream"),
+    ("/api/meetings", {}, "mechanisms", "stream"),
+])
+def test_read_models_come_a_page_at_a_time_following_next(api, path, filters, rows, key):
+    whole = api.get(path, query_string=filters).get_json()
+    assert whole["next"] is None and len(whole[rows]) > 2
+    seen, after = [], None
+    while True:
+        query = {**filters, "limit": "2", **({"after": after} if after else {})}
+        body = api.get(path, query_string=query).get_json()
+        assert len(body[rows]) <= 2
+        seen += [r[key] for r in body[rows]]
+        if body["next"] is None:
+            break
+        assert body["next"] == body[rows][-1][key]
+        after = body["next"]
+    assert seen == [r[key] for r in whole[rows]]
+
+
+@pytest.mark.parametrize(("path", "parameter", "words"), [
+    ("/api/agreements?limit=0", "limit", "between 1 and 1000"),
+    ("/api/exercises?limit=1001", "limit", "between 1 and 1000"),
+    ("/api/meetings?limit=ten", "limit", "between 1 and 1000"),
+    ("/api/agreements?after=agreement/none", "after", "'agreement/none' is not an agreement on record"),
+    ("/api/agreements?after=exercise/pegase", "after", "an agreement subject"),
+    ("/api/exercises?after=pegase", "after", "an exercise subject"),
+    ("/api/meetings?after=agreement/acsa", "after", "a meeting subject"),
+])
+def test_bad_paging_parameters_are_refused_naming_them(api, path, parameter, words):
+    response = api.get(path)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["parameter"] == parameter and body["error"].startswith(f"{parameter}: ") and words in body["error"]

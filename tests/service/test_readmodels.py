@@ -171,3 +171,51 @@ def test_agreements_page_a_keyset_at_a_time(seeded_app, monkeypatch):
 def test_agreements_after_an_unknown_agreement_is_400(client):
     assert "after: &#39;agreement/none&#39; is not an agreement on record" in page(
         client, "/agreements?after=agreement/none", 400)
+
+
+def follow(client, path, pattern):
+    """Every id matching ``pattern`` on every page, following rel=next links from ``path``."""
+    seen, pages = [], []
+    while path:
+        html = page(client, path)
+        pages.append(html)
+        seen += re.findall(pattern, html)
+        more = re.search(r'<a href="([^"]+)" rel="next">', html)
+        path = more.group(1).replace("&amp;", "&") if more else None
+    return seen, pages
+
+
+def test_exercises_page_a_keyset_at_a_time_keeping_the_filters(seeded_app, monkeypatch):
+    from service import readmodels
+
+    client = seeded_app.test_client()
+    whole = re.findall(r'<h2><a href="/subjects/(exercise/[^"]+)">', page(client, "/exercises"))
+    assert len(whole) > 3 and 'rel="next"' not in page(client, "/exercises")
+    monkeypatch.setattr(readmodels, "EXERCISES_PAGE", 2)
+    seen, pages = follow(client, "/exercises", r'<h2><a href="/subjects/(exercise/[^"]+)">')
+    assert seen == whole and len(pages) == (len(whole) + 1) // 2
+    assert "on this page" in pages[0] and 'href="/exercises">First page</a>' in pages[1]
+    air = re.findall(r'<h2><a href="/subjects/(exercise/[^"]+)">', page(client, "/exercises?domain=air"))
+    monkeypatch.setattr(readmodels, "EXERCISES_PAGE", 1)
+    seen, pages = follow(client, "/exercises?domain=air", r'<h2><a href="/subjects/(exercise/[^"]+)">')
+    assert seen == air and len(pages) == len(air) > 1
+    assert all('<option selected>air</option>' in html for html in pages)
+    assert 'href="/exercises?domain=air">First page</a>' in pages[-1]
+
+
+def test_meetings_page_a_keyset_at_a_time(seeded_app, monkeypatch):
+    from service import readmodels
+
+    client = seeded_app.test_client()
+    whole = re.findall(r'<section class="card mechanism" id="([^"]+)"', page(client, "/meetings"))
+    monkeypatch.setattr(readmodels, "MEETINGS_PAGE", 2)
+    seen, pages = follow(client, "/meetings", r'<section class="card mechanism" id="([^"]+)"')
+    assert seen == whole and len(pages) > 1 and 'href="/meetings">First page</a>' in pages[-1]
+
+
+@pytest.mark.parametrize("path, message", [
+    ("/exercises?after=meeting/2plus2", "after: &#39;meeting/2plus2&#39; is not a subject of kind exercise"),
+    ("/meetings?after=exercise/pegase", "after: &#39;exercise/pegase&#39; is not a subject of kind meeting"),
+])
+def test_a_cursor_of_another_kind_is_400(client, path, message):
+    assert message in page(client, path, 400)
