@@ -1,4 +1,4 @@
-"""Read models folded from the log: agreements, exercises, meetings, timeline.
+"""Read models folded from the log: agreements, exercises, meetings, timeline, tallies of subjects.
 
 Each owns its tables and a checkpoint; ``catch_up`` brings them level with the
 log, ``rebuild`` folds again from position 0. Imports ``events`` only.
@@ -15,9 +15,10 @@ from .agreements import Agreements
 from .base import Projection
 from .exercises import Exercises
 from .meetings import Meetings
+from .tallies import Tallies
 from .timeline import Timeline
 
-PROJECTIONS: dict[str, Projection] = {p.name: p for p in (Agreements(), Exercises(), Meetings(), Timeline())}
+PROJECTIONS: dict[str, Projection] = {p.name: p for p in (Agreements(), Exercises(), Meetings(), Timeline(), Tallies())}
 
 
 def get(name: str) -> Projection:

@@ -21,7 +21,7 @@ def test_a_read_model_already_ahead_is_not_folded_twice(log):
     seed()
     projections.ensure_schema()
     runner.catch_up(projections.get("exercises"))
-    assert runner.catch_up_together(projections.PROJECTIONS.values(), batch=10) == 3 * store.head_position()
+    assert runner.catch_up_together(projections.PROJECTIONS.values(), batch=10) == (len(projections.PROJECTIONS) - 1) * store.head_position()
     assert all(s.failed_position is None and s.lag == 0 for s in projections.status())
 
 

@@ -165,11 +165,11 @@ def test_rebuild_folds_every_read_model_and_status_shows_no_lag(cli):
     assert cli("init-db").exit_code == 0
     assert cli("seed").exit_code == 0
     lagging = cli("status")
-    assert lagging.exit_code == 0 and "exercises v1: at position 0 of " in lagging.output
+    assert lagging.exit_code == 0 and "exercises v2: at position 0 of " in lagging.output
     rebuilt = cli("rebuild")
-    assert rebuilt.exit_code == 0 and "rebuilding agreements, exercises, meetings, timeline" in rebuilt.output
+    assert rebuilt.exit_code == 0 and "rebuilding agreements, exercises, meetings, timeline, tallies" in rebuilt.output
     status = cli("status").output.splitlines()
-    assert [line.split(" ")[0] for line in status] == ["agreements", "exercises", "meetings", "timeline"]
+    assert [line.split(" ")[0] for line in status] == ["agreements", "exercises", "meetings", "timeline", "tallies"]
     assert all(line.endswith("lag 0") for line in status)
     one = cli("rebuild", "meetings")
     assert one.exit_code == 0 and one.output.strip().endswith("lag 0") and "rebuilding agreements" not in one.output
@@ -178,7 +178,7 @@ def test_rebuild_folds_every_read_model_and_status_shows_no_lag(cli):
 def test_rebuild_of_an_unknown_read_model_lists_the_known_ones(cli):
     result = cli("rebuild", "exercise")
     assert result.exit_code == 2
-    assert "no read model named 'exercise' (known: agreements, exercises, meetings, timeline)" in result.output
+    assert "no read model named 'exercise' (known: agreements, exercises, meetings, timeline, tallies)" in result.output
 
 
 def test_status_names_the_position_and_error_where_a_read_model_stopped(cli, monkeypatch):

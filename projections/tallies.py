@@ -1,0 +1,61 @@
+"""How many subjects and events the log holds of each kind, kept as the log grows.
+
+The home page shows these counts on every visit. Counting them from the log
+is a scan of every event (a million at the scale goal); kept here, folded one
+batch at a time, they cost one small read. A subject is counted when its
+first event (version 1) arrives; every event, corrections and retractions
+included, counts towards its kind, as a stream's version does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import ClassVar
+
+from peewee import CharField, IntegerField, Model
+
+from events.db import database
+from events.models import BaseModel
+from events.records import RecordedEvent
+from events.store import sql
+
+from .base import Projection
+
+
+class SubjectTally(BaseModel):
+    kind = CharField(max_length=64, primary_key=True)
+    subjects = IntegerField(default=0)
+    events = IntegerField(default=0)
+
+    class Meta:
+        table_name = "subject_tally"
+
+
+class Tallies(Projection):
+    name = "tallies"
+    version = 1
+    models: ClassVar[list[type[Model]]] = [SubjectTally]
+
+    def apply(self, event: RecordedEvent) -> None:
+        self.apply_batch([event])
+
+    def apply_batch(self, events: list[RecordedEvent]) -> None:
+        subjects: dict[str, int] = defaultdict(int)
+        counted: dict[str, int] = defaultdict(int)
+        for event in events:
+            kind = event.stream.split("/", 1)[0]
+            counted[kind] += 1
+            subjects[kind] += event.version == 1
+        for kind, n in counted.items():
+            cursor = database.execute_sql(sql(
+                "UPDATE subject_tally SET subjects = subjects + ?, events = events + ? WHERE kind = ?"),
+                (subjects[kind], n, kind))
+            if cursor.rowcount == 0:
+                database.execute_sql(sql("INSERT INTO subject_tally (kind, subjects, events) VALUES (?, ?, ?)"),
+                                     (kind, subjects[kind], n))
+
+
+def tallies() -> dict[str, tuple[int, int]]:
+    """Per kind of subject: (subjects, events), as far as the read model has caught up."""
+    return {kind: (subjects, n) for kind, subjects, n in
+            database.execute_sql("SELECT kind, subjects, events FROM subject_tally")}
