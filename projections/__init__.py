@@ -43,7 +43,8 @@ def rebuild(name: str | None = None, progress: Callable[[str, int], None] | None
     with database.atomic():
         for projection in chosen:
             runner.reset(projection)
-    runner.catch_up_together(chosen, progress=progress)
+    with runner.rebuilding():
+        runner.catch_up_together(chosen, batch=runner.REBUILD_BATCH, progress=progress)
 
 
 def status() -> list[runner.Status]:

@@ -146,6 +146,7 @@ class _Fold:
     def __init__(self, streams: set[str]) -> None:
         self.open: dict[str, list[_Form]] = {s: [] for s in streams}
         self.stages: dict[str, list[Stage]] = {}
+        self.status: dict[str, tuple[date, Status]] = {}  # each stream's status on the day of its last event
         self.closed: list[_Form] = []
         self.changes: dict[str, list[tuple]] = {s: [] for s in streams}
         self.new_agreements: dict[str, int] = {}
@@ -191,8 +192,10 @@ class _Fold:
 
     def _record_changes(self, event: RecordedEvent, before: list[Stage], after: list[Stage], name: str) -> None:
         day = event.recorded_at.date()
-        old = status_on(before, day) if before else None
+        known = self.status.get(event.stream)
+        old = None if not before else known[1] if known and known[0] == day else status_on(before, day)
         new = status_on(after, day)
+        self.status[event.stream] = (day, new)
         if old is None or (old.text, old.active) != (new.text, new.active):
             self._change(event.stream, name, old, new, day, "event", event, event.recorded_at)
         # The future follows from the new stages: forget calendar steps planned from the old ones.
@@ -200,7 +203,7 @@ class _Fold:
         if any(c[6] == "calendar" and c[5] > day for c in kept):
             self.changes[event.stream] = [c for c in kept if not (c[6] == "calendar" and c[5] > day)]
         self.dropped_calendar[event.stream] = min(day, self.dropped_calendar.get(event.stream, day))
-        for when, was, becomes in transitions_after(after, day):
+        for when, was, becomes in transitions_after(after, day, new):
             moment = datetime.combine(when, time(), tzinfo=UTC)
             self._change(event.stream, name, was, becomes, when, "calendar", event, moment)
 

@@ -170,8 +170,12 @@ def _status(steps: list[_Step], day: date) -> Status:
     return Status(current.label, active, current.stage, maybe.label if maybe else None, current.by_term)
 
 
-def transitions_after(stages: list[Stage], day: date) -> list[tuple[date, Status, Status]]:
-    """Every day after ``day`` on which the status changes by the calendar alone."""
+def transitions_after(stages: list[Stage], day: date,
+                      current: Status | None = None) -> list[tuple[date, Status, Status]]:
+    """Every day after ``day`` on which the status changes by the calendar alone.
+
+    ``current`` is the status on ``day`` when the caller already has it.
+    """
     steps = _steps(stages)
     candidates = set()
     for step in steps:
@@ -179,8 +183,11 @@ def transitions_after(stages: list[Stage], day: date) -> list[tuple[date, Status
             if bound is not None:
                 candidates.update({bound, bound + timedelta(days=1)})
     out = []
-    previous = _status(steps, day)
-    for when in sorted(d for d in candidates if d > day):
+    later = sorted(d for d in candidates if d > day)
+    if not later:
+        return out
+    previous = current if current is not None else _status(steps, day)
+    for when in later:
         now = _status(steps, when)
         if (now.text, now.active) != (previous.text, previous.active):
             out.append((when, previous, now))

@@ -152,7 +152,7 @@ class Meetings(Projection):
         streams: dict[str, dict[str, Fact]] = {}
         for fact in batch.stored.values():
             streams.setdefault(fact.stream, {})[fact.event_id] = fact
-        rows: list[tuple] = []
+        by_stream: dict[str, list[tuple]] = {}  # each stream's rows, so pruning one costs its size, not the batch's
         dropped: dict[str, date] = {}  # per stream, the earliest day whose later calendar rows are void
         for step in batch.steps:
             stream = step.event.stream
@@ -171,10 +171,12 @@ class Meetings(Projection):
             if step.after is not None and step.after in waiting and (due_day(step.after) or date.max) <= day:
                 title += f"; overdue since {due_day(step.after).isoformat()}"  # type: ignore[union-attr]
             key = f"{fact.event_id}|{step.event.position}|{step.change}"
+            rows = by_stream.setdefault(stream, [])
             rows.append(self._change(key, stream, name, fact.event_id, step.change, title, "event", None,
                                      step.event, step.event.recorded_at))
             # What is due next follows from the mechanism as it now stands.
-            rows = [r for r in rows if not (r[1] == stream and r[6] == "calendar" and r[7] > day)]
+            if any(r[6] == "calendar" and r[7] > day for r in rows):
+                rows[:] = [r for r in rows if not (r[6] == "calendar" and r[7] > day)]
             dropped[stream] = min(day, dropped.get(stream, day))
             for plan in waiting:
                 due = due_day(plan)
@@ -188,7 +190,7 @@ class Meetings(Projection):
         ), [(stream, day.isoformat()) for stream, day in dropped.items()])
         database.cursor().executemany(sql(
             f"INSERT INTO meeting_change ({', '.join(CHANGE_COLUMNS)}) VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})"
-        ), [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for r in rows])
+        ), [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for rows in by_stream.values() for r in rows])
 
     @staticmethod
     def _change(key: str, stream: str, name: str, event_id: str, change: str, title: str, cause: str,

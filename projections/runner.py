@@ -24,6 +24,8 @@ from .base import Checkpoint, Projection
 log = logging.getLogger(__name__)
 
 BATCH = 2000
+#: A rebuild folds larger batches: fewer commits and fewer loads of the rows a batch touches.
+REBUILD_BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,26 @@ def ensure_schema(projections: Iterable[Projection]) -> None:
                 log.info("%s changed from version %s to %s: rebuilding", projection.name,
                          checkpoint.version, projection.version)
                 _reset(projection)
+
+
+@contextmanager
+def rebuilding() -> Iterator[None]:
+    """Relax SQLite's fsync on every commit while read models are refolded from the log.
+
+    A read model is derived data: a commit lost to a power cut is folded
+    again from its checkpoint (rows and checkpoint still commit together), so
+    paying synchronous=FULL's fsync on each batch buys nothing. Appends made
+    meanwhile by this connection are the exception, hence the restore.
+    """
+    if db.is_postgres() or database.in_transaction():
+        yield
+        return
+    previous = database.execute_sql("PRAGMA synchronous").fetchone()[0]
+    database.execute_sql("PRAGMA synchronous = NORMAL")
+    try:
+        yield
+    finally:
+        database.execute_sql(f"PRAGMA synchronous = {int(previous)}")
 
 
 def reset(projection: Projection) -> None:
