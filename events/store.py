@@ -342,17 +342,43 @@ def stream_version(stream: str) -> int:
     return row[0] or 0
 
 
-def streams(kind: str | None = None) -> list[tuple[str, int]]:
-    """Every subject (optionally of one kind) with its current version."""
-    if kind is None:
-        cursor = database.execute_sql("SELECT stream, MAX(version) FROM event GROUP BY stream ORDER BY stream")
-    else:
-        cursor = database.execute_sql(
-            sql("SELECT stream, MAX(version) FROM event WHERE stream >= ? AND stream < ? "
-                "GROUP BY stream ORDER BY stream"),
-            (f"{kind}/", f"{kind}0"),
-        )
-    return [(row[0], row[1]) for row in cursor]
+def streams(kind: str | None = None, *, after: str | None = None,
+            limit: int | None = None) -> list[tuple[str, int]]:
+    """Subjects (optionally of one kind) with their current versions, in stream order.
+
+    ``after`` and ``limit`` page them by keyset on the (stream, version)
+    index: a page of subjects costs the same however many there are.
+    """
+    where, params = [], []
+    if kind is not None:
+        where.append("stream >= ? AND stream < ?")
+        params += [f"{kind}/", f"{kind}0"]
+    if after is not None:
+        where.append("stream > ?")
+        params.append(after)
+    query = "SELECT stream, MAX(version) FROM event"
+    if where:
+        query += " WHERE " + " AND ".join(where)
+    query += " GROUP BY stream ORDER BY stream"
+    if limit is not None:
+        query += " LIMIT ?"
+        params.append(limit)
+    return [(row[0], row[1]) for row in database.execute_sql(sql(query), tuple(params))]
+
+
+def recent_streams(limit: int = 50, *, scan: int = 2000) -> list[str]:
+    """Up to ``limit`` subjects written to most recently, newest first, from the last ``scan`` events only.
+
+    What an editor most likely wants to add to, found without reading the
+    whole log: the cost is bounded by ``scan``, not by the number of subjects.
+    """
+    out: dict[str, None] = {}
+    rows = database.execute_sql(sql("SELECT stream FROM event ORDER BY position DESC LIMIT ?"), (scan,))
+    for (stream,) in rows:
+        out.setdefault(stream, None)
+        if len(out) >= limit:
+            break
+    return list(out)
 
 
 def _meta_after(target: RecordedEvent, known_at: datetime | None = None) -> list[RecordedEvent]:

@@ -218,3 +218,24 @@ def test_listeners_hear_committed_appends_only(log, new_event):
     finally:
         store._listeners.remove(heard.append)
     assert [[e.position for e in batch] for batch in heard] == [[1], [2]]
+
+
+def test_streams_page_by_keyset_within_a_kind(log, new_event):
+    _timeline(new_event)
+    every = events.streams()
+    assert events.streams(limit=2) == every[:2]
+    assert events.streams(after=every[1][0], limit=2) == every[2:4]
+    assert events.streams("agreement", after="agreement/acsa") == [("agreement/defence-equipment-transfer", 1),
+                                                                   ("agreement/roadmap-2023-2027", 1)]
+    assert events.streams("agreement", after="agreement/acsa", limit=1) == [("agreement/defence-equipment-transfer", 1)]
+    assert events.streams("agreement", after="agreement/roadmap-2023-2027") == []
+
+
+def test_recent_streams_are_the_latest_written_newest_first(log, new_event):
+    _timeline(new_event)
+    events.append([new_event(stream="agreement/acsa", type_="AgreementSigned", expected_version=None)], author="seed")
+    newest_first = [e.stream for e in events.read(limit=100, descending=True)]
+    assert store.recent_streams()[0] == "agreement/acsa"
+    assert store.recent_streams() == list(dict.fromkeys(newest_first))
+    assert store.recent_streams(limit=2) == list(dict.fromkeys(newest_first))[:2]
+    assert store.recent_streams(scan=1) == ["agreement/acsa"]
