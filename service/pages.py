@@ -1,25 +1,27 @@
 """The public pages that read the log itself: home, one event, one subject, every subject.
 
 The read-model pages (agreements, exercises, meetings, timeline) live beside
-their read models; these need nothing but the log.
+their read models; these read the log, and the home page's counts come from
+the tallies read model (counting a million events on every visit would not do).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
 import events
 from events.corrections import EventState, fold
 from events.vocabulary import META_TYPES, STREAM_KINDS
+from projections.tallies import tallies
 
 from .templating import canonical_event_id
 
 bp = Blueprint("pages", __name__)
 
 LATEST = 20
+SUBJECTS_PAGE = 60  # subjects of one kind per page; a kind can have a hundred thousand
 
 
 @dataclass(frozen=True)
@@ -39,14 +41,9 @@ class Change:
 
 
 def counts() -> list[KindCount]:
-    """Subjects and events of each kind (a stream's version is its number of events)."""
-    subjects: dict[str, int] = defaultdict(int)
-    totals: dict[str, int] = defaultdict(int)
-    for stream, version in events.streams():
-        kind = stream.split("/", 1)[0]
-        subjects[kind] += 1
-        totals[kind] += version
-    return [KindCount(kind, text, subjects[kind], totals[kind]) for kind, text in STREAM_KINDS.items()]
+    """Subjects and events of each kind, as kept by the tallies read model (one small read)."""
+    kept = tallies()
+    return [KindCount(kind, text, *kept.get(kind, (0, 0))) for kind, text in STREAM_KINDS.items()]
 
 
 def latest_changes(limit: int = LATEST) -> list[Change]:
@@ -86,13 +83,41 @@ def event(event_id: str) -> str:
     return render_template("event.html", state=state, event=state.original, target=target)
 
 
+@dataclass(frozen=True)
+class SubjectPage:
+    """One kind's subjects, a keyset page of them, and where the next page starts."""
+
+    kind: str
+    description: str
+    total: int
+    subjects: list[tuple[str, int]]
+    after: str | None
+    next_after: str | None
+
+
+def _subject_page(kind: str, after: str | None, total: int) -> SubjectPage:
+    rows = events.streams(kind, after=after, limit=SUBJECTS_PAGE + 1)
+    shown = rows[:SUBJECTS_PAGE]
+    return SubjectPage(kind, STREAM_KINDS[kind], total, shown, after,
+                       shown[-1][0] if len(rows) > SUBJECTS_PAGE else None)
+
+
 @bp.get("/subjects")
 def subjects() -> str:
-    """Every subject, grouped by kind."""
-    by_kind: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for stream, version in events.streams():
-        by_kind[stream.split("/", 1)[0]].append((stream, version))
-    return render_template("subjects.html", by_kind=by_kind)
+    """The subjects of each kind, a page at a time: ``kind`` (and ``after``, from a page's link) shows one kind."""
+    kind = request.args.get("kind", "").strip() or None
+    after = request.args.get("after", "").strip() or None
+    if kind is None and after is not None:
+        kind = after.split("/", 1)[0]
+    if kind is not None and kind not in STREAM_KINDS:
+        abort(400, description=f"kind: {kind[:40]!r} is not a kind of subject; use one of {', '.join(STREAM_KINDS)}.")
+    if after is not None and (not after.startswith(f"{kind}/") or len(after) > 200):
+        abort(400, description=f"after: {after[:60]!r} is not a subject of kind {kind} ({kind}/slug).")
+    kept = tallies()
+    kinds = [kind] if kind else list(STREAM_KINDS)
+    pages = [_subject_page(k, after, kept.get(k, (0, 0))[0]) for k in kinds]
+    return render_template("subjects.html", pages=[p for p in pages if p.subjects or kind], kind=kind,
+                           page_size=SUBJECTS_PAGE)
 
 
 @bp.get("/subjects/<path:stream>")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import events
 from events.vocabulary import STREAM_KINDS
 from seeds.catalog import event_id_for
@@ -135,3 +137,40 @@ def test_the_readme_tour_shows_a_screenshot_of_every_main_page():
     assert shown == expected
     for path in shown:
         assert (OUT.parent.parent / path).stat().st_size > 10_000, path
+
+
+def test_home_counts_come_from_the_tallies_and_match_the_log(seeded_app):
+    page = html(seeded_app.test_client(), "/")
+    with seeded_app.app_context():
+        agreements = events.streams("agreement")
+    row = re.search(r"<strong>agreement</strong>.*?<td>(\d+)</td><td>(\d+)</td>", page, re.S)
+    assert row and (int(row.group(1)), int(row.group(2))) == (len(agreements), sum(v for _, v in agreements))
+
+
+def test_subjects_page_a_keyset_at_a_time_per_kind(seeded_app, monkeypatch):
+    from service import pages
+
+    client = seeded_app.test_client()
+    with seeded_app.app_context():
+        every = [s for s, _ in events.streams("agreement")]
+    monkeypatch.setattr(pages, "SUBJECTS_PAGE", 3)
+    first = html(client, "/subjects")
+    assert "<h2>exercise</h2>" in first and f"{len(every)} subjects; this page shows 3" in first
+    seen, path = [], "/subjects?kind=agreement"
+    while path:
+        page = html(client, path)
+        assert "<h2>exercise</h2>" not in page
+        seen += re.findall(r'<li><a href="/subjects/(agreement/[^"]+)">', page)
+        more = re.search(r'<a href="(/subjects\?[^"]+)" rel="next">', page)
+        path = more.group(1).replace("&amp;", "&") if more else None
+    assert seen == every and len(every) > 3
+    assert 'href="/subjects?kind=agreement">First page</a>' in page
+
+
+@pytest.mark.parametrize("query, message", [
+    ("kind=battle", "kind: &#39;battle&#39; is not a kind of subject"),
+    ("kind=agreement&after=exercise/pegase", "after: &#39;exercise/pegase&#39; is not a subject of kind agreement"),
+])
+def test_bad_subject_paging_is_400(client, query, message):
+    response = client.get(f"/subjects?{query}")
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
