@@ -116,11 +116,11 @@ def _today() -> str:
 def new_event() -> Any:
     """Append a new fact. 'Preview' re-renders with how the date will be read; nothing is written until 'Append'."""
     form = EventForm()
-    form.set_subjects([stream for stream, _ in events.streams()])
+    form.exists = _exists
     status, preview = 200, None
     if request.method == "GET":
         form.event_id.data = str(uuid.uuid4())
-        if request.args.get("stream") in form.known_streams:
+        if _exists(request.args.get("stream", "")):
             form.stream.data = request.args["stream"]
     elif form.preview.data:
         preview = _preview(form)
@@ -130,8 +130,25 @@ def new_event() -> Any:
             response = _append(form)
             if response is not None:
                 return response
+    form.suggestions = _suggestions(form.stream.data or form.new_stream.data or "")
     return render_template("event_form.html", form=form, preview=preview, documents=_documents(),
                            refused=status == 400), status
+
+
+SUGGESTED = 50  # subjects in the form's datalist: the latest written, and those matching what was typed
+
+
+def _exists(stream: str) -> bool:
+    return 0 < len(stream) <= 200 and events.stream_version(stream) > 0
+
+
+def _suggestions(typed: str) -> tuple[str, ...]:
+    """A bounded list for the subject field: subjects whose key starts with what was typed, then the latest written."""
+    typed = typed.strip()[:200]
+    kind = typed.split("/", 1)[0]
+    matching = [s for s, _ in events.streams(kind, after=typed, limit=SUGGESTED) if s.startswith(typed)] \
+        if "/" in typed else []
+    return tuple(dict.fromkeys([*matching, *events.store.recent_streams(SUGGESTED)]))[:SUGGESTED]
 
 
 def _append(form: EventForm) -> Response | None:

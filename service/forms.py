@@ -144,7 +144,6 @@ def participants_text(items: list[Any]) -> str:
     return "\n".join(lines)
 
 
-NEW_SUBJECT = ""
 FACT_TYPES = [SelectChoice(name, f"{name} — {t.description}") for name, t in EVENT_TYPES.items()
               if name not in META_TYPES]
 
@@ -152,7 +151,9 @@ FACT_TYPES = [SelectChoice(name, f"{name} — {t.description}") for name, t in E
 class EventForm(FactFields):
     """A new fact: its subject (existing or new), type, date, words and sources."""
 
-    stream = SelectField("Subject", choices=[], validate_choice=False)
+    stream = StringField("Subject", validators=[Optional(), Length(max=200)],
+                         render_kw={"list": "subjects", "autocomplete": "off", "placeholder": "agreement/acsa"},
+                         description="An existing subject, as kind/slug; the list suggests the latest written.")
     new_stream = StringField("or a new subject", validators=[Optional(), Length(max=200)],
                              render_kw={"placeholder": "exercise/pegase-2026"},
                              description="kind/slug, where kind is one of: " + ", ".join(STREAM_KINDS) + ".")
@@ -161,13 +162,17 @@ class EventForm(FactFields):
     event_id = HiddenField()  # chosen when the form is opened: submitting twice appends once
     submit = SubmitField("Append the event")
 
-    def set_subjects(self, streams: list[str]) -> None:
-        self.stream.choices = [SelectChoice(NEW_SUBJECT, "— a new subject (type it below) —"),
-                               *(SelectChoice(s, s) for s in streams)]
-        self.known_streams = set(streams)
+    #: Subjects offered in the field's <datalist>: a bounded few (the log may hold a hundred thousand).
+    suggestions: tuple[str, ...] = ()
 
-    def validate_stream(self, field: SelectField) -> None:
-        if field.data and field.data not in getattr(self, "known_streams", set()):
+    @staticmethod
+    def exists(stream: str) -> bool:
+        """Whether ``stream`` is a subject on record; the view sets it (the form reads nothing itself)."""
+        return False
+
+    def validate_stream(self, field: StringField) -> None:
+        field.data = (field.data or "").strip()
+        if field.data and not self.exists(field.data):
             raise ValidationError(f"There is no subject {field.data!r}; choose one or create a new one below.")
         if not field.data and not (self.new_stream.data or "").strip():
             raise ValidationError("Choose a subject, or type a new one below.")

@@ -286,3 +286,37 @@ def test_a_correction_can_add_the_source_that_supports_it(seeded_app, editor_cli
     assert changes["occurred"] == "2026-05"
     assert [s.get("url") for s in changes["sources"]] == ["https://example.org/pegase-2026",
                                                           "https://example.org/ministry"]
+
+
+def test_the_subject_is_typed_with_a_bounded_list_of_the_latest_subjects(seeded_app, editor_client, monkeypatch):
+    from service import editing
+
+    monkeypatch.setattr(editing, "SUGGESTED", 3)
+    page = editor_client.get("/events/new?stream=agreement/acsa").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="stream"[^>]*list="subjects"', page) or \
+        re.search(r'<input[^>]*list="subjects"[^>]*id="stream"', page)
+    assert 'value="agreement/acsa"' in page and '<select id="stream"' not in page
+    offered = re.findall(r'<option value="([^"]+)">', page.split('<datalist id="subjects">')[1].split("</datalist>")[0])
+    with seeded_app.app_context():
+        latest = list(dict.fromkeys(e.stream for e in events.read(limit=200, descending=True)))[:3]
+    assert offered == latest
+
+
+def test_what_was_typed_brings_the_subjects_that_start_with_it(seeded_app, editor_client, monkeypatch):
+    from service import editing
+
+    monkeypatch.setattr(editing, "SUGGESTED", 5)
+    page = editor_client.post("/events/new", data=form(editor_client, stream="", new_stream="exercise/p", preview="x"))
+    html = page.get_data(as_text=True)
+    offered = re.findall(r'<option value="([^"]+)">', html.split('<datalist id="subjects">')[1].split("</datalist>")[0])
+    with seeded_app.app_context():
+        starting = [s for s, _ in events.streams("exercise") if s.startswith("exercise/p")]
+    assert starting and offered[:len(starting)] == starting[:5] and len(offered) <= 5
+
+
+def test_an_existing_subject_typed_with_spaces_is_appended_to(seeded_app, editor_client):
+    before = head(seeded_app)
+    response = editor_client.post("/events/new", data=form(editor_client, stream="  exercise/pegase ", new_stream=""))
+    assert response.status_code == 303 and head(seeded_app) == before + 1
+    with seeded_app.app_context():
+        assert events.read(limit=1, descending=True)[0].stream == "exercise/pegase"
