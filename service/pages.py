@@ -22,6 +22,7 @@ bp = Blueprint("pages", __name__)
 
 LATEST = 20
 SUBJECTS_PAGE = 60  # subjects of one kind per page; a kind can have a hundred thousand
+SUBJECTS_OVERVIEW = 12  # per kind on /subjects, where every kind is shown; "more" leads to that kind's pages
 
 
 @dataclass(frozen=True)
@@ -95,11 +96,10 @@ class SubjectPage:
     next_after: str | None
 
 
-def _subject_page(kind: str, after: str | None, total: int) -> SubjectPage:
-    rows = events.streams(kind, after=after, limit=SUBJECTS_PAGE + 1)
-    shown = rows[:SUBJECTS_PAGE]
-    return SubjectPage(kind, STREAM_KINDS[kind], total, shown, after,
-                       shown[-1][0] if len(rows) > SUBJECTS_PAGE else None)
+def _subject_page(kind: str, after: str | None, total: int, size: int) -> SubjectPage:
+    rows = events.streams(kind, after=after, limit=size + 1)
+    shown = rows[:size]
+    return SubjectPage(kind, STREAM_KINDS[kind], total, shown, after, shown[-1][0] if len(rows) > size else None)
 
 
 @bp.get("/subjects")
@@ -114,10 +114,10 @@ def subjects() -> str:
     if after is not None and (not after.startswith(f"{kind}/") or len(after) > 200):
         abort(400, description=f"after: {after[:60]!r} is not a subject of kind {kind} ({kind}/slug).")
     kept = tallies()
-    kinds = [kind] if kind else list(STREAM_KINDS)
-    pages = [_subject_page(k, after, kept.get(k, (0, 0))[0]) for k in kinds]
+    kinds, size = ([kind], SUBJECTS_PAGE) if kind else (list(STREAM_KINDS), SUBJECTS_OVERVIEW)
+    pages = [_subject_page(k, after, kept.get(k, (0, 0))[0], size) for k in kinds]
     return render_template("subjects.html", pages=[p for p in pages if p.subjects or kind], kind=kind,
-                           page_size=SUBJECTS_PAGE)
+                           page_size=size)
 
 
 @bp.get("/subjects/<path:stream>")

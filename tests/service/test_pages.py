@@ -154,8 +154,10 @@ def test_subjects_page_a_keyset_at_a_time_per_kind(seeded_app, monkeypatch):
     with seeded_app.app_context():
         every = [s for s, _ in events.streams("agreement")]
     monkeypatch.setattr(pages, "SUBJECTS_PAGE", 3)
+    monkeypatch.setattr(pages, "SUBJECTS_OVERVIEW", 2)
     first = html(client, "/subjects")
-    assert "<h2>exercise</h2>" in first and f"{len(every)} subjects; this page shows 3" in first
+    assert "<h2>exercise</h2>" in first and f"{len(every)} subjects; this page shows 2" in first
+    assert f'href="/subjects?kind=agreement&amp;after={every[1].replace("/", "%2F")}" rel="next"' in first
     seen, path = [], "/subjects?kind=agreement"
     while path:
         page = html(client, path)
