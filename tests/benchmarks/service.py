@@ -2,6 +2,9 @@
 
 service.<page>.p50/.p99   GET of each read-model page (/agreements, /exercises, /timeline: whichever are
                           routed) with the Flask test client, on a log of 1M events vs 1k; ms, goal <= 1.5.
+                          Each page is fetched bare, so it shows its default page (20 agreements, 20 series,
+                          300 timeline entries). /meetings, /subjects and the home page (service.home) are
+                          measured the same way: every list view is paged, none may grow with the log.
 service.api_append.p50/.p99
                           one POST /api/events (bearer token, append + read-model catch-up) at 1M vs 1k; ms,
                           goal <= 1.5.
@@ -26,7 +29,7 @@ import projections
 from . import workload
 from .harness import Context, Timing, area, log, report
 
-PAGES = ("/agreements", "/exercises", "/timeline")
+PAGES = ("/agreements", "/exercises", "/timeline", "/meetings", "/subjects", "/")
 GOAL = 1.5
 
 
@@ -117,7 +120,7 @@ def service(ctx: Context) -> None:
                                                                                      headers=h), per_round)
         log(f"round {r + 1}/{rounds} done")
     for key in [*pages, "api_append"]:
-        name = "api_append" if key == "api_append" else key.strip("/")
+        name = "api_append" if key == "api_append" else key.strip("/") or "home"
         for label, q in (("p50", 0.5), ("p99", 0.99)):
             ours, theirs = percentile(big.samples[key], q) * 1000, percentile(small.samples[key], q) * 1000
             report(f"service.{name}.{label}", ours, theirs, "ms", goal=GOAL, higher_is_better=False,
