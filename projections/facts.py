@@ -11,7 +11,7 @@ each read model can record what changed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -49,11 +49,13 @@ class Fact:
     sources: list[dict[str, Any]]
     position: int
     recorded_at: datetime
+    #: Still the form the log recorded at ``position``: a table may then keep a reference instead of a copy.
+    original: bool = field(default=False, compare=False)
 
     @classmethod
     def of(cls, event: RecordedEvent) -> Fact:
         return cls(event.event_id, event.stream, event.type, event.occurred, event.data, event.sources,
-                   event.position, event.recorded_at)
+                   event.position, event.recorded_at, True)
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> Fact:
@@ -83,7 +85,22 @@ class Fact:
 
     def base_row(self) -> tuple:
         return (self.event_id, self.stream, self.type, self.occurred, dumps(self.data).decode(),
-                dumps(self.sources).decode(), self.position, utc_text(self.recorded_at))
+                dumps(self.sources).decode(), self.position, _utc_text(self.recorded_at))
+
+    def reference_row(self) -> tuple:
+        """``base_row``, but data and sources NULL while the fact is as the log has it at its position.
+
+        The log already holds that text; copying it into a table of every
+        fact doubled what a rebuild writes. ``load`` and the read models'
+        queries take it back from the log (``COALESCE`` with the event row).
+        """
+        if not self.original:
+            return self.base_row()
+        return (self.event_id, self.stream, self.type, self.occurred, None, None, self.position,
+                _utc_text(self.recorded_at))
+
+
+_utc_text = lru_cache(maxsize=4096)(utc_text)  # an append batch shares one recorded time
 
 
 @dataclass(frozen=True)
@@ -127,13 +144,26 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
         yield items[i:i + CHUNK]
 
 
+def select_base(table: str, *extra: str) -> str:
+    """``SELECT`` of a fact table's base columns (then whether data was left to the log, then ``extra``) as ``t``.
+
+    Data and sources come from the log's row where the table did not copy them.
+    """
+    more = "".join(f", t.{c}" for c in extra)
+    return ("SELECT t.event_id, t.stream, t.type, t.occurred, COALESCE(t.data, e.data), "
+            f"COALESCE(t.sources, e.sources), t.position, t.recorded_at, t.data IS NULL{more} "
+            f"FROM {table} t JOIN event e ON e.position = t.position")
+
+
 def load(table: str, column: str, keys: Iterable[str]) -> list[Fact]:
     """The stored facts whose ``column`` (event_id or stream) is one of ``keys``."""
     out = []
     for chunk in _chunks(sorted(set(keys))):
         marks = ", ".join("?" * len(chunk))
-        query = f"SELECT {', '.join(BASE_COLUMNS)} FROM {table} WHERE {column} IN ({marks})"
-        out += [Fact.from_row(row) for row in database.execute_sql(sql(query), tuple(chunk))]
+        query = f"{select_base(table)} WHERE t.{column} IN ({marks})"
+        for row in database.execute_sql(sql(query), tuple(chunk)):
+            fact = Fact.from_row(row)
+            out.append(replace(fact, original=True) if row[8] else fact)
     return out
 
 

@@ -18,11 +18,13 @@ from typing import Any, ClassVar
 from peewee import CharField, DateField, IntegerField, Model, TextField
 
 from events import dates
+from events.db import database
 from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
+from events.store import sql
 
 from .base import Projection
-from .facts import BASE_COLUMNS, Batch, Fact, period
+from .facts import BASE_COLUMNS, Batch, Fact, period, select_base
 
 LANES = ("agreement", "exercise", "meeting", "dialogue", "other")
 UNDATED = 9_999_999
@@ -35,8 +37,8 @@ class TimelineEntry(BaseModel):
     stream = CharField(max_length=200)
     type = CharField(max_length=64)
     occurred = CharField(max_length=100)
-    data = TextField()
-    sources = TextField()
+    data = TextField(null=True)  # NULL: as the log has it at ``position``
+    sources = TextField(null=True)
     position = IntegerField()
     recorded_at = UTCTimeField()
     lo = DateField(null=True)
@@ -77,12 +79,12 @@ def sort_key(occurred: str, position: int) -> str:
 
 def _row(fact: Fact) -> tuple:
     lo, hi = dates.bounds(fact.occurred)
-    return (*fact.base_row(), lo, hi, lane_of(fact.stream, fact.type), sort_key(fact.occurred, fact.position))
+    return (*fact.reference_row(), lo, hi, lane_of(fact.stream, fact.type), sort_key(fact.occurred, fact.position))
 
 
 class Timeline(Projection):
     name = "timeline"
-    version = 1
+    version = 2  # 2: data and sources NULL while a fact is as logged (read from the log instead)
     models: ClassVar[list[type[Model]]] = [TimelineEntry]
 
     def apply(self, event: RecordedEvent) -> None:
@@ -131,16 +133,20 @@ def entries(after: str | None = None, limit: int = 100, kind: str | None = None)
         raise ValueError(f"after: {after!r} is not a timeline cursor (the 'cursor' of the last row seen)")
     if kind is not None and kind not in LANES:
         raise ValueError(f"kind: {kind!r} is not a lane (one of {', '.join(LANES)})")
-    query = TimelineEntry.select(*(getattr(TimelineEntry, c) for c in COLUMNS))
+    where, params = [], []
     if after is not None:
-        query = query.where(TimelineEntry.sort_key > after)
+        where.append("t.sort_key > ?")
+        params.append(after)
     if kind is not None:
-        query = query.where(TimelineEntry.lane == kind)
+        where.append("t.lane = ?")
+        params.append(kind)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    query = f"{select_base('timeline_entry', 'lane', 'sort_key')}{clause} ORDER BY t.sort_key LIMIT ?"
     out = []
-    for row in query.order_by(TimelineEntry.sort_key).limit(limit).tuples():
+    for row in database.execute_sql(sql(query), (*params, limit)):
         fact = Fact.from_row(row)
         p = fact.period
-        out.append(Entry(fact.event_id, fact.position, fact.stream, row[10], fact.type, fact.title,
+        out.append(Entry(fact.event_id, fact.position, fact.stream, row[9], fact.type, fact.title,
                          fact.data.get("summary"), fact.occurred, dates.describe(fact.occurred), p.precision,
-                         p.lo, p.hi, fact.sources, row[11]))
+                         p.lo, p.hi, fact.sources, row[10]))
     return out
