@@ -151,13 +151,23 @@ def status_on(stages: list[Stage], day: date) -> Status:
 
 
 def _status(steps: list[_Step], day: date) -> Status:
-    reached = [(step, step.moment.by(day)) for step in steps]
-    sure = [s for s, answer in reached if answer == YES]
-    # The furthest stage wins; between equals (an early termination and a term's end) the first to happen.
-    current = min(sure, key=lambda s: (-s.rank, s.moment.hi), default=None)
+    # One pass (a rebuild asks this for every agreement event): Moment.by inlined.
+    # The furthest stage surely reached wins; between equals (an early termination
+    # and a term's end) the first to happen; between full equals the first listed.
+    current: _Step | None = None
+    possible: list[_Step] = []
+    for step in steps:
+        lo, hi = step.moment.lo, step.moment.hi
+        if hi is not None and hi <= day:
+            if current is None or (-step.rank, hi) < (-current.rank, current.moment.hi):
+                current = step
+        elif lo is None or lo <= day:
+            possible.append(step)
     floor = current.rank if current else 0
-    maybe = max((s for s, answer in reached if answer == POSSIBLY and s.rank > floor),
-                key=lambda s: s.rank, default=None)
+    maybe: _Step | None = None
+    for step in possible:  # the furthest stage possibly reached beyond it, the first listed between equals
+        if step.rank > floor and (maybe is None or step.rank > maybe.rank):
+            maybe = step
     if current is None:
         active = POSSIBLY if maybe and maybe.rank in IN_FORCE else NO
         return Status(NOT_YET, active, None, maybe.label if maybe else None)
