@@ -102,6 +102,8 @@ class _Form:
 
 def preferred_stages(forms: list[Any]) -> list[tuple[Any, list[Any]]]:
     """The forms a view shows (rival claims resolved), each with its rivals, in position order."""
+    if not any(f.data.get("fact") is not None for f in forms):  # no rival claims: every form, no rivals
+        return [(f, []) for f in sorted(forms, key=lambda f: f.position)]
     verdicts = resolve(forms, lambda f: f.data.get("fact"), lambda f: (source_rank(f.sources), f.position))
     return [(f, verdicts[id(f)][1]) for f in sorted(forms, key=lambda f: f.position) if verdicts[id(f)][0]]
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from events import dates
 
 YES, NO, POSSIBLY = "yes", "no", "possibly"
+ONE_DAY = timedelta(days=1)
 
 #: Stage type → (rank in the lifecycle, status it leads to).
 STAGES: dict[str, tuple[int, str]] = {
@@ -190,12 +191,14 @@ def transitions_after(stages: list[Stage], day: date,
     candidates = set()
     for step in steps:
         for bound in (step.moment.lo, step.moment.hi):
-            if bound is not None:
-                candidates.update({bound, bound + timedelta(days=1)})
-    out = []
-    later = sorted(d for d in candidates if d > day)
-    if not later:
+            if bound is not None and bound >= day:  # only days after ``day`` count: a bound or the day after it
+                if bound > day:
+                    candidates.add(bound)
+                candidates.add(bound + ONE_DAY)
+    out: list[tuple[date, Status, Status]] = []
+    if not candidates:
         return out
+    later = sorted(candidates)
     previous = current if current is not None else _status(steps, day)
     for when in later:
         now = _status(steps, when)
