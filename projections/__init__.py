@@ -43,8 +43,14 @@ def rebuild(name: str | None = None, progress: Callable[[str, int], None] | None
     with database.atomic():
         for projection in chosen:
             runner.reset(projection)
-    with runner.rebuilding():
-        runner.catch_up_together(chosen, batch=runner.REBUILD_BATCH, progress=progress)
+            projection.drop_deferred_indexes()
+    try:
+        with runner.rebuilding():
+            runner.catch_up_together(chosen, batch=runner.REBUILD_BATCH, progress=progress)
+    finally:
+        with database.atomic():
+            for projection in chosen:
+                projection.create_indexes()
 
 
 def status() -> list[runner.Status]:

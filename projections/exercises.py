@@ -87,6 +87,7 @@ class Exercises(Projection):
     name = "exercises"
     version = 2  # 2: domains and people columns, for paged filtered queries
     models: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]
+    deferred: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]  # the fold reads by event_id only
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])

@@ -86,6 +86,7 @@ class Timeline(Projection):
     name = "timeline"
     version = 2  # 2: data and sources NULL while a fact is as logged (read from the log instead)
     models: ClassVar[list[type[Model]]] = [TimelineEntry]
+    deferred: ClassVar[list[type[Model]]] = [TimelineEntry]
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])

@@ -46,3 +46,50 @@ def test_one_failing_read_model_stops_at_its_event_and_the_others_go_on(log, mon
                                    [{"url": "https://example.org", "quote": "q", "kind": "press"}])], author="t")
     projections.catch_up()
     assert projections.status()[1].position == first.position - 1  # still stopped where it failed
+
+
+def _indexes() -> dict[str, set[str]]:
+    return {m._meta.table_name: {i.name for i in events.database.get_indexes(m._meta.table_name)}
+            for p in projections.PROJECTIONS.values() for m in p.models}
+
+
+def test_a_rebuild_defers_indexes_the_fold_never_reads_and_builds_them_again(log, monkeypatch):
+    seed()
+    projections.ensure_schema()
+    projections.catch_up()
+    before = _indexes()
+    assert before["timeline_entry"] and before["exercise_edition"]
+    seen = {}
+    real = runner.catch_up_together
+    monkeypatch.setattr(runner, "catch_up_together",
+                        lambda *a, **k: (seen.update(_indexes()), real(*a, **k))[1])
+    projections.rebuild()
+    assert seen["timeline_entry"] < before["timeline_entry"]  # only the primary key's, if any, left
+    assert seen["agreement_stage"] == before["agreement_stage"]  # the agreements fold reads by stream
+    assert _indexes() == before
+
+
+def test_an_interrupted_rebuild_still_builds_its_indexes(log, monkeypatch):
+    seed()
+    projections.ensure_schema()
+    before = _indexes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "catch_up_together", interrupted)
+    try:
+        projections.rebuild()
+    except KeyboardInterrupt:
+        pass
+    assert _indexes() == before
+
+
+def test_a_rebuild_puts_sqlite_durability_and_cache_back(log):
+    if events.db.is_postgres():
+        return  # the settings are SQLite's; PostgreSQL commits as configured
+    settings = [events.database.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in ("synchronous", "cache_size")]
+    seed()
+    projections.ensure_schema()
+    projections.rebuild()
+    assert [events.database.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in ("synchronous", "cache_size")] == settings
