@@ -45,7 +45,7 @@ class Event(BaseModel):
     occurred = CharField(max_length=100)
     occurred_lo = DateField(null=True)
     occurred_hi = DateField(null=True)
-    recorded_at = UTCTimeField(index=True)
+    recorded_at = UTCTimeField()  # never decreases along the log: `store.head(known_at)` bisects positions
     data = TextField()
     sources = TextField()
     author = CharField(max_length=200)

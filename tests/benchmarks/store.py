@@ -147,7 +147,7 @@ def bench_import(ctx: Context, db_path: Path, export_path: Path, count: int, syn
     report("store.import", count / mine.median, count / theirs.median, "events/s", goal=0.5, ours=mine,
            theirs=theirs, note=f"{count} events, one transaction, synchronous={sync}",
            params={"events": count, "synchronous": sync, "repeat": repeat,
-                   "baseline": "sqlite3 executemany of the same rows, same DDL (table, 5 indexes, triggers)"})
+                   "baseline": "sqlite3 executemany of the same rows, same DDL (table, its indexes, triggers)"})
 
 
 def bench_append(ctx: Context, count: int, sync: str) -> None:

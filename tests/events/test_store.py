@@ -152,6 +152,31 @@ def test_reads_as_known_at_a_recorded_time(log, new_event, monkeypatch):
     assert events.head(known_at=datetime(2019, 1, 1, tzinfo=UTC)) is None
 
 
+def test_the_head_as_known_at_any_moment_is_the_last_event_recorded_by_then(log, new_event, monkeypatch):
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    clock = [start]
+    monkeypatch.setattr(store, "utc_now", lambda: clock[0])
+    for day in (0, 0, 1, 3, 3, 3, 7, 8, 8, 20, 21):  # several events share a recorded time
+        clock[0] = start + timedelta(days=day)
+        events.append([new_event(stream=f"agreement/a{len(events.read())}")], author="seed")
+    recorded = [e.recorded_at for e in events.read()]
+    for moment in [start - timedelta(seconds=1), *recorded, *(t + timedelta(hours=1) for t in recorded)]:
+        expected = max((e.position for e in events.read() if e.recorded_at <= moment), default=None)
+        found = events.head(known_at=moment)
+        assert (found.position if found else None) == expected, moment
+
+
+def test_recorded_time_never_goes_back_even_when_the_clock_does(log, new_event, monkeypatch):
+    clock = [datetime(2020, 1, 2, tzinfo=UTC)]
+    monkeypatch.setattr(store, "utc_now", lambda: clock[0])
+    events.append([new_event(stream="agreement/a")], author="seed")
+    clock[0] = datetime(2020, 1, 1, tzinfo=UTC)
+    events.append([new_event(stream="agreement/b")], author="seed")
+    first, second = events.read()
+    assert second.recorded_at == first.recorded_at
+    assert events.head(known_at=datetime(2020, 1, 1, 12, tzinfo=UTC)) is None
+
+
 def _correct(target, changes, reason="source misread", stream="agreement/acsa"):
     return events.NewEvent(stream, "EventCorrected", "2026-11-23",
                            {"target": target, "changes": changes, "reason": reason})
