@@ -94,6 +94,7 @@ class _Form:
     recorded_at: datetime
     known_until: int | None = None
     stored: bool = False  # already a row in the table (closing it is an UPDATE)
+    _stage: Stage | None = field(default=None, repr=False, compare=False)  # its stage, once asked
 
     def row(self) -> tuple:
         return (self.event_id, self.known_from, self.known_until, self.stream, self.type, self.occurred,
@@ -109,7 +110,17 @@ def preferred_stages(forms: list[Any]) -> list[tuple[Any, list[Any]]]:
 
 
 def _stages(forms: list[Any]) -> list[Stage]:
-    return [Stage.of(f.type, f.occurred, f.event_id, f.data.get("term")) for f, _ in preferred_stages(forms)]
+    return [_stage(f) for f, _ in preferred_stages(forms)]
+
+
+def _stage(form: Any) -> Stage:
+    """A form's stage, kept on the form: a fold asks again for every later event of its stream."""
+    stage = getattr(form, "_stage", None)
+    if stage is None:
+        stage = Stage.of(form.type, form.occurred, form.event_id, form.data.get("term"))
+        if isinstance(form, _Form):
+            form._stage = stage
+    return stage
 
 
 def _name(forms: list[Any], stream: str) -> str:
