@@ -93,6 +93,8 @@ def _session(fact: Fact) -> int | None:
 
 def preferred(facts: list[Fact]) -> list[tuple[Fact, list[Fact]]]:
     """The facts a view shows (rival claims resolved), with their rivals, in position order."""
+    if not any(f.data.get("fact") is not None for f in facts):  # no rival claims: every fact, no rivals
+        return [(f, []) for f in sorted(facts, key=lambda f: f.position)]
     verdicts = resolve(facts, lambda f: f.data.get("fact"), lambda f: (source_rank(f.sources), f.position))
     return [(f, verdicts[id(f)][1]) for f in sorted(facts, key=lambda f: f.position) if verdicts[id(f)][0]]
 
@@ -108,7 +110,10 @@ def pending(facts: list[Fact]) -> list[Fact]:
     """Planned sessions no recorded session fulfils, the next one due first."""
     shown = [f for f, _ in preferred(facts)]
     held = [f for f in shown if f.type == "MeetingHeld"]
-    plans = [f for f in shown if f.type == "MeetingPlanned" and not any(_fulfils(h, f) for h in held)]
+    plans = [f for f in shown if f.type == "MeetingPlanned"]
+    if not plans:  # a fold asks this for every event of the mechanism: most have no plan pending
+        return []
+    plans = [f for f in plans if not any(_fulfils(h, f) for h in held)]
     return sorted(plans, key=lambda f: (f.lo or date.min, f.position))
 
 
