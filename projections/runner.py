@@ -27,7 +27,7 @@ BATCH = 2000
 #: A rebuild folds larger batches: fewer commits and fewer loads of the rows a batch touches.
 REBUILD_BATCH = 10_000
 #: SQLite's page cache during a rebuild, in KB (the default is 2 MB; the memory budget is 300 MB).
-REBUILD_CACHE_KB = 64 * 1024
+REBUILD_CACHE_KB = 32 * 1024  # 64 MB was no faster at 100k events and cost 33 MB more
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def rebuilding() -> Iterator[None]:
     previous = database.execute_sql("PRAGMA synchronous").fetchone()[0]
     cache = database.execute_sql("PRAGMA cache_size").fetchone()[0]
     database.execute_sql("PRAGMA synchronous = NORMAL")
-    # The timeline's sort key arrives in random order: its index pages must stay cached, not be re-read.
+    # Primary keys (event ids, change ids) arrive in random order: keep their index pages cached, not re-read.
     database.execute_sql(f"PRAGMA cache_size = {-REBUILD_CACHE_KB}")
     try:
         yield
