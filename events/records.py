@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -15,6 +16,10 @@ from .errors import ValidationError
 #: The fields a writer chooses; everything else is assigned by the log.
 WRITER_FIELDS = ("event_id", "stream", "type", "occurred", "data", "sources", "expected_version")
 ASSIGNED_FIELDS = ("position", "version", "occurred_lo", "occurred_hi", "recorded_at", "author", "prev_hash", "hash")
+
+
+#: One append batch shares one recorded time, so a scan parses each a few times, not once per event.
+_recorded = lru_cache(maxsize=1024)(parse_utc)
 
 
 @dataclass(frozen=True)
@@ -81,7 +86,7 @@ class RecordedEvent:
             row[0], row[1], row[2], row[3], row[4], row[5],
             date.fromisoformat(lo) if isinstance(lo, str) else lo,
             date.fromisoformat(hi) if isinstance(hi, str) else hi,
-            parse_utc(rec),
+            _recorded(rec),
             orjson.loads(row[9]),
             orjson.loads(row[10]),
             row[11], row[12], row[13],
