@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from events import dates
 
@@ -131,8 +132,9 @@ class Status:
         return f"{self.label} (possibly {self.possibly})" if self.possibly else self.label
 
 
-@dataclass(frozen=True)
-class _Step:
+class _Step(NamedTuple):
+    """A tuple, not a dataclass: a fold builds one per stage for every event of the agreement."""
+
     rank: int
     label: str
     moment: Moment
@@ -141,8 +143,8 @@ class _Step:
 
 
 def _steps(stages: list[Stage]) -> list[_Step]:
-    steps = [_Step(s.rank, s.label, s.moment, s) for s in stages]
-    steps += [_Step(TERMINAL, EXPIRED_BY_TERM, s.ends, s, by_term=True) for s in stages if s.ends is not None]
+    steps = [_Step(STAGES[s.type][0], STAGES[s.type][1], s.moment, s) for s in stages]
+    steps += [_Step(TERMINAL, EXPIRED_BY_TERM, s.ends, s, True) for s in stages if s.ends is not None]
     return steps
 
 
