@@ -28,6 +28,10 @@ BATCH = 2000
 REBUILD_BATCH = 10_000
 #: SQLite's page cache during a rebuild, in KB (the default is 2 MB; the memory budget is 300 MB).
 REBUILD_CACHE_KB = 32 * 1024  # 64 MB was no faster at 100k events and cost 33 MB more
+#: SQLite settings while rebuilding, put back afterwards: no fsync per commit; primary keys (event and change
+#: ids) arrive in random order, so keep their index pages cached; checkpoint the WAL every 80 MB rather than
+#: every 4 MB, so an index page rewritten by many batches is copied into the database once (~15% at 100k).
+REBUILD_PRAGMAS = {"synchronous": 1, "cache_size": -REBUILD_CACHE_KB, "wal_autocheckpoint": 20_000}
 
 
 @dataclass(frozen=True)
@@ -77,16 +81,14 @@ def rebuilding() -> Iterator[None]:
     if db.is_postgres() or database.in_transaction():
         yield
         return
-    previous = database.execute_sql("PRAGMA synchronous").fetchone()[0]
-    cache = database.execute_sql("PRAGMA cache_size").fetchone()[0]
-    database.execute_sql("PRAGMA synchronous = NORMAL")
-    # Primary keys (event ids, change ids) arrive in random order: keep their index pages cached, not re-read.
-    database.execute_sql(f"PRAGMA cache_size = {-REBUILD_CACHE_KB}")
+    saved = {name: database.execute_sql(f"PRAGMA {name}").fetchone()[0] for name in REBUILD_PRAGMAS}
     try:
+        for name, value in REBUILD_PRAGMAS.items():
+            database.execute_sql(f"PRAGMA {name} = {value}")
         yield
     finally:
-        database.execute_sql(f"PRAGMA synchronous = {int(previous)}")
-        database.execute_sql(f"PRAGMA cache_size = {int(cache)}")
+        for name, value in saved.items():
+            database.execute_sql(f"PRAGMA {name} = {int(value)}")
 
 
 def reset(projection: Projection) -> None:

@@ -88,8 +88,10 @@ def test_an_interrupted_rebuild_still_builds_its_indexes(log, monkeypatch):
 def test_a_rebuild_puts_sqlite_durability_and_cache_back(log):
     if events.db.is_postgres():
         return  # the settings are SQLite's; PostgreSQL commits as configured
-    settings = [events.database.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in ("synchronous", "cache_size")]
+    names = list(runner.REBUILD_PRAGMAS)
+    settings = [events.database.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in names]
     seed()
     projections.ensure_schema()
     projections.rebuild()
-    assert [events.database.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in ("synchronous", "cache_size")] == settings
+    assert [events.database.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in names] == settings
+    assert settings != [v for v in runner.REBUILD_PRAGMAS.values()]  # so the test would see a setting left behind
