@@ -26,7 +26,7 @@ from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
 from events.store import sql
 
-from .base import Projection
+from .base import Projection, in_feed_order
 from .claims import resolve, source_rank
 from .lifecycle import STAGES, Stage, Status, status_on, transitions_after
 from .paging import DEFAULT_LIMIT, Page, check_limit
@@ -380,14 +380,4 @@ def changes(now: datetime, *, after: tuple | None = None, limit: int = 50,
     after everything visible before it, and archive pages never change.
     """
     visible = (AgreementChange.cause == "event") | (AgreementChange.updated <= now)
-    order = (AgreementChange.updated, AgreementChange.position, AgreementChange.id)
-    query = AgreementChange.select().where(visible)
-    if after is not None:
-        updated, position, id_ = after
-        query = query.where(
-            (AgreementChange.updated > updated)
-            | ((AgreementChange.updated == updated) & (AgreementChange.position > position))
-            | ((AgreementChange.updated == updated) & (AgreementChange.position == position)
-               & (AgreementChange.id > id_)))
-    query = query.order_by(*(o.desc() for o in order) if descending else order).limit(limit)
-    return list(query)
+    return in_feed_order(AgreementChange.select().where(visible), AgreementChange, after, limit, descending)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from peewee import CharField, IntegerField, Model, TextField
+from peewee import CharField, IntegerField, Model, ModelSelect, TextField
 
 from events.db import database
 from events.models import BaseModel, UTCTimeField
@@ -91,3 +91,22 @@ def _comparable(value: object) -> object:
     if hasattr(value, "isoformat"):
         return value.isoformat()  # type: ignore[union-attr]
     return value
+
+
+def in_feed_order(query: ModelSelect, model: type[Model], after: tuple | None, limit: int,
+                  descending: bool = False) -> list:
+    """One page of a read model's change rows in feed order (updated, position, id), by keyset after ``after``.
+
+    Every read-model feed pages its change rows this way, so archive pages
+    are fixed ranges of that order and never shift.
+    """
+    order = (model.updated, model.position, model.id)
+    if after is not None:
+        updated, position, id_ = after
+        beyond = (lambda column, value: column < value) if descending else (lambda column, value: column > value)
+        query = query.where(
+            beyond(model.updated, updated)
+            | ((model.updated == updated) & beyond(model.position, position))
+            | ((model.updated == updated) & (model.position == position) & beyond(model.id, id_)))
+    return list(query.order_by(*(o.desc() for o in order) if descending else order).limit(limit))
+

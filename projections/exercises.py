@@ -24,7 +24,7 @@ from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
 from events.store import sql
 
-from .base import Projection
+from .base import Projection, in_feed_order
 from .claims import resolve, source_rank
 from .facts import BASE_COLUMNS, Batch, Fact, participants_of, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit, like_escaped
@@ -273,20 +273,4 @@ def exercises(year: int | None = None, domain: str | None = None, participant: s
 
 def changes(after: tuple | None = None, limit: int = 50, descending: bool = False) -> list[ExerciseChange]:
     """Editions added, corrected or retracted, in feed order (updated, position, id)."""
-    order = (ExerciseChange.updated, ExerciseChange.position, ExerciseChange.id)
-    query = ExerciseChange.select()
-    if after is not None:
-        updated, position, id_ = after
-        if descending:
-            query = query.where(
-                (ExerciseChange.updated < updated)
-                | ((ExerciseChange.updated == updated) & (ExerciseChange.position < position))
-                | ((ExerciseChange.updated == updated) & (ExerciseChange.position == position)
-                   & (ExerciseChange.id < id_)))
-        else:
-            query = query.where(
-                (ExerciseChange.updated > updated)
-                | ((ExerciseChange.updated == updated) & (ExerciseChange.position > position))
-                | ((ExerciseChange.updated == updated) & (ExerciseChange.position == position)
-                   & (ExerciseChange.id > id_)))
-    return list(query.order_by(*(o.desc() for o in order) if descending else order).limit(limit))
+    return in_feed_order(ExerciseChange.select(), ExerciseChange, after, limit, descending)

@@ -31,7 +31,7 @@ from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
 from events.store import sql
 
-from .base import Projection
+from .base import Projection, in_feed_order
 from .claims import resolve, source_rank
 from .facts import BASE_COLUMNS, Batch, Fact, Step, participants_of, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit
@@ -345,20 +345,4 @@ def changes(now: datetime, *, after: tuple | None = None, limit: int = 50,
             descending: bool = False) -> list[MeetingChange]:
     """Rows visible at ``now`` (calendar ones once due), in feed order (updated, position, id)."""
     visible = (MeetingChange.cause == "event") | (MeetingChange.updated <= now)
-    order = (MeetingChange.updated, MeetingChange.position, MeetingChange.id)
-    query = MeetingChange.select().where(visible)
-    if after is not None:
-        updated, position, id_ = after
-        if descending:
-            query = query.where(
-                (MeetingChange.updated < updated)
-                | ((MeetingChange.updated == updated) & (MeetingChange.position < position))
-                | ((MeetingChange.updated == updated) & (MeetingChange.position == position)
-                   & (MeetingChange.id < id_)))
-        else:
-            query = query.where(
-                (MeetingChange.updated > updated)
-                | ((MeetingChange.updated == updated) & (MeetingChange.position > position))
-                | ((MeetingChange.updated == updated) & (MeetingChange.position == position)
-                   & (MeetingChange.id > id_)))
-    return list(query.order_by(*(o.desc() for o in order) if descending else order).limit(limit))
+    return in_feed_order(MeetingChange.select().where(visible), MeetingChange, after, limit, descending)
