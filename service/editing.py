@@ -199,6 +199,22 @@ def _meta_event(state: EventState, type_: str, data: dict[str, Any], version: st
                            expected_version=expected)
 
 
+def _record_meta(form: Any, state: EventState, type_: str, data: dict[str, Any],
+                 version: str | None) -> tuple[bool, str | None]:
+    """Append a correction or retraction; on refusal put the reason on the form and give the version to show."""
+    try:
+        writes.append_one(_meta_event(state, type_, data, version), author=g.editor.name)
+    except events.ValidationError as exc:
+        show_error(form, exc)
+    except events.ConcurrencyConflict as exc:
+        form.form_errors.append("The subject changed while you were editing (now at version "
+                                f"{exc.current}); check the event page and submit again.")
+        return False, str(exc.current)
+    else:
+        return True, version
+    return False, version
+
+
 @bp.route("/events/<event_id>/correct", methods=["GET", "POST"])
 @editor_required
 def correct(event_id: str) -> Any:
@@ -228,15 +244,8 @@ def correct(event_id: str) -> Any:
             else:
                 data = {"title": f"Correction: {current.data.get('title', '')}"[:300],
                         "target": state.original.event_id, "changes": changes, "reason": form.reason.data}
-                try:
-                    writes.append_one(_meta_event(state, "EventCorrected", data, version), author=g.editor.name)
-                except events.ValidationError as exc:
-                    show_error(form, exc)
-                except events.ConcurrencyConflict as exc:
-                    version = str(exc.current)
-                    form.form_errors.append("The subject changed while you were editing (now at version "
-                                            f"{exc.current}); check the event page and submit again.")
-                else:
+                recorded, version = _record_meta(form, state, "EventCorrected", data, version)
+                if recorded:
                     flash("The correction is recorded.", "info")
                     return redirect(f"/events/{state.original.event_id}", code=303)
     return render_template("correct_form.html", form=form, state=state, event=state.original, version=version,
@@ -257,15 +266,8 @@ def retract(event_id: str) -> Any:
         if form.validate():
             data = {"title": f"Retraction: {state.current.data.get('title', '')}"[:300],
                     "target": state.original.event_id, "reason": form.reason.data}
-            try:
-                writes.append_one(_meta_event(state, "EventRetracted", data, version), author=g.editor.name)
-            except events.ValidationError as exc:
-                show_error(form, exc)
-            except events.ConcurrencyConflict as exc:
-                version = str(exc.current)
-                form.form_errors.append("The subject changed while you were editing (now at version "
-                                        f"{exc.current}); check the event page and submit again.")
-            else:
+            recorded, version = _record_meta(form, state, "EventRetracted", data, version)
+            if recorded:
                 flash("The event is retracted.", "info")
                 return redirect(f"/events/{state.original.event_id}", code=303)
     return render_template("retract_form.html", form=form, state=state, event=state.original,
