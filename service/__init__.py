@@ -59,19 +59,22 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _install(app: Flask) -> None:
-    """Headers, error pages, template helpers, then every blueprint (one concern each)."""
+    """Headers, error pages, template helpers, every blueprint (one concern each), and repeated 304s in front."""
     from . import errors, security, templating
     from .api import bp as api
     from .auth import bp as auth
     from .editing import bp as editing
     from .feeds import bp as feeds
+    from .heads import heads
     from .ops import bp as ops
     from .pages import bp as pages
     from .readmodel_api import bp as readmodel_api
     from .readmodels import bp as readmodels
+    from .revalidation import Revalidations
 
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     for blueprint in (pages, auth, editing, readmodels, feeds, api, ops, readmodel_api,):
         app.register_blueprint(blueprint)
+    app.wsgi_app = Revalidations(app.wsgi_app, lambda: heads.generation)  # type: ignore[method-assign]

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from flask import Request, Response
-from werkzeug.datastructures import Headers
+from werkzeug.datastructures import ETags, Headers
 from werkzeug.http import http_date
 
 if TYPE_CHECKING:
@@ -102,11 +102,15 @@ class FeedResponse(Response):
         return headers
 
 
+def names_current(if_none_match: ETags, etag: str) -> bool:
+    """Whether the client's tags name the document ``etag`` tags, in either encoding."""
+    plain = etag.strip('"').removesuffix("-gz")
+    return if_none_match.contains(plain) or if_none_match.contains(plain + "-gz")
+
+
 def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
     if request.if_none_match:
-        # Either encoding's tag names the same document: the client's copy is current.
-        plain = etag.strip('"').removesuffix("-gz")
-        return request.if_none_match.contains(plain) or request.if_none_match.contains(plain + "-gz")
+        return names_current(request.if_none_match, etag)
     since = request.if_modified_since
     return since is not None and last_modified.replace(microsecond=0) <= since
 

@@ -35,7 +35,7 @@ from events.db import database
 from events.store import sql
 from events.vocabulary import EVENT_TYPES
 
-from . import atom, caching
+from . import atom, caching, revalidation
 from .entries import change_entry, event_entries
 from .heads import DEFAULT_TTL, heads
 
@@ -135,9 +135,10 @@ def log_feed() -> Response:
     """The subscription document of the whole log: its newest entries and tombstones."""
     config = settings()
     size = config.page_size
-    top = heads.get(config.database_url, config.head_ttl)
+    top, fresh_until, generation = heads.lookup(config.database_url, config.head_ttl)
     head = top.position if top else 0
     complete = head // size
+    revalidation.allow_reuse(request.environ, fresh_until, generation)
 
     def build() -> atom.Document:
         batch = events.read(max(0, head - size), limit=size)
@@ -166,6 +167,7 @@ def log_archive(number: str) -> Response:
     if not last or last[0].position != n * size:
         abort(404, description=f"Archive {n} is not complete yet: only full pages of {size} events are archived.")
     end = last[0]
+    revalidation.allow_reuse(request.environ, revalidation.FOREVER)
 
     def build() -> atom.Document:
         batch = events.read((n - 1) * size, limit=size)

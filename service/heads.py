@@ -27,23 +27,32 @@ class HeadCache:
         self._generation = 0
         self._lock = threading.Lock()
 
+    @property
+    def generation(self) -> int:
+        """Bumped by every append in this process: an answer built on an older head is out of date."""
+        return self._generation
+
     def get(self, url: str, ttl: float) -> Head | None:
+        return self.lookup(url, ttl)[0]
+
+    def lookup(self, url: str, ttl: float) -> tuple[Head | None, float, int]:
+        """The head, the monotonic time until which it is trusted, and the generation it was read in."""
         now = time.monotonic()
+        generation = self._generation  # before the lookup: `clear` empties the dict, then bumps this
         found = self._heads.get(url)
         if found is not None and now - found[0] < ttl:
-            return found[1]
-        generation = self._generation
+            return found[1], found[0] + ttl, generation
         head = events.store.head()
         with self._lock:
             # An append that committed while we read must not be hidden behind what we read.
             if generation == self._generation:
                 self._heads[url] = (now, head)
-        return head
+        return head, now + ttl, generation
 
     def clear(self, *_: object) -> None:
         with self._lock:
-            self._generation += 1
             self._heads.clear()
+            self._generation += 1
 
 
 heads = HeadCache()
