@@ -47,6 +47,10 @@ def date_text(value: str | date | None) -> str | None:
     return value.isoformat()
 
 
+_dumps = orjson.dumps
+_Fragment = orjson.Fragment
+
+
 def _s(value: str | None) -> bytes:
     return orjson.dumps(value)
 
@@ -70,10 +74,24 @@ def document(
 ) -> bytes:
     """An event's canonical document; without ``hash`` it is what the hash covers.
 
-    Built by concatenation from the already-canonical ``data`` and ``sources``
-    columns, so verifying a million rows never re-serialises them; a test
-    proves this equals ``dumps`` of the same dict.
+    Built from the already-canonical ``data`` and ``sources`` columns, so
+    verifying a million rows never re-serialises them; a test proves this
+    equals ``dumps`` of the same dict. The preimage (no ``hash``: every
+    append, import line and verified row) is one ``orjson`` call over a dict
+    whose keys are written in sorted order, the two columns embedded as
+    fragments: half the cost of joining thirty pieces.
     """
+    if hash is None and data.__class__ is bytes and sources.__class__ is bytes and position.__class__ is int \
+            and version.__class__ is int:  # (``type`` is a field here)
+        try:
+            return _dumps({
+                "author": author, "data": _Fragment(data), "event_id": event_id, "occurred": occurred,
+                "occurred_hi": occurred_hi, "occurred_lo": occurred_lo, "position": position,
+                "prev_hash": prev_hash, "recorded_at": recorded_at, "sources": _Fragment(sources),
+                "stream": stream, "type": type, "version": version,
+            })
+        except orjson.JSONEncodeError:
+            pass  # e.g. an integer beyond 64 bits: the joined form below says what it says
     return b"".join((
         b'{"author":', _s(author),
         b',"data":', data,
