@@ -1,7 +1,7 @@
 import pytest
 
 from events import NewEvent, UnknownEventType, ValidationError
-from events.validation import prepare
+from events.validation import prepare, prepare_fields
 
 QUOTE = [{"document": "ifri-pajon-2018", "quote": "In July 2018, an acquisition and cross-servicing agreement"}]
 
@@ -97,3 +97,23 @@ def test_from_dict_names_unknown_and_assigned_fields():
         NewEvent.from_dict({"stream": "agreement/acsa", "type": "AgreementSigned", "data": {}})
     with pytest.raises(ValidationError, match="JSON object"):
         NewEvent.from_dict([1, 2])
+
+
+def test_prepare_fields_gives_what_prepare_gives():
+    fields = dict(stream="agreement/acsa", type="AgreementSigned", occurred="2018-07",
+                  data={"title": "  ACSA   signed "}, sources=QUOTE, event_id="6b1b7c2e-1111-4111-8111-111111111111")
+    assert prepare_fields(fields["stream"], fields["type"], fields["occurred"], fields["data"], fields["sources"],
+                          fields["event_id"]) == prepare(NewEvent(**fields))
+
+
+@pytest.mark.parametrize("stream", ["agreement/acsa", "agreement/ACSA", "treaty/acsa", "agreement", ""])
+def test_a_stream_name_gets_the_same_answer_every_time(stream):
+    """Accepted names are remembered; a refused one is refused again, for the same reason."""
+    answers = []
+    for _ in range(3):
+        try:
+            answers.append(prepare(event(stream=stream)).stream)
+        except ValidationError as exc:
+            answers.append((exc.field, exc.reason))
+    assert answers[0] == answers[1] == answers[2]
+    assert (answers[0] == stream) == (stream == "agreement/acsa")
