@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import chain, islice
 from typing import BinaryIO
 
@@ -24,9 +26,8 @@ from .canonical import GENESIS_HASH, chain_hash, document, parse_utc, utc_text
 from .db import database
 from .errors import ImportRejected, ValidationError
 from .integrity import raw_rows, row_document
-from .records import NewEvent
 from .store import INSERT, head, sql
-from .validation import prepare
+from .validation import prepare_fields
 
 EXPORT_KEYS = frozenset({
     "author", "data", "event_id", "hash", "occurred", "occurred_hi", "occurred_lo", "position",
@@ -156,10 +157,11 @@ def _check_chunk(numbered: Iterable[tuple[int, bytes | str]]) -> Iterator[tuple[
         except _Refused as exc:
             yield number, _Refusal(exc.reason)
             continue
-        key = (line["position"], line["event_id"], line["stream"], line["version"], line["prev_hash"], line["hash"])
         try:
             yield number, _row(line)
         except _Refused as exc:
+            key = (line["position"], line["event_id"], line["stream"], line["version"], line["prev_hash"],
+                   line["hash"])
             yield number, _Refusal(exc.reason, key)
 
 
@@ -175,8 +177,8 @@ def _parse(raw: bytes | str) -> dict:
         raise _Refused(f"not JSON ({exc})") from None
     if not isinstance(line, dict):
         raise _Refused("not a JSON object")
-    keys = set(line)
-    if keys != EXPORT_KEYS:
+    if line.keys() != EXPORT_KEYS:
+        keys = set(line)
         missing, extra = sorted(EXPORT_KEYS - keys), sorted(keys - EXPORT_KEYS)
         raise _Refused(f"fields differ from an export line (missing {missing}, unexpected {extra})")
     if not isinstance(line["position"], int) or isinstance(line["position"], bool):
@@ -184,42 +186,57 @@ def _parse(raw: bytes | str) -> dict:
     return line
 
 
+#: What utc_text writes. A recorded_at of this shape that parses is already canonical (no field can overflow
+#: into the next: hours stop at 23, minutes and seconds at 59), so it need not be rewritten to show it.
+_CANONICAL_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{6}Z")
+
+
+def _recorded(value: str) -> str:
+    """``value`` when it is a UTC timestamp in canonical form; otherwise refused, saying which it is not."""
+    try:
+        if _CANONICAL_UTC.fullmatch(value):
+            datetime.fromisoformat(value)  # a real day and time ('Z' is UTC)
+            return value
+        recorded = utc_text(parse_utc(value))
+    except ValueError:
+        raise _Refused(f"recorded_at {value!r} is not a UTC timestamp") from None
+    if recorded != value:
+        raise _Refused("recorded_at is not in canonical form (YYYY-MM-DDTHH:MM:SS.ffffffZ)")
+    return recorded
+
+
 def _row(line: dict) -> tuple:
     """Check one line against every rule that needs no other line, and build its row."""
-    if not isinstance(line["stream"], str) or not isinstance(line["event_id"], str):
+    event_id, stream, version, author = line["event_id"], line["stream"], line["version"], line["author"]
+    if not isinstance(stream, str) or not isinstance(event_id, str):
         raise _Refused("stream and event_id must be strings")
-    if not isinstance(line["version"], int) or isinstance(line["version"], bool):
+    if not isinstance(version, int) or isinstance(version, bool):
         raise _Refused("version must be an integer")
     for key in ("author", "hash", "recorded_at", "prev_hash"):
         if not isinstance(line[key], str) or not line[key]:
             raise _Refused(f"{key} must be a non-empty string")
+    recorded = _recorded(line["recorded_at"])
+    data, sources = line["data"], line["sources"]
     try:
-        recorded = utc_text(parse_utc(line["recorded_at"]))
-    except ValueError:
-        raise _Refused(f"recorded_at {line['recorded_at']!r} is not a UTC timestamp") from None
-    if recorded != line["recorded_at"]:
-        raise _Refused("recorded_at is not in canonical form (YYYY-MM-DDTHH:MM:SS.ffffffZ)")
-    try:
-        prepared = prepare(NewEvent(line["stream"], line["type"], line["occurred"], line["data"], line["sources"],
-                                    line["event_id"]))
+        prepared = prepare_fields(stream, line["type"], line["occurred"], data, sources, event_id)
     except ValidationError as exc:
         raise _Refused(str(exc)) from None
-    if prepared.event_id != line["event_id"] or prepared.data != line["data"] or prepared.sources != line["sources"]:
+    if prepared.event_id != event_id or prepared.data != data or prepared.sources != sources:
         raise _Refused("the event is not in the canonical form the log stores")
-    if (prepared.occurred_lo, prepared.occurred_hi) != (line["occurred_lo"], line["occurred_hi"]):
+    if prepared.occurred_lo != line["occurred_lo"] or prepared.occurred_hi != line["occurred_hi"]:
         raise _Refused("occurred_lo/occurred_hi do not match occurred")
     pre = document(
-        author=line["author"], data=prepared.data_text, event_id=prepared.event_id, occurred=prepared.occurred,
+        author=author, data=prepared.data_text, event_id=prepared.event_id, occurred=prepared.occurred,
         occurred_hi=prepared.occurred_hi, occurred_lo=prepared.occurred_lo, position=line["position"],
         prev_hash=line["prev_hash"], recorded_at=recorded, sources=prepared.sources_text, stream=prepared.stream,
-        type=prepared.type, version=line["version"],
+        type=prepared.type, version=version,
     )
     if chain_hash(pre) != line["hash"]:
         raise _Refused("hash does not match the line's content")
     return (
-        line["position"], prepared.event_id, prepared.stream, line["version"], prepared.type, prepared.occurred,
+        line["position"], prepared.event_id, prepared.stream, version, prepared.type, prepared.occurred,
         prepared.occurred_lo, prepared.occurred_hi, recorded, prepared.data_text.decode(),
-        prepared.sources_text.decode(), line["author"], line["prev_hash"], line["hash"],
+        prepared.sources_text.decode(), author, line["prev_hash"], line["hash"],
     )
 
 

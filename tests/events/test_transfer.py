@@ -71,6 +71,11 @@ def _tampered(exported: bytes, index: int, **changes) -> list[bytes]:
         (lambda e: _tampered(e, 1, version=5), "line 2: version 5"),
         (lambda e: _tampered(e, 0, extra=1), "line 1: fields differ"),
         (lambda e: [*e.splitlines()[:2], b"{not json"], "line 3: not JSON"),
+        (lambda e: _tampered(e, 1, recorded_at="2026-02-30T10:00:00.000000Z"), "line 2: recorded_at '2026-02-30T"),
+        (lambda e: _tampered(e, 1, recorded_at="2026-11-23T24:00:00.000000Z"), "line 2: recorded_at "),
+        (lambda e: _tampered(e, 1, recorded_at="2026-11-23T10:00:00.000000+00:00"), "line 2: recorded_at is not in "
+                                                                                    "canonical form"),
+        (lambda e: _tampered(e, 1, recorded_at="2026-11-23T10:00:00Z"), "line 2: recorded_at is not in canonical"),
         (lambda e: e.splitlines()[1:], "line 1: position 2 does not continue"),
     ],
 )
@@ -117,3 +122,4 @@ def test_a_bad_line_in_a_later_chunk_refuses_the_whole_large_import(sqlite_log, 
         import_lines(lines, batch=2)
     assert "line 8: occurred" in str(info.value)
     assert events.head() is None
+
