@@ -62,13 +62,17 @@ def import_lines(lines: Iterable[bytes | str], *, batch: int = 2000) -> ImportRe
         ids: set[str] = set()
         pending: list[tuple] = []
         imported = skipped = 0
-        cursor = database.cursor()
+        cursor, insert = database.cursor(), sql(INSERT)
         for number, checked in _checked(lines, batch):
-            refusal = checked if isinstance(checked, _Refusal) else None
-            key = refusal.key if refusal else _key(checked)
-            if key is None:
-                raise ImportRejected(number, refusal.reason if refusal else "unreadable line")
-            line_position, event_id, stream, version, line_prev_hash, line_hash = key
+            if checked.__class__ is tuple:  # a row: the line passed every check a line can pass alone
+                refusal = None
+                line_position, event_id, stream, version = checked[0], checked[1], checked[2], checked[3]
+                line_prev_hash, line_hash = checked[12], checked[13]
+            else:
+                refusal = checked
+                if refusal.key is None:
+                    raise ImportRejected(number, refusal.reason)
+                line_position, event_id, stream, version, line_prev_hash, line_hash = refusal.key
             if line_position <= position and not imported:
                 stored.check_present(line_position, line_hash, number)
                 skipped += 1
@@ -83,29 +87,24 @@ def import_lines(lines: Iterable[bytes | str], *, batch: int = 2000) -> ImportRe
             expected = versions[stream] + 1 if stream in versions else stored.version(stream) + 1
             if version != expected:
                 raise ImportRejected(number, f"version {version!r} of stream {stream!r} should be {expected}")
-            if event_id in ids or stored.has_id(event_id):
+            if event_id in ids or (not stored.empty and stored.has_id(event_id)):
                 raise ImportRejected(number, f"event_id {event_id} is already in the log")
             if refusal:
                 raise ImportRejected(number, refusal.reason)
-            row = checked
-            if row[8] < last_recorded:
+            recorded = checked[8]
+            if recorded < last_recorded:
                 raise ImportRejected(number, "recorded_at goes backwards")
             ids.add(event_id)
             versions[stream] = expected
-            position, prev_hash, last_recorded = row[0], row[13], row[8]
-            pending.append(row)
+            position, prev_hash, last_recorded = line_position, line_hash, recorded
+            pending.append(checked)
             imported += 1
             if len(pending) >= batch:
-                cursor.executemany(sql(INSERT), pending)
+                cursor.executemany(insert, pending)
                 pending.clear()
         if pending:
-            cursor.executemany(sql(INSERT), pending)
+            cursor.executemany(insert, pending)
     return ImportReport(imported, skipped, position)
-
-
-def _key(row: tuple) -> tuple:
-    """What the order checks need of a row: position, event_id, stream, version, prev_hash, hash."""
-    return row[0], row[1], row[2], row[3], row[12], row[13]
 
 
 @dataclass(frozen=True)
@@ -113,7 +112,7 @@ class _Refusal:
     """A line that cannot be imported, with what is known of its place in the log."""
 
     reason: str
-    key: tuple | None = None  # as _key gives it, when the line is readable enough to place
+    key: tuple | None = None  # position, event_id, stream, version, prev_hash, hash: when it can be placed
 
 
 #: Below this many lines, validating in worker processes costs more than it saves.
@@ -126,11 +125,18 @@ def _checked(lines: Iterable[bytes | str], chunk: int) -> Iterator[tuple[int, tu
     A big restore validates its lines (JSON, every append rule, the hash) in
     worker processes: that is most of an import's work, and each line can be
     checked on its own. What depends on the lines before it (positions,
-    prev_hash, versions, ids) is checked here, in order.
+    prev_hash, versions, ids) is checked here, in order. Lines already in
+    memory (a list) are not sent to the workers at all: forked, they hold
+    them already, and are told only where each chunk starts.
     """
-    numbered = ((n, raw) for n, raw in enumerate(lines, start=1) if raw.strip())
-    first = list(islice(numbered, PARALLEL_FROM))
     workers = min(os.cpu_count() or 1, 4)
+    if isinstance(lines, list) and len(lines) >= PARALLEL_FROM and workers >= 2:
+        with multiprocessing.get_context("fork").Pool(workers, _share, (lines, chunk)) as pool:
+            for results in pool.imap(_check_shared, range(0, len(lines), chunk)):
+                yield from results
+        return
+    numbered = ((n, raw) for n, raw in enumerate(lines, start=1) if raw and not raw.isspace())
+    first = list(islice(numbered, PARALLEL_FROM))
     if len(first) < PARALLEL_FROM or workers < 2:
         yield from _check_chunk(first)
         yield from _check_chunk(numbered)
@@ -144,6 +150,21 @@ def _checked(lines: Iterable[bytes | str], chunk: int) -> Iterator[tuple[int, tu
 def _chunked(items: Iterator, size: int) -> Iterator[list]:
     while batch := list(islice(items, size)):
         yield batch
+
+
+_shared: tuple[list, int] = ([], 0)
+
+
+def _share(lines: list, chunk: int) -> None:
+    """In each worker (forked, so nothing is copied): the lines of the import and the chunk size."""
+    global _shared
+    _shared = (lines, chunk)
+
+
+def _check_shared(start: int) -> list[tuple[int, tuple | _Refusal]]:
+    lines, chunk = _shared
+    return list(_check_chunk((n, raw) for n, raw in enumerate(lines[start:start + chunk], start=start + 1)
+                             if raw and not raw.isspace()))
 
 
 def _check_chunk_list(numbered: list[tuple[int, bytes | str]]) -> list[tuple[int, tuple | _Refusal]]:

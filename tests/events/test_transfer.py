@@ -123,3 +123,19 @@ def test_a_bad_line_in_a_later_chunk_refuses_the_whole_large_import(sqlite_log, 
     assert "line 8: occurred" in str(info.value)
     assert events.head() is None
 
+
+def test_a_large_import_read_from_a_file_counts_blank_lines_as_lines(sqlite_log, new_event, request,
+                                                                      validated_in_workers):
+    """A file is read as it goes (its lines are sent to the workers); a list is shared with them: same answers."""
+    events.append([new_event(stream=f"agreement/a{i}", title=f"Agreement {i}") for i in range(9)], author="seed")
+    exported = _export()
+    lines = _tampered(exported, 7, occurred="2018-02-30")
+    lines[3:3] = [b"", b"  \t"]
+    _fresh("sqlite", request)
+    for given in (lines, iter(lines)):
+        with pytest.raises(ImportRejected, match="line 10: occurred"):
+            import_lines(given, batch=2)
+    assert events.head() is None
+    report = import_lines(iter([b"", *exported.splitlines(), b"   "]), batch=2)
+    assert (report.imported, report.head) == (9, 9)
+    assert _export() == exported
