@@ -12,7 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +26,7 @@ from .canonical import GENESIS_HASH, chain_hash, document, parse_utc, utc_text
 from .db import database
 from .errors import ImportRejected, ValidationError
 from .integrity import raw_rows, row_document
+from .models import COLUMNS
 from .store import INSERT, head, sql
 from .validation import prepare_fields
 
@@ -62,7 +63,7 @@ def import_lines(lines: Iterable[bytes | str], *, batch: int = 2000) -> ImportRe
         ids: set[str] = set()
         pending: list[tuple] = []
         imported = skipped = 0
-        cursor, insert = database.cursor(), sql(INSERT)
+        cursor, insert, text_columns = database.cursor(), *_insert_statement()
         for number, checked in _checked(lines, batch):
             if checked.__class__ is tuple:  # a row: the line passed every check a line can pass alone
                 refusal = None
@@ -100,11 +101,28 @@ def import_lines(lines: Iterable[bytes | str], *, batch: int = 2000) -> ImportRe
             pending.append(checked)
             imported += 1
             if len(pending) >= batch:
-                cursor.executemany(insert, pending)
+                cursor.executemany(insert, text_columns(pending) if text_columns else pending)
                 pending.clear()
         if pending:
-            cursor.executemany(insert, pending)
+            cursor.executemany(insert, text_columns(pending) if text_columns else pending)
     return ImportReport(imported, skipped, position)
+
+
+#: On SQLite, data and sources are bound as the UTF-8 bytes validation wrote and stored as TEXT by SQLite
+#: itself: no row decodes them to str in a worker, pickles them back, and encodes them again to bind them.
+_SQLITE_INSERT = "INSERT INTO event (" + ", ".join(COLUMNS) + ") VALUES (" + ", ".join(
+    "CAST(? AS TEXT)" if column in ("data", "sources") else "?" for column in COLUMNS) + ")"
+
+
+def _insert_statement() -> tuple[str, Callable[[list[tuple]], list[tuple]] | None]:
+    """The INSERT for import rows, and what the rows need first (PostgreSQL takes the two columns as str)."""
+    if db.is_postgres():
+        return sql(INSERT), _decoded
+    return _SQLITE_INSERT, None
+
+
+def _decoded(rows: list[tuple]) -> list[tuple]:
+    return [(*row[:9], row[9].decode(), row[10].decode(), *row[11:]) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -256,8 +274,8 @@ def _row(line: dict) -> tuple:
         raise _Refused("hash does not match the line's content")
     return (
         line["position"], prepared.event_id, prepared.stream, version, prepared.type, prepared.occurred,
-        prepared.occurred_lo, prepared.occurred_hi, recorded, prepared.data_text.decode(),
-        prepared.sources_text.decode(), author, line["prev_hash"], line["hash"],
+        prepared.occurred_lo, prepared.occurred_hi, recorded, prepared.data_text, prepared.sources_text, author,
+        line["prev_hash"], line["hash"],
     )
 
 

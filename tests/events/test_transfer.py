@@ -139,3 +139,15 @@ def test_a_large_import_read_from_a_file_counts_blank_lines_as_lines(sqlite_log,
     report = import_lines(iter([b"", *exported.splitlines(), b"   "]), batch=2)
     assert (report.imported, report.head) == (9, 9)
     assert _export() == exported
+
+
+def test_an_import_stores_data_and_sources_as_text_like_an_append(sqlite_log, new_event, request):
+    """SQLite is handed the validated JSON as bytes and stores it as TEXT: the same column values as an append."""
+    events.append([new_event(title="Café «crème»"), new_event(stream="agreement/b", title="日本")], author="seed")
+    exported = _export()
+    query = "SELECT typeof(data), typeof(sources), data, sources FROM event ORDER BY position"
+    appended = events.database.execute_sql(query).fetchall()
+    _fresh("sqlite", request)
+    import_lines(exported.splitlines())
+    assert events.database.execute_sql(query).fetchall() == appended
+    assert {row[:2] for row in appended} == {("text", "text")}
