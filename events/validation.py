@@ -34,6 +34,7 @@ MAX_CONTEXT = 200
 MAX_DATA_BYTES = 64_000
 MAX_SOURCES = 20
 
+PARTICIPANT_FIELDS = frozenset({"name", "role", "country"})
 SOURCE_FIELDS = frozenset({"document", "url", "title", "publisher", "author", "kind", "language", "published", "quote"})
 
 
@@ -159,9 +160,10 @@ def _data(value: object, *, is_meta: bool, type_: str) -> dict[str, Any]:
     title = _text("data.title", data.get("title"), MAX_TITLE, required=not is_meta)
     if title is not None:
         data["title"] = title
-    for key in ("summary", "place"):
-        if key in data:
-            data[key] = _text(f"data.{key}", data[key], MAX_TEXT)
+    if "summary" in data:
+        data["summary"] = _text("data.summary", data["summary"], MAX_TEXT)
+    if "place" in data:
+        data["place"] = _text("data.place", data["place"], MAX_TEXT)
     if "participants" in data:
         data["participants"] = _participants(data["participants"])
     if "fact" in data and (not isinstance(data["fact"], str) or not FACT_PATTERN.match(data["fact"])):
@@ -181,16 +183,18 @@ def _participants(value: object) -> list[dict[str, str]]:
             item = {"name": item}
         if not isinstance(item, dict):
             raise ValidationError(path, "must be a name or an object with name and role")
-        unknown = set(item) - {"name", "role", "country"}
-        if unknown:
+        if not item.keys() <= PARTICIPANT_FIELDS:
+            unknown = set(item) - PARTICIPANT_FIELDS
             raise ValidationError(path, f"unknown field {sorted(unknown)[0]!r} (expected name, role, country)")
         entry = {"name": _text(f"{path}.name", item.get("name"), MAX_TITLE, required=True)}
-        if item.get("role") is not None:
-            if item["role"] not in PARTICIPANT_ROLES:
+        role = item.get("role")
+        if role is not None:
+            if role not in PARTICIPANT_ROLES:
                 raise ValidationError(f"{path}.role", f"must be one of {', '.join(sorted(PARTICIPANT_ROLES))}")
-            entry["role"] = item["role"]
-        if item.get("country") is not None:
-            entry["country"] = _text(f"{path}.country", item["country"], 100)
+            entry["role"] = role
+        country = item.get("country")
+        if country is not None:
+            entry["country"] = _text(f"{path}.country", country, 100)
         out.append(entry)
     return out
 
@@ -252,10 +256,12 @@ def source(item: object, path: str = "source") -> dict[str, Any]:
         raise ValidationError(path, f"unknown field {sorted(item.keys() - SOURCE_FIELDS)[0]!r} (expected: {expected})")
     out: dict[str, Any] = {}
     get = item.get
-    if get("document") is not None:
-        out["document"] = _text(f"{path}.document", item["document"], MAX_TITLE, required=True)
-    if get("url") is not None:
-        url = _text(f"{path}.url", item["url"], 2000, required=True)
+    document = get("document")
+    if document is not None:
+        out["document"] = _text(f"{path}.document", document, MAX_TITLE, required=True)
+    url = get("url")
+    if url is not None:
+        url = _text(f"{path}.url", url, 2000, required=True)
         if not URL_PATTERN.match(url or ""):
             raise ValidationError(f"{path}.url", f"{url!r} is not an http(s) URL")
         out["url"] = url
