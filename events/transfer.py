@@ -153,7 +153,7 @@ def _checked(lines: Iterable[bytes | str], chunk: int) -> Iterator[tuple[int, tu
             for results in pool.imap(_check_shared, range(0, len(lines), chunk)):
                 yield from results
         return
-    numbered = ((n, raw) for n, raw in enumerate(lines, start=1) if raw and not raw.isspace())
+    numbered = ((n, raw) for n, raw in enumerate(lines, start=1) if not raw.isspace() and raw)
     first = list(islice(numbered, PARALLEL_FROM))
     if len(first) < PARALLEL_FROM or workers < 2:
         yield from _check_chunk(first)
@@ -182,7 +182,7 @@ def _share(lines: list, chunk: int) -> None:
 def _check_shared(start: int) -> list[tuple[int, tuple | _Refusal]]:
     lines, chunk = _shared
     return list(_check_chunk((n, raw) for n, raw in enumerate(lines[start:start + chunk], start=start + 1)
-                             if raw and not raw.isspace()))
+                             if not raw.isspace() and raw))
 
 
 def _check_chunk_list(numbered: list[tuple[int, bytes | str]]) -> list[tuple[int, tuple | _Refusal]]:
