@@ -189,7 +189,7 @@ def _participants(value: object) -> list[dict[str, str]]:
         entry = {"name": _text(f"{path}.name", item.get("name"), MAX_TITLE, required=True)}
         role = item.get("role")
         if role is not None:
-            if role not in PARTICIPANT_ROLES:
+            if not isinstance(role, str) or role not in PARTICIPANT_ROLES:
                 raise ValidationError(f"{path}.role", f"must be one of {', '.join(sorted(PARTICIPANT_ROLES))}")
             entry["role"] = role
         country = item.get("country")
@@ -273,7 +273,7 @@ def source(item: object, path: str = "source") -> dict[str, Any]:
             out[key] = _text(f"{path}.{key}", value, MAX_TITLE)
     kind = get("kind")
     if kind is not None:
-        if kind not in SOURCE_KIND_RANK:
+        if not isinstance(kind, str) or kind not in SOURCE_KIND_RANK:
             raise ValidationError(f"{path}.kind", f"must be one of {', '.join(SOURCE_KIND_RANK)}")
         out["kind"] = kind
     language = get("language")
@@ -283,6 +283,8 @@ def source(item: object, path: str = "source") -> dict[str, Any]:
         out["language"] = language
     published = get("published")
     if published is not None:
+        if not isinstance(published, str):
+            raise ValidationError(f"{path}.published", f"must be an EDTF date string, not {type(published).__name__}")
         try:
             dates.parse(published)
         except ValidationError as exc:
