@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
-from peewee import CharField, DateField, IntegerField, Model, TextField
+from peewee import CharField, IntegerField, Model, TextField
 
 from events import dates
 from events.canonical import utc_text
@@ -26,7 +26,7 @@ from events.store import sql
 
 from .base import Projection, in_feed_order
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact, participants_of, strings
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, participants_of, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit, like_escaped
 
 KIND = "exercise/"
@@ -36,23 +36,14 @@ DOMAINS = ("maritime", "air", "land", "amphibious", "hadr", "space", "cyber", "j
 NAMESPACE = uuid.UUID("5d0a7a3e-3b8e-5c4f-9a41-0f3c1e2b7d21")
 
 
-class ExerciseEdition(BaseModel):
-    event_id = CharField(max_length=36, primary_key=True)
-    stream = CharField(max_length=200, index=True)
-    type = CharField(max_length=64)
-    occurred = CharField(max_length=100)
-    data = TextField()
-    sources = TextField()
-    position = IntegerField()
-    recorded_at = UTCTimeField()
-    lo = DateField(null=True, index=True)
-    hi = DateField(null=True)
+class ExerciseEdition(FactRow):
     # What the filters search, casefolded between bars ("|air|maritime|"), so a page is filtered in SQL.
     domains = TextField(default="")
     people = TextField(default="")
 
     class Meta:
         table_name = "exercise_edition"
+        indexes = ((("lo",), False),)
 
 
 class ExerciseChange(BaseModel):

@@ -17,17 +17,34 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+from peewee import CharField, DateField, IntegerField, TextField
 
 from events import dates
 from events.canonical import dumps, parse_utc, utc_text
 from events.corrections import Form, apply_changes
 from events.db import database
+from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
 from events.store import sql
 from events.vocabulary import META_TYPES
 
 #: The columns every fact table starts with, in this order.
 BASE_COLUMNS = ("event_id", "stream", "type", "occurred", "data", "sources", "position", "recorded_at")
+
+
+class FactRow(BaseModel):
+    """The columns every table of current facts has: ``BASE_COLUMNS`` and the fact's valid-time bounds."""
+
+    event_id = CharField(max_length=36, primary_key=True)
+    stream = CharField(max_length=200, index=True)
+    type = CharField(max_length=64)
+    occurred = CharField(max_length=100)
+    data = TextField()
+    sources = TextField()
+    position = IntegerField()
+    recorded_at = UTCTimeField()
+    lo = DateField(null=True)
+    hi = DateField(null=True)
 CHUNK = 500
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
-from peewee import CharField, DateField, IntegerField, Model, TextField
+from peewee import CharField, DateField, IntegerField, Model
 
 from events import dates
 from events.canonical import utc_text
@@ -33,7 +33,7 @@ from events.store import sql
 
 from .base import Projection, in_feed_order
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact, Step, participants_of, strings
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, participants_of, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit
 
 KIND = "meeting/"
@@ -41,18 +41,7 @@ TYPES = frozenset({"DialogueEstablished", "MeetingHeld", "MeetingPlanned", "Stat
 NAMESPACE = uuid.UUID("a3f1c9d2-6e4b-5b7a-8c0d-2e9f4b1a6c35")
 
 
-class MeetingItem(BaseModel):
-    event_id = CharField(max_length=36, primary_key=True)
-    stream = CharField(max_length=200, index=True)
-    type = CharField(max_length=64)
-    occurred = CharField(max_length=100)
-    data = TextField()
-    sources = TextField()
-    position = IntegerField()
-    recorded_at = UTCTimeField()
-    lo = DateField(null=True)
-    hi = DateField(null=True)
-
+class MeetingItem(FactRow):
     class Meta:
         table_name = "meeting_item"
 
