@@ -123,16 +123,11 @@ def catch_up(projection: Projection, *, batch: int = BATCH,
     applied = 0
     while True:
         with _locked(projection) as checkpoint:
-            start = checkpoint.position
-            events = store.read(after=start, limit=batch)
+            events = store.read(after=checkpoint.position, limit=batch)
             if not events:
                 return applied
-            done, failure = _fold(projection, events)
-            checkpoint.position = done[-1].position if done else start
-            checkpoint.failed_position, checkpoint.error = failure or (None, None)
-            checkpoint.updated_at = datetime.now(UTC)
-            checkpoint.save()
-        applied += len(done)
+            done, failure = _fold_and_advance(projection, checkpoint, events)
+        applied += done
         if progress:
             progress(checkpoint.position)
         if failure:
@@ -159,22 +154,33 @@ def catch_up_together(projections: Iterable[Projection], *, batch: int = BATCH,
             return applied
         for projection in list(active):
             with _locked(projection) as checkpoint:
-                start = checkpoint.position
-                mine = [e for e in events if e.position > start]
+                mine = [e for e in events if e.position > checkpoint.position]
                 if not mine:
                     continue
-                done, failure = _fold(projection, mine)
-                checkpoint.position = done[-1].position if done else start
-                checkpoint.failed_position, checkpoint.error = failure or (None, None)
-                checkpoint.updated_at = datetime.now(UTC)
-                checkpoint.save()
-            applied += len(done)
+                done, failure = _fold_and_advance(projection, checkpoint, mine)
+            applied += done
             if progress:
                 progress(projection.name, checkpoint.position)
             if failure:
                 log.error("projection %s stopped at position %s: %s", projection.name, *failure)
                 active.remove(projection)
     return applied
+
+def _fold_and_advance(projection: Projection, checkpoint: Checkpoint,
+                      events: list) -> tuple[int, tuple[int, str] | None]:
+    """Fold a batch and move the checkpoint past what was applied, in the caller's transaction.
+
+    A failure is recorded on the checkpoint (or cleared when the batch folds);
+    returns how many events were applied and the failure, if any.
+    """
+    done, failure = _fold(projection, events)
+    if done:
+        checkpoint.position = done[-1].position
+    checkpoint.failed_position, checkpoint.error = failure or (None, None)
+    checkpoint.updated_at = datetime.now(UTC)
+    checkpoint.save()
+    return len(done), failure
+
 
 def _fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] | None]:
     """Apply a batch; on an error, keep the events before the failing one and report it."""
