@@ -27,7 +27,7 @@ from . import writes
 from .auth import editor_required
 from .errors import json_error
 from .forms import CorrectForm, EventForm, FactFields, RetractForm, participants_of, participants_text, read_date
-from .templating import canonical_event_id
+from .pages import event_state_or_404
 
 bp = Blueprint("editing", __name__)
 
@@ -179,13 +179,7 @@ def _append(form: EventForm) -> Response | None:
 
 
 def _fact_state(event_id: str) -> EventState:
-    canonical = canonical_event_id(event_id)
-    if canonical is None:
-        abort(404, description=f"{event_id!r} is not an event id (a UUID).")
-    try:
-        state = events.state(canonical)
-    except events.UnknownEvent:
-        abort(404, description=f"There is no event with id {canonical}.")
+    state = event_state_or_404(event_id)
     if state.original.type in META_TYPES:
         abort(409, description="This is a correction or retraction; correct or retract the fact it acts on.")
     if state.retracted:

@@ -68,16 +68,21 @@ def home() -> str:
     return render_template("home.html", latest=latest_changes(), counts=counts(), head=top)
 
 
-@bp.get("/events/<event_id>")
-def event(event_id: str) -> str:
-    """One event: its current form, every source quoted, its corrections, and its place in the chain."""
+def event_state_or_404(event_id: str) -> EventState:
+    """The event ``event_id`` names, with its corrections; a 404 naming why when it names none."""
     canonical = canonical_event_id(event_id)
     if canonical is None:
         abort(404, description=f"{event_id!r} is not an event id (a UUID).")
     try:
-        state = events.state(canonical)
+        return events.state(canonical)
     except events.UnknownEvent:
         abort(404, description=f"There is no event with id {canonical}.")
+
+
+@bp.get("/events/<event_id>")
+def event(event_id: str) -> str:
+    """One event: its current form, every source quoted, its corrections, and its place in the chain."""
+    state = event_state_or_404(event_id)
     target = None
     if state.original.type in META_TYPES:
         target = _find(state.original.data.get("target", ""))
