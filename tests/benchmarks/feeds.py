@@ -89,12 +89,7 @@ def bench_app() -> Any:
 
 def _log(ctx: Context, count: int) -> Path:
     """A private copy of the run's shared ``count``-event log (other areas build the same one)."""
-
-    def build() -> tuple[Path, Path]:
-        log(f"building a {count}-event log through events.append and exporting it")
-        return workload.build_export(ctx.workdir, count)
-
-    source, _ = ctx.once(("log", count), build)
+    source, _ = workload.shared_log(ctx, count)
     target = ctx.workdir / f"feeds-{count}.sqlite3"
     if not target.exists():
         shutil.copyfile(source, target)

@@ -24,7 +24,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-import orjson
 from peewee import SQL, fn
 
 import events
@@ -76,14 +75,10 @@ def _close() -> None:
 
 def _raw_scan(path: Path, count: int) -> None:
     conn = sqlite3.connect(path)
-    n = 0
-    loads = orjson.loads
-    for row in conn.execute("SELECT * FROM event ORDER BY position"):
-        loads(row[9])
-        loads(row[10])
-        n += 1
-    conn.close()
-    assert n == count
+    try:
+        assert workload.raw_scan(conn) == count
+    finally:
+        conn.close()
 
 
 def _rebuild_all() -> None:
@@ -108,7 +103,7 @@ def bench_rebuild(ctx: Context, db: Path, count: int) -> float:
     report("projections.rebuild", count / mine.median, count / theirs.median, "events/s", goal=0.5, ours=mine,
            theirs=theirs, note=f"{count} events, {len(projections.PROJECTIONS)} read models",
            params={"events": count, "repeat": repeat, "read_models": list(projections.PROJECTIONS),
-                   "baseline": "sqlite3 SELECT * ORDER BY position + orjson.loads(data), orjson.loads(sources)"})
+                   "baseline": workload.RAW_SCAN})
     return mine.median
 
 
@@ -204,12 +199,7 @@ def bench_agreements(ctx: Context, db: Path, count: int) -> None:
 @area("projections")
 def projections_area(ctx: Context) -> None:
     count = ctx.size(1_000_000, 5_000)
-
-    def build() -> tuple[Path, Path]:
-        log(f"building a {count}-event log through events.append and exporting it")
-        return workload.build_export(ctx.workdir, count)
-
-    source, _ = ctx.once(("log", count), build)
+    source, _ = workload.shared_log(ctx, count)
     db = _copy(source, ctx.workdir / "projections.sqlite3")
     started = time.perf_counter()
     rebuild_seconds = bench_rebuild(ctx, db, count)

@@ -20,7 +20,6 @@ import shutil
 import statistics
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import events
@@ -66,11 +65,7 @@ def percentile(samples: list[float], q: float) -> float:
 def build_site(ctx: Context, count: int) -> Site:
     from service import accounts, create_app, schema
 
-    def build() -> tuple[Path, Path]:
-        log(f"building a {count}-event log through events.append and exporting it")
-        return workload.build_export(ctx.workdir, count)
-
-    db_path, _ = ctx.once(("log", count), build)
+    db_path, _ = workload.shared_log(ctx, count)
     target = ctx.workdir / f"service-{count}.sqlite3"
     shutil.copyfile(db_path, target)
     url = f"sqlite:///{target}"

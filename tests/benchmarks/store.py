@@ -21,8 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 import events
 from events.models import COLUMNS
 from events.transfer import import_lines
@@ -210,13 +208,7 @@ def bench_read_all(ctx: Context, db_path: Path, count: int, sync: str) -> None:
         assert n == count
 
     def raw(conn: sqlite3.Connection) -> None:
-        n = 0
-        loads = orjson.loads
-        for row in conn.execute("SELECT * FROM event ORDER BY position"):
-            loads(row[9])
-            loads(row[10])
-            n += 1
-        assert n == count
+        assert workload.raw_scan(conn) == count
 
     with synchronous(sync):
         events.connect(f"sqlite:///{db_path}")
@@ -230,7 +222,7 @@ def bench_read_all(ctx: Context, db_path: Path, count: int, sync: str) -> None:
     report("store.read_all", count / mine.median, count / theirs.median, "events/s", goal=0.5, ours=mine,
            theirs=theirs, note=f"{count} events as RecordedEvent, warm cache",
            params={"events": count, "repeat": repeat,
-                   "baseline": "sqlite3 SELECT * ORDER BY position + orjson.loads(data), orjson.loads(sources)"})
+                   "baseline": workload.RAW_SCAN})
 
 
 @area("store")
@@ -238,12 +230,8 @@ def store(ctx: Context) -> None:
     sync = eventsourcing_synchronous(ctx.workdir)
     log(f"eventsourcing's SQLite connections run at synchronous={sync}; ours is set to the same")
     count = ctx.size(200_000, 5_000)
-    def build() -> tuple[Path, Path]:
-        log(f"building a {count}-event log through events.append and exporting it")
-        with synchronous(sync):
-            return workload.build_export(ctx.workdir, count)
-
-    db_path, export_path = ctx.once(("log", count), build)
+    with synchronous(sync):
+        db_path, export_path = workload.shared_log(ctx, count)
     bench_import(ctx, db_path, export_path, count, sync)
     bench_read_all(ctx, db_path, count, sync)
     bench_append(ctx, ctx.size(5_000, 500), sync)

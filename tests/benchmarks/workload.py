@@ -10,10 +10,13 @@ document with a verbatim quote of 100-200 characters taken from its text.
 from __future__ import annotations
 
 import random
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+
+import orjson
 
 import events
 from events import NewEvent
@@ -21,7 +24,7 @@ from events.transfer import export
 from events.vocabulary import EVENT_TYPES, META_TYPES, STREAM_KINDS
 from seeds.catalog import SEEDS_DIR, normalise
 
-from .harness import log
+from .harness import Context, log
 
 AUTHOR = "bench"
 
@@ -159,8 +162,7 @@ def build_log(url: str, count: int, *, batch: int = 5000, seed: int = 2017) -> N
 def build_export(directory: Path, count: int, *, seed: int = 2017) -> tuple[Path, Path]:
     """A scratch SQLite log of ``count`` events and its JSON Lines export: (db path, export path).
 
-    Areas share one per run: ``ctx.once(("log", count), lambda: build_export(directory, count))``.
-    Nothing may append to that log afterwards.
+    Areas share one per run through ``shared_log``. Nothing may append to that log afterwards.
     """
     db_path, export_path = directory / f"source-{count}.sqlite3", directory / f"export-{count}.jsonl"
     build_log(f"sqlite:///{db_path}", count, seed=seed)
@@ -168,3 +170,28 @@ def build_export(directory: Path, count: int, *, seed: int = 2017) -> tuple[Path
         export(out)
     events.database.close()
     return db_path, export_path
+
+
+def shared_log(ctx: Context, count: int) -> tuple[Path, Path]:
+    """The run's ``count``-event log and its export, built by the first area that asks for them."""
+
+    def build() -> tuple[Path, Path]:
+        log(f"building a {count}-event log through events.append and exporting it")
+        return build_export(ctx.workdir, count)
+
+    return ctx.once(("log", count), build)
+
+
+#: What the read baselines name in their reports.
+RAW_SCAN = "sqlite3 SELECT * ORDER BY position + orjson.loads(data), orjson.loads(sources)"
+
+
+def raw_scan(conn: sqlite3.Connection) -> int:
+    """The read baseline: every row of the log in position order, data and sources decoded; returns the count."""
+    n = 0
+    loads = orjson.loads
+    for row in conn.execute("SELECT * FROM event ORDER BY position"):
+        loads(row[9])
+        loads(row[10])
+        n += 1
+    return n
