@@ -153,7 +153,7 @@ def _checked(lines: Iterable[bytes | str], chunk: int) -> Iterator[tuple[int, tu
             for results in pool.imap(_check_shared, range(0, len(lines), chunk)):
                 yield from results
         return
-    numbered = ((n, raw) for n, raw in enumerate(lines, start=1) if not raw.isspace() and raw)
+    numbered = _numbered(lines, 1)
     first = list(islice(numbered, PARALLEL_FROM))
     if len(first) < PARALLEL_FROM or workers < 2:
         yield from _check_chunk(first)
@@ -181,8 +181,12 @@ def _share(lines: list, chunk: int) -> None:
 
 def _check_shared(start: int) -> list[tuple[int, tuple | _Refusal]]:
     lines, chunk = _shared
-    return list(_check_chunk((n, raw) for n, raw in enumerate(lines[start:start + chunk], start=start + 1)
-                             if not raw.isspace() and raw))
+    return list(_check_chunk(_numbered(lines[start:start + chunk], start + 1)))
+
+
+def _numbered(lines: Iterable[bytes | str], first: int) -> Iterator[tuple[int, bytes | str]]:
+    """The lines that are not blank, each with its line number (the first line being ``first``)."""
+    return ((n, raw) for n, raw in enumerate(lines, start=first) if not raw.isspace() and raw)
 
 
 def _check_chunk_list(numbered: list[tuple[int, bytes | str]]) -> list[tuple[int, tuple | _Refusal]]:
