@@ -339,18 +339,63 @@ def _read_rows(
 def read_all(after: int = 0, *, batch: int = 5000, known_at: datetime | None = None,
              **filters: Any) -> Iterator[RecordedEvent]:
     """Every matching event after ``after``, fetched a page at a time."""
-    bound = head_position(known_at) if known_at is not None else None
     decode = RecordedEvent.from_row
-    while True:
-        rows = _read_rows(after, batch, before=None if bound is None else bound + 1, **filters)
+    for rows in _row_pages(after, batch, known_at, filters):
         # Decode one event at a time rather than a page at once: events the
         # caller drops then die young, instead of a page of dicts outliving
         # several garbage-collector passes (17% of a full scan's time).
         for row in rows:
             yield decode(row)
+
+
+def pages(after: int = 0, *, batch: int = 5000, known_at: datetime | None = None,
+          **filters: Any) -> Iterator[list[RecordedEvent]]:
+    """``read_all`` a page at a time, for folds that take a batch."""
+    for rows in _row_pages(after, batch, known_at, filters):
+        yield _decode(rows)
+
+
+def _row_pages(after: int, batch: int, known_at: datetime | None, filters: dict[str, Any]) -> Iterator[list[tuple]]:
+    filters = dict(filters)
+    before = filters.pop("before", None) if known_at is None else head_position(known_at) + 1
+    while True:
+        rows = _read_rows(after, batch, before=before, **filters)
+        if rows:
+            yield rows
         if len(rows) < batch:
             return
         after = rows[-1][0]
+
+
+def subjects(kind: str, upto: int, *, batch: int = 5000) -> Iterator[list[RecordedEvent]]:
+    """Every event of one kind of subject (``agreement``) up to position ``upto``, a few whole streams at a time.
+
+    Each stream comes whole and in version order, in one list: a rebuild
+    folds a subject once, from its first event to its last, and reads no
+    event of another kind. Pages walk the (stream, version) index by keyset.
+    """
+    if db.is_postgres():  # the index's collation need not order "kind/" before "kind0": match the prefix instead
+        where, params = "substr(stream, 1, ?) = ?", [len(kind) + 1, f"{kind}/"]
+    else:
+        where, params = "stream >= ? AND stream < ?", [f"{kind}/", f"{kind}0"]
+    held: list[RecordedEvent] = []  # the last stream of a page, which the next page may continue
+    stream, version = "", 0
+    while True:
+        rows = database.execute_sql(sql(
+            f"{SELECT} WHERE {where} AND position <= ? AND (stream > ? OR (stream = ? AND version > ?)) "
+            "ORDER BY stream, version LIMIT ?"), (*params, upto, stream, stream, version, batch)).fetchall()
+        page = held + _decode(rows)
+        if len(rows) < batch:
+            if page:
+                yield page
+            return
+        stream, version = rows[-1][2], rows[-1][3]
+        cut = len(page)
+        while cut and page[cut - 1].stream == stream:
+            cut -= 1
+        held = page[cut:]
+        if cut:
+            yield page[:cut]
 
 
 def read_stream(stream: str, *, known_at: datetime | None = None) -> list[RecordedEvent]:

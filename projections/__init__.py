@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from events.db import database
-
 from . import runner
 from .agreements import Agreements
 from .base import Projection
@@ -38,19 +36,8 @@ def catch_up() -> int:
 
 
 def rebuild(name: str | None = None, progress: Callable[[str, int], None] | None = None) -> None:
-    """Fold one read model (or all, reading the log once for all of them) again from position 0."""
-    chosen = [get(name)] if name else list(PROJECTIONS.values())
-    with database.atomic():
-        for projection in chosen:
-            runner.reset(projection)
-            projection.drop_deferred_indexes()
-    try:
-        with runner.rebuilding():
-            runner.catch_up_together(chosen, batch=runner.REBUILD_BATCH, progress=progress)
-    finally:
-        with database.atomic():
-            for projection in chosen:
-                projection.create_indexes()
+    """Fold one read model (or all) again from position 0."""
+    runner.rebuild_together([get(name)] if name else PROJECTIONS.values(), progress=progress)
 
 
 def status() -> list[runner.Status]:

@@ -147,6 +147,10 @@ class Agreements(Projection):
             fold.apply(event)
         fold.flush()
 
+    def refold(self, upto: int) -> None:
+        for batch in store.subjects(KIND.rstrip("/"), upto):
+            self.apply_batch(batch)
+
 
 class _Fold:
     """A batch of agreement events folded in memory, then written in bulk.

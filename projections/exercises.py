@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from peewee import CharField, IntegerField, Model, TextField
 
-from events import dates
+from events import dates, store
 from events.canonical import utc_text
 from events.db import database
 from events.models import BaseModel, UTCTimeField
@@ -26,7 +26,7 @@ from events.store import sql
 
 from .base import Projection, in_feed_order
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact, FactRow, participants_of, strings
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, participants_of, select_base, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit, like_escaped
 
 KIND = "exercise/"
@@ -43,7 +43,7 @@ class ExerciseEdition(FactRow):
 
     class Meta:
         table_name = "exercise_edition"
-        indexes = ((("lo",), False),)
+        indexes = ((("stream",), False), (("lo",), False))
 
 
 class ExerciseChange(BaseModel):
@@ -61,7 +61,7 @@ class ExerciseChange(BaseModel):
         indexes = ((("updated", "position", "id"), False),)
 
 
-COLUMNS = (*BASE_COLUMNS, "lo", "hi", "domains", "people")
+COLUMNS = (*BASE_COLUMNS, "domains", "people")
 
 
 def _barred(names: list[str]) -> str:
@@ -69,16 +69,15 @@ def _barred(names: list[str]) -> str:
 
 
 def _row(fact: Fact) -> tuple:
-    lo, hi = dates.bounds(fact.occurred)
-    return (*fact.base_row(), lo, hi, _barred(strings(fact.data.get("domains"))),
+    return (*fact.row(), _barred(strings(fact.data.get("domains"))),
             _barred([p["name"] for p in participants_of(fact.data)]))
 
 
 class Exercises(Projection):
     name = "exercises"
-    version = 2  # 2: domains and people columns, for paged filtered queries
+    version = 3  # 2: domains and people columns, for paged filtered queries; 3: keyed by position
     models: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]
-    deferred: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]  # the fold reads by event_id only
+    deferred: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]  # the fold reads by position only
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])
@@ -100,6 +99,10 @@ class Exercises(Projection):
         database.cursor().executemany(sql(
             "INSERT INTO exercise_change (id, stream, event_id, change, title, occurred, position, updated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+
+    def refold(self, upto: int) -> None:
+        for batch in store.subjects(KIND.rstrip("/"), upto):
+            self.apply_batch(batch)
 
 
 # --- queries -----------------------------------------------------------------
@@ -246,8 +249,8 @@ def exercises(year: int | None = None, domain: str | None = None, participant: s
         return Page()
     marks = ", ".join("?" * len(shown))
     rows = database.execute_sql(sql(
-        f"SELECT {', '.join(BASE_COLUMNS)} FROM exercise_edition "
-        f"WHERE {' AND '.join([f'stream IN ({marks})', *where])}"), (*shown, *params))
+        f"{select_base('exercise_edition')} WHERE {' AND '.join([f't.stream IN ({marks})', *where])}"),
+        (*shown, *params))
     facts = [f for f in map(Fact.from_row, rows) if _matches(f, domain, participant)]
     verdicts = resolve(facts, lambda f: f.data.get("fact"), lambda f: (source_rank(f.sources), f.position))
     by_stream: dict[str, list[Fact]] = {}

@@ -20,31 +20,36 @@ import orjson
 from peewee import CharField, DateField, IntegerField, TextField
 
 from events import dates
-from events.canonical import dumps, parse_utc, utc_text
+from events.canonical import dumps, parse_utc
 from events.corrections import Form, apply_changes
 from events.db import database
-from events.models import BaseModel, UTCTimeField
+from events.models import BaseModel
 from events.records import RecordedEvent
 from events.store import sql
 from events.vocabulary import META_TYPES
 
-#: The columns every fact table starts with, in this order.
-BASE_COLUMNS = ("event_id", "stream", "type", "occurred", "data", "sources", "position", "recorded_at")
+#: The columns every fact table starts with, in this order. The fact's id, type and recorded time are the log's,
+#: read by ``select_base`` through the position: a table of every fact need not copy them.
+BASE_COLUMNS = ("position", "stream", "occurred", "data", "sources", "lo", "hi")
 
 
 class FactRow(BaseModel):
-    """The columns every table of current facts has: ``BASE_COLUMNS`` and the fact's valid-time bounds."""
+    """A fact in its current form, keyed by the position of the event that recorded it (rows append in key order).
 
-    event_id = CharField(max_length=36, primary_key=True)
-    stream = CharField(max_length=200, index=True)
-    type = CharField(max_length=64)
+    ``data`` and ``sources`` are NULL while the fact is as the log has it at
+    that position; ``occurred`` and its bounds are kept, being what a
+    correction most often changes and what the views sort and filter on.
+    """
+
+    position = IntegerField(primary_key=True)
+    stream = CharField(max_length=200)
     occurred = CharField(max_length=100)
-    data = TextField()
-    sources = TextField()
-    position = IntegerField()
-    recorded_at = UTCTimeField()
+    data = TextField(null=True)
+    sources = TextField(null=True)
     lo = DateField(null=True)
     hi = DateField(null=True)
+
+
 CHUNK = 500
 
 
@@ -100,24 +105,18 @@ class Fact:
         return Fact(self.event_id, self.stream, self.type, form.occurred, form.data, form.sources, self.position,
                     self.recorded_at)
 
-    def base_row(self) -> tuple:
-        return (self.event_id, self.stream, self.type, self.occurred, dumps(self.data).decode(),
-                dumps(self.sources).decode(), self.position, _utc_text(self.recorded_at))
-
-    def reference_row(self) -> tuple:
-        """``base_row``, but data and sources NULL while the fact is as the log has it at its position.
+    def row(self) -> tuple:
+        """The ``BASE_COLUMNS`` values: data and sources NULL while the fact is as the log has it at its position.
 
         The log already holds that text; copying it into a table of every
         fact doubled what a rebuild writes. ``load`` and the read models'
         queries take it back from the log (``COALESCE`` with the event row).
         """
-        if not self.original:
-            return self.base_row()
-        return (self.event_id, self.stream, self.type, self.occurred, None, None, self.position,
-                _utc_text(self.recorded_at))
-
-
-_utc_text = lru_cache(maxsize=4096)(utc_text)  # an append batch shares one recorded time
+        lo, hi = dates.bounds(self.occurred)
+        if self.original:
+            return (self.position, self.stream, self.occurred, None, None, lo, hi)
+        return (self.position, self.stream, self.occurred, dumps(self.data).decode(), dumps(self.sources).decode(),
+                lo, hi)
 
 
 @dataclass(frozen=True)
@@ -156,28 +155,31 @@ def participants_of(data: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
+def _chunks(items: list) -> Iterable[list]:
     for i in range(0, len(items), CHUNK):
         yield items[i:i + CHUNK]
 
 
 def select_base(table: str, *extra: str) -> str:
-    """``SELECT`` of a fact table's base columns (then whether data was left to the log, then ``extra``) as ``t``.
+    """``SELECT`` of a fact table's facts as ``t`` joined to their events as ``e``, in ``Fact.from_row`` order.
 
-    Data and sources come from the log's row where the table did not copy them.
+    Then whether data was left to the log, then the ``extra`` columns of
+    ``t``. Id, type and recorded time are the event's; data and sources too
+    where the table did not copy them.
     """
     more = "".join(f", t.{c}" for c in extra)
-    return ("SELECT t.event_id, t.stream, t.type, t.occurred, COALESCE(t.data, e.data), "
-            f"COALESCE(t.sources, e.sources), t.position, t.recorded_at, t.data IS NULL{more} "
+    return ("SELECT e.event_id, t.stream, e.type, t.occurred, COALESCE(t.data, e.data), "
+            f"COALESCE(t.sources, e.sources), t.position, e.recorded_at, t.data IS NULL{more} "
             f"FROM {table} t JOIN event e ON e.position = t.position")
 
 
 def load(table: str, column: str, keys: Iterable[str]) -> list[Fact]:
-    """The stored facts whose ``column`` (event_id or stream) is one of ``keys``."""
+    """The stored facts whose ``column`` (``event_id`` or ``stream``) is one of ``keys``."""
     out = []
+    alias = "e" if column == "event_id" else "t"
     for chunk in _chunks(sorted(set(keys))):
         marks = ", ".join("?" * len(chunk))
-        query = f"{select_base(table)} WHERE t.{column} IN ({marks})"
+        query = f"{select_base(table)} WHERE {alias}.{column} IN ({marks})"
         for row in database.execute_sql(sql(query), tuple(chunk)):
             fact = Fact.from_row(row)
             out.append(replace(fact, original=True) if row[8] else fact)
@@ -223,10 +225,10 @@ class Batch:
 
     def write(self, columns: Sequence[str], row: Callable[[Fact], tuple]) -> None:
         """Replace the touched rows: stored ones are deleted, current ones inserted (``row`` gives the values)."""
-        touched = [eid for eid in self.current if eid in self.stored]
+        touched = [self.stored[eid].position for eid in self.current if eid in self.stored]
         for chunk in _chunks(touched):
             marks = ", ".join("?" * len(chunk))
-            database.execute_sql(sql(f"DELETE FROM {self.table} WHERE event_id IN ({marks})"), tuple(chunk))
+            database.execute_sql(sql(f"DELETE FROM {self.table} WHERE position IN ({marks})"), tuple(chunk))
         rows = [row(f) for f in self.current.values() if f is not None]
         if rows:
             marks = ", ".join("?" * len(columns))

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from peewee import CharField, DateField, IntegerField, Model
 
-from events import dates
+from events import dates, store
 from events.canonical import utc_text
 from events.db import database
 from events.models import BaseModel, UTCTimeField
@@ -33,7 +33,7 @@ from events.store import sql
 
 from .base import Projection, in_feed_order
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, participants_of, strings
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, participants_of, select_base, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit
 
 KIND = "meeting/"
@@ -44,6 +44,7 @@ NAMESPACE = uuid.UUID("a3f1c9d2-6e4b-5b7a-8c0d-2e9f4b1a6c35")
 class MeetingItem(FactRow):
     class Meta:
         table_name = "meeting_item"
+        indexes = ((("stream",), False),)
 
 
 class MeetingChange(BaseModel):
@@ -63,13 +64,7 @@ class MeetingChange(BaseModel):
         indexes = ((("updated", "position", "id"), False), (("stream", "cause", "effective"), False))
 
 
-COLUMNS = (*BASE_COLUMNS, "lo", "hi")
 CHANGE_COLUMNS = ("id", "stream", "name", "event_id", "change", "title", "cause", "effective", "position", "updated")
-
-
-def _row(fact: Fact) -> tuple:
-    lo, hi = dates.bounds(fact.occurred)
-    return (*fact.base_row(), lo, hi)
 
 
 # --- what is pending, from the facts of one mechanism (pure) -------------------
@@ -131,7 +126,7 @@ def _describe(step: Step, name: str) -> str:
 
 class Meetings(Projection):
     name = "meetings"
-    version = 1
+    version = 2  # 2: items keyed by position
     models: ClassVar[list[type[Model]]] = [MeetingItem, MeetingChange]
 
     def apply(self, event: RecordedEvent) -> None:
@@ -142,7 +137,7 @@ class Meetings(Projection):
                       lambda e: e.type in TYPES, whole_streams=True)
         if not batch.steps:
             return
-        batch.write(COLUMNS, _row)
+        batch.write(BASE_COLUMNS, Fact.row)
         streams: dict[str, dict[str, Fact]] = {}
         for fact in batch.stored.values():
             streams.setdefault(fact.stream, {})[fact.event_id] = fact
@@ -185,6 +180,10 @@ class Meetings(Projection):
         database.cursor().executemany(sql(
             f"INSERT INTO meeting_change ({', '.join(CHANGE_COLUMNS)}) VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})"
         ), [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for rows in by_stream.values() for r in rows])
+
+    def refold(self, upto: int) -> None:
+        for batch in store.subjects(KIND.rstrip("/"), upto):
+            self.apply_batch(batch)
 
     @staticmethod
     def _change(key: str, stream: str, name: str, event_id: str, change: str, title: str, cause: str,
@@ -317,8 +316,7 @@ def mechanisms(now: datetime, *, after: str | None = None, limit: int = DEFAULT_
     by_stream: dict[str, list[Fact]] = {s: [] for s in shown}
     if shown:
         marks = ", ".join("?" * len(shown))
-        rows = database.execute_sql(sql(
-            f"SELECT {', '.join(BASE_COLUMNS)} FROM meeting_item WHERE stream IN ({marks})"), tuple(shown))
+        rows = database.execute_sql(sql(f"{select_base('meeting_item')} WHERE t.stream IN ({marks})"), tuple(shown))
         for fact in map(Fact.from_row, rows):
             by_stream[fact.stream].append(fact)
     today = now.astimezone(UTC).date()

@@ -24,8 +24,6 @@ from .base import Checkpoint, Projection
 log = logging.getLogger(__name__)
 
 BATCH = 2000
-#: A rebuild folds larger batches: fewer commits and fewer loads of the rows a batch touches.
-REBUILD_BATCH = 10_000
 #: SQLite's page cache during a rebuild, in KB (the default is 2 MB; the memory budget is 300 MB).
 REBUILD_CACHE_KB = 32 * 1024  # 64 MB was no faster at 100k events and cost 33 MB more
 #: SQLite settings while rebuilding, put back afterwards: no fsync per commit; primary keys (event and change
@@ -202,11 +200,54 @@ def _fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] |
     return done, None
 
 
-def rebuild(projection: Projection, *, progress: Callable[[int], None] | None = None) -> int:
+def rebuild(projection: Projection, *, progress: Callable[[str, int], None] | None = None) -> None:
     """Drop the projection's rows and fold the whole log again from position 0."""
+    rebuild_together([projection], progress=progress)
+
+
+def rebuild_together(projections: Iterable[Projection], *,
+                     progress: Callable[[str, int], None] | None = None) -> None:
+    """Empty several read models and fold the log into each in bulk (``Projection.refold``), up to its head.
+
+    Each read model refolds under its own lock, and its checkpoint moves to
+    the head in the same transaction. One whose bulk fold fails is left empty
+    at position 0; the catch-up that ends the rebuild (and folds what was
+    appended meanwhile) then folds it event by event, so it stops at the
+    failing event and records it like any catch-up.
+    """
+    chosen = list(projections)
     with database.atomic():
-        _reset(projection)
-    return catch_up(projection, progress=progress)
+        for projection in chosen:
+            _reset(projection)
+            projection.drop_deferred_indexes()
+    try:
+        with rebuilding():
+            head = store.head_position()
+            for projection in chosen:
+                _refold(projection, head)
+                if progress:
+                    progress(projection.name, head)
+    finally:
+        with database.atomic():
+            for projection in chosen:
+                projection.create_indexes()
+    catch_up_together(chosen, progress=progress)
+
+
+def _refold(projection: Projection, head: int) -> None:
+    with _locked(projection) as checkpoint:
+        if checkpoint.position != 0:  # another process caught up meanwhile: leave its rows alone
+            return
+        try:
+            with database.atomic():
+                projection.refold(head)
+        except Exception:
+            log.warning("bulk refold of %s failed; folding it event by event", projection.name, exc_info=True)
+            return
+        checkpoint.position = head
+        checkpoint.failed_position, checkpoint.error = None, None
+        checkpoint.updated_at = datetime.now(UTC)
+        checkpoint.save()
 
 
 def status(projections: Iterable[Projection]) -> list[Status]:

@@ -40,12 +40,27 @@ class Tallies(Projection):
         self.apply_batch([event])
 
     def apply_batch(self, events: list[RecordedEvent]) -> None:
-        subjects: dict[str, int] = defaultdict(int)
         counted: dict[str, int] = defaultdict(int)
+        subjects: dict[str, int] = defaultdict(int)
         for event in events:
             kind = event.stream.split("/", 1)[0]
             counted[kind] += 1
             subjects[kind] += event.version == 1
+        self._add(counted, subjects)
+
+    def refold(self, upto: int) -> None:
+        """Counted per stream by the database, which reads only the (stream, version) index."""
+        counted: dict[str, int] = defaultdict(int)
+        subjects: dict[str, int] = defaultdict(int)
+        for stream, n, first in database.execute_sql(sql(
+                "SELECT stream, COUNT(*), MIN(version) FROM event WHERE position <= ? GROUP BY stream"), (upto,)):
+            kind = stream.split("/", 1)[0]
+            counted[kind] += n
+            subjects[kind] += first == 1
+        self._add(counted, subjects)
+
+    @staticmethod
+    def _add(counted: dict[str, int], subjects: dict[str, int]) -> None:
         for kind, n in counted.items():
             cursor = database.execute_sql(sql(
                 "UPDATE subject_tally SET subjects = subjects + ?, events = events + ? WHERE kind = ?"),

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
-from peewee import CharField, DateField, IntegerField, Model, TextField
+from peewee import CharField, Model
 
-from events import dates
+from events import dates, db, store
 from events.db import database
-from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
 from events.store import sql
+from events.vocabulary import META_TYPES
 
 from .base import Projection
-from .facts import BASE_COLUMNS, Batch, Fact, period, select_base
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, period, select_base
 
 LANES = ("agreement", "exercise", "meeting", "dialogue", "other")
 UNDATED = 9_999_999
@@ -32,17 +32,7 @@ UNDATED = 9_999_999
 CURSOR = re.compile(r"^\d{7}\.\d{12}$")
 
 
-class TimelineEntry(BaseModel):
-    event_id = CharField(max_length=36, primary_key=True)
-    stream = CharField(max_length=200)
-    type = CharField(max_length=64)
-    occurred = CharField(max_length=100)
-    data = TextField(null=True)  # NULL: as the log has it at ``position``
-    sources = TextField(null=True)
-    position = IntegerField()
-    recorded_at = UTCTimeField()
-    lo = DateField(null=True)
-    hi = DateField(null=True)
+class TimelineEntry(FactRow):
     lane = CharField(max_length=16)
     sort_key = CharField(max_length=20, unique=True)
 
@@ -51,7 +41,7 @@ class TimelineEntry(BaseModel):
         indexes = ((("lane", "sort_key"), False),)
 
 
-COLUMNS = (*BASE_COLUMNS, "lo", "hi", "lane", "sort_key")
+COLUMNS = (*BASE_COLUMNS, "lane", "sort_key")
 
 
 def lane_of(stream: str, type_: str) -> str:
@@ -62,29 +52,37 @@ def lane_of(stream: str, type_: str) -> str:
     return kind if kind in ("agreement", "exercise") else "other"
 
 
-def sort_key(occurred: str, position: int) -> str:
-    """The stored order: the middle of an uncertain point, the start of a span, then the position."""
+#: ``lane_of`` in SQL, on the event row ``e``.
+LANE_SQL = ("CASE WHEN substr(e.stream, 1, 8) = 'meeting/' THEN "
+            "CASE WHEN e.type = 'DialogueEstablished' THEN 'dialogue' ELSE 'meeting' END "
+            "WHEN substr(e.stream, 1, 10) = 'agreement/' THEN 'agreement' "
+            "WHEN substr(e.stream, 1, 9) = 'exercise/' THEN 'exercise' ELSE 'other' END")
+
+
+def sort_day(occurred: str) -> int:
+    """Twice the ordinal of the day a fact sorts on: the middle of an uncertain point, the start of a span."""
     p = period(occurred)
     if p.precision == "interval" and (p.lo or p.hi):
-        day = p.lo or p.hi
-        doubled = 2 * day.toordinal()  # type: ignore[union-attr]
-    elif p.lo and p.hi:
-        doubled = p.lo.toordinal() + p.hi.toordinal()
-    elif p.lo or p.hi:
-        doubled = 2 * (p.lo or p.hi).toordinal()  # type: ignore[union-attr]
-    else:
-        doubled = UNDATED
-    return f"{doubled:07d}.{position:012d}"
+        return 2 * (p.lo or p.hi).toordinal()  # type: ignore[union-attr]
+    if p.lo and p.hi:
+        return p.lo.toordinal() + p.hi.toordinal()
+    if p.lo or p.hi:
+        return 2 * (p.lo or p.hi).toordinal()  # type: ignore[union-attr]
+    return UNDATED
+
+
+def sort_key(occurred: str, position: int) -> str:
+    """The stored order: the sort day, then the position."""
+    return f"{sort_day(occurred):07d}.{position:012d}"
 
 
 def _row(fact: Fact) -> tuple:
-    lo, hi = dates.bounds(fact.occurred)
-    return (*fact.reference_row(), lo, hi, lane_of(fact.stream, fact.type), sort_key(fact.occurred, fact.position))
+    return (*fact.row(), lane_of(fact.stream, fact.type), sort_key(fact.occurred, fact.position))
 
 
 class Timeline(Projection):
     name = "timeline"
-    version = 2  # 2: data and sources NULL while a fact is as logged (read from the log instead)
+    version = 3  # 3: keyed by position; id, type and recorded time read from the log
     models: ClassVar[list[type[Model]]] = [TimelineEntry]
     deferred: ClassVar[list[type[Model]]] = [TimelineEntry]
 
@@ -95,6 +93,32 @@ class Timeline(Projection):
         batch = Batch("timeline_entry", events, lambda e: True)
         if batch.steps:
             batch.write(COLUMNS, _row)
+
+    def refold(self, upto: int) -> None:
+        """Every fact as logged, in one INSERT ... SELECT; then the corrections and retractions, folded.
+
+        A fact's row as logged is the log's own columns plus its lane and
+        sort key, and the sort key depends only on the date text: it is
+        computed once per distinct date, not once per event.
+        """
+        days = [(occurred, f"{sort_day(occurred):07d}.") for (occurred,) in database.execute_sql(
+            sql("SELECT DISTINCT occurred FROM event WHERE position <= ?"), (upto,))]
+        database.execute_sql("CREATE TEMPORARY TABLE timeline_day (occurred VARCHAR(100) PRIMARY KEY, "
+                             "prefix VARCHAR(8) NOT NULL)")
+        try:
+            database.cursor().executemany(sql("INSERT INTO timeline_day (occurred, prefix) VALUES (?, ?)"), days)
+            padded = ("lpad(CAST(e.position AS TEXT), 12, '0')" if db.is_postgres()
+                      else "substr('000000000000' || e.position, -12)")
+            metas = ", ".join(f"'{t}'" for t in sorted(META_TYPES))
+            database.execute_sql(sql(
+                f"INSERT INTO timeline_entry ({', '.join(COLUMNS)}) "
+                "SELECT e.position, e.stream, e.occurred, NULL, NULL, e.occurred_lo, e.occurred_hi, "
+                f"{LANE_SQL}, d.prefix || {padded} FROM event e JOIN timeline_day d ON d.occurred = e.occurred "
+                f"WHERE e.position <= ? AND e.type NOT IN ({metas}) ORDER BY e.position"), (upto,))
+        finally:
+            database.execute_sql("DROP TABLE timeline_day")
+        for batch in store.pages(types=sorted(META_TYPES), before=upto + 1):
+            self.apply_batch(batch)
 
 
 @dataclass

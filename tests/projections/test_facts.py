@@ -17,7 +17,7 @@ def fold(batch_events):
 
 
 def rows():
-    return {r.event_id: (r.occurred, r.data) for r in ExerciseEdition.select()}
+    return {r.position: (r.occurred, r.data) for r in ExerciseEdition.select()}
 
 
 def test_corrections_and_retractions_reach_facts_stored_by_an_earlier_batch(log):
@@ -33,7 +33,7 @@ def test_corrections_and_retractions_reach_facts_stored_by_an_earlier_batch(log)
     ], author="t")
     steps = fold(later).steps
     assert [(s.change, s.before.occurred) for s in steps] == [("corrected", "2017"), ("retracted", "2018")]
-    assert rows() == {kept.event_id: ("2017-05", '{"title":"kept"}')}
+    assert rows() == {kept.position: ("2017-05", '{"title":"kept"}')}
 
 
 def test_facts_other_read_models_keep_are_ignored(log):
