@@ -210,6 +210,7 @@ def bounds(text: str) -> tuple[str | None, str | None]:
     return (period.lo.isoformat() if period.lo else None, period.hi.isoformat() if period.hi else None)
 
 
+@lru_cache(maxsize=65536)
 def describe(text: str) -> str:
     """A reader's rendering of an EDTF string."""
     p = parse(text)

@@ -377,13 +377,13 @@ def subjects(kind: str, upto: int, *, batch: int = 5000) -> Iterator[list[Record
     if db.is_postgres():  # the index's collation need not order "kind/" before "kind0": match the prefix instead
         where, params = "substr(stream, 1, ?) = ?", [len(kind) + 1, f"{kind}/"]
     else:
-        where, params = "stream >= ? AND stream < ?", [f"{kind}/", f"{kind}0"]
+        where, params = "stream < ?", [f"{kind}0"]
     held: list[RecordedEvent] = []  # the last stream of a page, which the next page may continue
-    stream, version = "", 0
+    stream, version = f"{kind}/", 0
     while True:
         rows = database.execute_sql(sql(
-            f"{SELECT} WHERE {where} AND position <= ? AND (stream > ? OR (stream = ? AND version > ?)) "
-            "ORDER BY stream, version LIMIT ?"), (*params, upto, stream, stream, version, batch)).fetchall()
+            f"{SELECT} WHERE (stream, version) > (?, ?) AND {where} AND position <= ? "
+            "ORDER BY stream, version LIMIT ?"), (stream, version, *params, upto, batch)).fetchall()
         page = held + _decode(rows)
         if len(rows) < batch:
             if page:

@@ -26,8 +26,9 @@ from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
 from events.store import sql
 
-from .base import Projection, in_feed_order
+from .base import Projection, in_feed_order, stable_id
 from .claims import resolve, source_rank
+from .facts import latest
 from .lifecycle import STAGES, Stage, Status, status_on, transitions_after
 from .paging import DEFAULT_LIMIT, Page, check_limit
 
@@ -124,10 +125,7 @@ def _stage(form: Any) -> Stage:
 
 
 def _name(forms: list[Any], stream: str) -> str:
-    for f in sorted(forms, key=lambda f: f.position, reverse=True):
-        if f.data.get("short") or f.data.get("agreement"):
-            return str(f.data.get("short") or f.data.get("agreement"))
-    return stream.split("/", 1)[1]
+    return latest(forms, "short", "agreement") or stream.split("/", 1)[1]
 
 
 class Agreements(Projection):
@@ -162,10 +160,14 @@ class _Fold:
 
     def __init__(self, streams: set[str]) -> None:
         self.open: dict[str, list[_Form]] = {s: [] for s in streams}
-        self.stages: dict[str, list[Stage]] = {}
+        self.stages: dict[str, list[Stage]] = {}  # each stream's stages after its last event, and its name
+        self.names: dict[str, str] = {}
+        self.plain: set[str] = set()  # streams with no rival claims among their open forms
         self.status: dict[str, tuple[date, Status]] = {}  # each stream's status on the day of its last event
         self.closed: list[_Form] = []
         self.changes: dict[str, list[tuple]] = {s: [] for s in streams}
+        #: Per stream, what its last event foresees: (stages, day, status on that day, event, name).
+        self.foreseen: dict[str, tuple[list[Stage], date, Status, RecordedEvent, str]] = {}
         self.new_agreements: dict[str, int] = {}
         self.dropped_calendar: dict[str, date] = {}
         marks = ", ".join("?" * len(streams))
@@ -178,16 +180,24 @@ class _Fold:
             sql(f"SELECT stream FROM agreement WHERE stream IN ({marks})"), tuple(streams))}
 
     def apply(self, event: RecordedEvent) -> None:
-        forms = self.open[event.stream]
+        stream = event.stream
+        forms = self.open[stream]
         if event.type in STAGES:
-            before = self._stages(event.stream)
-            forms.append(_Form(event.event_id, event.position, event.stream, event.type, event.occurred,
-                               event.data, event.sources, event.position, event.recorded_at))
+            before = self._stages(stream)
+            form = _Form(event.event_id, event.position, stream, event.type, event.occurred, event.data,
+                         event.sources, event.position, event.recorded_at)
+            forms.append(form)
+            if stream in self.plain and not form.data.get("fact"):
+                # No rival claims: the new stage, the latest recorded, goes last and the others stay as they were.
+                self.stages[stream] = [*before, _stage(form)]
+                self.names[stream] = latest([form], "short", "agreement") or self.names[stream]
+            else:
+                self._recount(stream)
         elif event.type in ("EventCorrected", "EventRetracted"):
             target = next((f for f in forms if f.event_id == event.data["target"]), None)
             if target is None:
                 return
-            before = self._stages(event.stream)
+            before = self._stages(stream)
             forms.remove(target)
             target.known_until = event.position
             self.closed.append(target)
@@ -195,43 +205,65 @@ class _Fold:
                 form = apply_changes(Form(target.occurred, target.data, target.sources), event.data["changes"])
                 forms.append(_Form(target.event_id, event.position, target.stream, target.type, form.occurred,
                                    form.data, form.sources, target.position, target.recorded_at))
+            self._recount(stream)
         else:
             return
-        if event.stream not in self.known and event.stream not in self.new_agreements:
-            self.new_agreements[event.stream] = event.position
-        after = self.stages[event.stream] = _stages(forms)
-        self._record_changes(event, before, after, _name(forms, event.stream))
+        if stream not in self.known and stream not in self.new_agreements:
+            self.new_agreements[stream] = event.position
+        self._record_changes(event, before, self.stages[stream], self.names[stream])
 
     def _stages(self, stream: str) -> list[Stage]:
         if stream not in self.stages:
-            self.stages[stream] = _stages(self.open[stream])
+            self._recount(stream)
         return self.stages[stream]
+
+    def _recount(self, stream: str) -> None:
+        """The stream's stages and name from all its open forms (and whether any rival claims are among them)."""
+        forms = self.open[stream]
+        self.stages[stream] = _stages(forms)
+        self.names[stream] = _name(forms, stream)
+        if any(f.data.get("fact") is not None for f in forms):
+            self.plain.discard(stream)
+        else:
+            self.plain.add(stream)
 
     def _record_changes(self, event: RecordedEvent, before: list[Stage], after: list[Stage], name: str) -> None:
         day = event.recorded_at.date()
+        self._settle(event.stream, day)
         known = self.status.get(event.stream)
         old = None if not before else known[1] if known and known[0] == day else status_on(before, day)
         new = status_on(after, day)
         self.status[event.stream] = (day, new)
         if old is None or (old.text, old.active) != (new.text, new.active):
             self._change(event.stream, name, old, new, day, "event", event, event.recorded_at)
-        # The future follows from the new stages: forget calendar steps planned from the old ones.
-        kept = self.changes[event.stream]
-        if any(c[6] == "calendar" and c[5] > day for c in kept):
-            self.changes[event.stream] = [c for c in kept if not (c[6] == "calendar" and c[5] > day)]
         self.dropped_calendar[event.stream] = min(day, self.dropped_calendar.get(event.stream, day))
-        for when, was, becomes in transitions_after(after, day, new):
+        self.foreseen[event.stream] = (after, day, new, event, name)
+
+    def _settle(self, stream: str, until: date | None) -> None:
+        """Record the calendar changes the stream's last event foresaw, up to ``until`` (None: all of them).
+
+        The next event's stages decide the future from its day on, voiding
+        what was foreseen beyond it; so the changes are worked out only when
+        the next event (or the end of the batch) says how far they hold.
+        """
+        foreseen = self.foreseen.pop(stream, None)
+        if foreseen is None:
+            return
+        stages, day, status, event, name = foreseen
+        for when, was, becomes in transitions_after(stages, day, status, until):
             moment = datetime.combine(when, time(), tzinfo=UTC)
-            self._change(event.stream, name, was, becomes, when, "calendar", event, moment)
+            self._change(stream, name, was, becomes, when, "calendar", event, moment)
 
     def _change(self, stream: str, name: str, old: Status | None, new: Status, effective: date, cause: str,
                 event: RecordedEvent, updated: datetime) -> None:
         old_text = old.text if old else ""
         key = f"{stream}|{cause}|{event.position}|{effective.isoformat()}|{old_text}|{new.text}|{new.active}"
-        self.changes[stream].append((str(uuid.uuid5(NAMESPACE, key)), stream, name, old_text, new.text, effective,
+        self.changes[stream].append((stable_id(NAMESPACE, key), stream, name, old_text, new.text, effective,
                                      cause, event.event_id, event.position, updated))
 
     def flush(self) -> None:
+        for stream in list(self.foreseen):
+            self._settle(stream, None)
         database.cursor().executemany(sql(
             "DELETE FROM agreement_change WHERE stream = ? AND cause = 'calendar' AND effective > ?"),
             [(stream, day.isoformat()) for stream, day in self.dropped_calendar.items()])

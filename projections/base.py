@@ -8,6 +8,8 @@ makes it rebuild itself from position 0 on the next catch-up.
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from datetime import datetime
 from typing import ClassVar
 
@@ -123,3 +125,12 @@ def in_feed_order(query: ModelSelect, model: type[Model], after: tuple | None, l
             | ((model.updated == updated) & (model.position == position) & beyond(model.id, id_)))
     return list(query.order_by(*(o.desc() for o in order) if descending else order).limit(limit))
 
+
+
+def stable_id(namespace: uuid.UUID, key: str) -> str:
+    """``str(uuid.uuid5(namespace, key))``, without the UUID object: a rebuild makes one for every change row."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + key.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"

@@ -24,9 +24,9 @@ from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
 from events.store import sql
 
-from .base import Projection, in_feed_order
+from .base import Projection, in_feed_order, stable_id
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact, FactRow, participants_of, select_base, strings
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, latest, participants_of, select_base, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit, like_escaped
 
 KIND = "exercise/"
@@ -93,7 +93,7 @@ class Exercises(Projection):
             fact = step.after or step.before
             assert fact is not None
             key = f"{fact.event_id}|{step.event.position}|{step.change}"
-            rows.append((str(uuid.uuid5(NAMESPACE, key)), fact.stream, fact.event_id, step.change,
+            rows.append((stable_id(NAMESPACE, key), fact.stream, fact.event_id, step.change,
                          fact.title[:500], fact.occurred, step.event.position,
                          utc_text(step.event.recorded_at)))
         database.cursor().executemany(sql(
@@ -175,10 +175,7 @@ class SeriesView:
 
 
 def _series_name(facts: list[Fact], stream: str) -> str:
-    for f in sorted(facts, key=lambda f: f.position, reverse=True):
-        if f.data.get("series") or f.data.get("name"):
-            return str(f.data.get("series") or f.data.get("name"))
-    return stream.split("/", 1)[1].replace("-", " ").capitalize()
+    return latest(facts, "series", "name") or stream.split("/", 1)[1].replace("-", " ").capitalize()
 
 
 def _edition(fact: Fact, rivals: list[Fact]) -> EditionView:

@@ -143,6 +143,14 @@ def strings(value: object) -> list[str]:
     return []
 
 
+def latest(facts: Iterable[Any], *keys: str) -> str | None:
+    """The first of ``keys`` set on the most recently recorded fact that sets any (a subject's current name)."""
+    newest = max((f for f in facts if any(f.data.get(k) for k in keys)), key=lambda f: f.position, default=None)
+    if newest is None:
+        return None
+    return str(next(newest.data.get(k) for k in keys if newest.data.get(k)))
+
+
 def participants_of(data: dict[str, Any]) -> list[dict[str, str]]:
     """Participants as {name, role}; a bare name is a participant."""
     out = []

@@ -183,12 +183,14 @@ def _status(steps: list[_Step], day: date) -> Status:
     return Status(current.label, active, current.stage, maybe.label if maybe else None, current.by_term)
 
 
-def transitions_after(stages: list[Stage], day: date,
-                      current: Status | None = None) -> list[tuple[date, Status, Status]]:
-    """Every day after ``day`` on which the status changes by the calendar alone.
+def transitions_after(stages: list[Stage], day: date, current: Status | None = None,
+                      until: date | None = None) -> list[tuple[date, Status, Status]]:
+    """Every day after ``day`` (up to ``until``, if given) on which the status changes by the calendar alone.
 
     ``current`` is the status on ``day`` when the caller already has it.
     """
+    if until is not None and until <= day:
+        return []
     steps = _steps(stages)
     candidates = set()
     for step in steps:
@@ -197,6 +199,8 @@ def transitions_after(stages: list[Stage], day: date,
                 if bound > day:
                     candidates.add(bound)
                 candidates.add(bound + ONE_DAY)
+    if until is not None:
+        candidates = {when for when in candidates if when <= until}
     out: list[tuple[date, Status, Status]] = []
     if not candidates:
         return out

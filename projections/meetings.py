@@ -31,9 +31,9 @@ from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
 from events.store import sql
 
-from .base import Projection, in_feed_order
+from .base import Projection, in_feed_order, stable_id
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, participants_of, select_base, strings
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, latest, participants_of, select_base, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit
 
 KIND = "meeting/"
@@ -107,10 +107,7 @@ def due_day(plan: Fact) -> date | None:
 
 
 def mechanism_name(facts: list[Fact], stream: str) -> str:
-    for f in sorted(facts, key=lambda f: f.position, reverse=True):
-        if f.data.get("mechanism") or f.data.get("name"):
-            return str(f.data.get("mechanism") or f.data.get("name"))
-    return stream.split("/", 1)[1].replace("-", " ")
+    return latest(facts, "mechanism", "name") or stream.split("/", 1)[1].replace("-", " ")
 
 
 def _describe(step: Step, name: str) -> str:
@@ -141,8 +138,31 @@ class Meetings(Projection):
         streams: dict[str, dict[str, Fact]] = {}
         for fact in batch.stored.values():
             streams.setdefault(fact.stream, {})[fact.event_id] = fact
-        by_stream: dict[str, list[tuple]] = {}  # each stream's rows, so pruning one costs its size, not the batch's
+        rows: list[tuple] = []
         dropped: dict[str, date] = {}  # per stream, the earliest day whose later calendar rows are void
+        foreseen: dict[str, tuple[list[Fact], date, str, RecordedEvent]] = {}  # per stream, after its last step
+        names: dict[str, str] = {}  # per stream, its name after its last step
+
+        def settle(stream: str, until: date | None) -> None:
+            """The plans the stream's last step left pending fall due on their day, up to ``until`` (None: all).
+
+            What is due after the next step's day follows from the mechanism
+            as that step leaves it, so it is worked out only once the next
+            step (or the end of the batch) says how far it holds.
+            """
+            if stream not in foreseen:
+                return
+            facts, day, name, event = foreseen.pop(stream)
+            if until is not None and until <= day:
+                return
+            for plan in pending(facts):
+                due = due_day(plan)
+                if due is not None and day < due and (until is None or due <= until):
+                    key = f"{stream}|calendar|{event.position}|{plan.event_id}|{due.isoformat()}"
+                    title = f"{name}: session planned for {dates.describe(plan.occurred)} is overdue"
+                    rows.append(self._change(key, stream, name, plan.event_id, "overdue", title, "calendar", due,
+                                             event, datetime.combine(due, time(), tzinfo=UTC)))
+
         for step in batch.steps:
             stream = step.event.stream
             items = streams.setdefault(stream, {})
@@ -153,33 +173,33 @@ class Meetings(Projection):
             else:
                 items[fact.event_id] = step.after
             facts = list(items.values())
-            name = mechanism_name(facts, stream) if facts else mechanism_name([fact], stream)
+            if step.change == "added" and stream in names:  # the newest fact: it names the mechanism, or not
+                name = latest([fact], "mechanism", "name") or names[stream]
+            else:
+                name = mechanism_name(facts, stream) if facts else mechanism_name([fact], stream)
+            if facts:
+                names[stream] = name
+            else:
+                names.pop(stream, None)  # named after a retracted fact: the next fact names it afresh
             day = step.event.recorded_at.date()
-            waiting = pending(facts)
+            settle(stream, day)
             title = _describe(step, name)
-            if step.after is not None and step.after in waiting and (due_day(step.after) or date.max) <= day:
-                title += f"; overdue since {due_day(step.after).isoformat()}"  # type: ignore[union-attr]
+            due = due_day(step.after) if step.after is not None and step.after.type == "MeetingPlanned" else None
+            if due is not None and due <= day and step.after in pending(facts):
+                title += f"; overdue since {due.isoformat()}"
             key = f"{fact.event_id}|{step.event.position}|{step.change}"
-            rows = by_stream.setdefault(stream, [])
             rows.append(self._change(key, stream, name, fact.event_id, step.change, title, "event", None,
                                      step.event, step.event.recorded_at))
-            # What is due next follows from the mechanism as it now stands.
-            if any(r[6] == "calendar" and r[7] > day for r in rows):
-                rows[:] = [r for r in rows if not (r[6] == "calendar" and r[7] > day)]
             dropped[stream] = min(day, dropped.get(stream, day))
-            for plan in waiting:
-                due = due_day(plan)
-                if due is not None and due > day:
-                    key = f"{stream}|calendar|{step.event.position}|{plan.event_id}|{due.isoformat()}"
-                    title = f"{name}: session planned for {dates.describe(plan.occurred)} is overdue"
-                    rows.append(self._change(key, stream, name, plan.event_id, "overdue", title, "calendar", due,
-                                             step.event, datetime.combine(due, time(), tzinfo=UTC)))
+            foreseen[stream] = (facts, day, name, step.event)
+        for stream in list(foreseen):
+            settle(stream, None)
         database.cursor().executemany(sql(
             "DELETE FROM meeting_change WHERE stream = ? AND cause = 'calendar' AND effective > ?"
         ), [(stream, day.isoformat()) for stream, day in dropped.items()])
         database.cursor().executemany(sql(
             f"INSERT INTO meeting_change ({', '.join(CHANGE_COLUMNS)}) VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})"
-        ), [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for rows in by_stream.values() for r in rows])
+        ), [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for r in rows])
 
     def refold(self, upto: int) -> None:
         for batch in store.subjects(KIND.rstrip("/"), upto):
@@ -188,7 +208,7 @@ class Meetings(Projection):
     @staticmethod
     def _change(key: str, stream: str, name: str, event_id: str, change: str, title: str, cause: str,
                 effective: date | None, event: RecordedEvent, updated: datetime) -> tuple:
-        return (str(uuid.uuid5(NAMESPACE, key)), stream, name[:300], event_id, change, title[:600], cause, effective,
+        return (stable_id(NAMESPACE, key), stream, name[:300], event_id, change, title[:600], cause, effective,
                 event.position, utc_text(updated))
 
 
