@@ -128,6 +128,27 @@ def test_reads_by_stream_and_type(log, new_event):
                                            ("agreement/roadmap-2023-2027", 1)]
 
 
+def test_reads_pages_in_position_order(log, new_event):
+    recorded = _timeline(new_event)
+    assert [[e.position for e in page] for page in store.pages(batch=2)] == [[1, 2], [3, 4], [5]]
+    assert [e.position for page in store.pages(1, batch=2, before=5) for e in page] == [2, 3, 4]
+    assert [e for page in store.pages(batch=10) for e in page] == recorded
+
+
+def test_reads_one_kind_of_subject_whole_streams_at_a_time(log, new_event):
+    """Pages end between streams, even when a stream is longer than a page; other kinds are never read."""
+    for n in range(4):
+        events.append([new_event(stream="agreement/b", title=f"b{n}"),
+                       new_event(stream="context/other", title="other kind"),
+                       new_event(stream="agreement/a", title=f"a{n}")], author="t")
+    events.append([new_event(stream="agreement/c", title="c0")], author="t")
+    pages = list(store.subjects("agreement", store.head_position(), batch=3))
+    assert [[e.title for e in page] for page in pages] == [
+        ["a0", "a1", "a2", "a3"], ["b0", "b1", "b2", "b3"], ["c0"]]
+    assert [e.title for page in store.subjects("agreement", 6) for e in page] == ["a0", "a1", "b0", "b1"]
+    assert list(store.subjects("exercise", store.head_position())) == []
+
+
 def test_reads_by_valid_time_window(log, new_event):
     _timeline(new_event)
     in_2017 = events.read(valid_from=date(2017, 1, 1), valid_until=date(2017, 12, 31))
