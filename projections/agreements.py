@@ -130,6 +130,7 @@ def _name(forms: list[Any], stream: str) -> str:
 
 class Agreements(Projection):
     name = "agreements"
+    kind = KIND.rstrip("/")
     version = 1
     models: ClassVar[list[type[Model]]] = [Agreement, AgreementStage, AgreementChange]
 
@@ -145,10 +146,6 @@ class Agreements(Projection):
             fold.apply(event)
         fold.flush()
 
-    def refold(self, upto: int) -> None:
-        for batch in store.subjects(KIND.rstrip("/"), upto):
-            self.apply_batch(batch)
-
 
 class _Fold:
     """A batch of agreement events folded in memory, then written in bulk.
@@ -160,7 +157,7 @@ class _Fold:
 
     def __init__(self, streams: set[str]) -> None:
         self.open: dict[str, list[_Form]] = {s: [] for s in streams}
-        self.stages: dict[str, list[Stage]] = {}  # each stream's stages after its last event, and its name
+        self.stages: dict[str, list[Stage]] = {}  # each stream's stages and name after its last event
         self.names: dict[str, str] = {}
         self.plain: set[str] = set()  # streams with no rival claims among their open forms
         self.status: dict[str, tuple[date, Status]] = {}  # each stream's status on the day of its last event

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from peewee import CharField, IntegerField, Model, ModelSelect, TextField
 
+from events import store
 from events.db import database
 from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
@@ -40,6 +41,9 @@ class Projection:
     name: ClassVar[str]
     version: ClassVar[int]
     models: ClassVar[list[type[Model]]]
+    #: The kind of subject (``agreement``) whose streams alone this read model folds, if it folds only one:
+    #: a rebuild then reads just those events, a whole stream at a time.
+    kind: ClassVar[str | None] = None
     #: Tables whose secondary indexes the fold never reads (only the queries do). A full rebuild drops them
     #: and builds them once at the end: sorting a million keys once beats inserting them in random order.
     deferred: ClassVar[list[type[Model]]] = []
@@ -63,11 +67,11 @@ class Projection:
         A rebuild calls this instead of catching up from 0, so a read model
         can fold in bulk: in SQL, or a whole subject at a time. It must
         leave exactly the rows catching up would (the property test compares
-        them). This default folds the log in position order, as catch-up does.
+        them). This default folds its kind of subject stream by stream, or
+        else the whole log in position order, as catch-up does.
         """
-        from events import store
-
-        for batch in store.pages(before=upto + 1, batch=10_000):
+        batches = store.subjects(self.kind, upto) if self.kind else store.pages(before=upto + 1, batch=10_000)
+        for batch in batches:
             self.apply_batch(batch)
 
     def create_tables(self) -> None:
@@ -124,7 +128,6 @@ def in_feed_order(query: ModelSelect, model: type[Model], after: tuple | None, l
             | ((model.updated == updated) & beyond(model.position, position))
             | ((model.updated == updated) & (model.position == position) & beyond(model.id, id_)))
     return list(query.order_by(*(o.desc() for o in order) if descending else order).limit(limit))
-
 
 
 def stable_id(namespace: uuid.UUID, key: str) -> str:

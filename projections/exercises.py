@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from peewee import CharField, IntegerField, Model, TextField
 
-from events import dates, store
+from events import dates
 from events.canonical import utc_text
 from events.db import database
 from events.models import BaseModel, UTCTimeField
@@ -75,6 +75,7 @@ def _row(fact: Fact) -> tuple:
 
 class Exercises(Projection):
     name = "exercises"
+    kind = KIND.rstrip("/")
     version = 3  # 2: domains and people columns, for paged filtered queries; 3: keyed by position
     models: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]
     deferred: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]  # the fold reads by position only
@@ -99,10 +100,6 @@ class Exercises(Projection):
         database.cursor().executemany(sql(
             "INSERT INTO exercise_change (id, stream, event_id, change, title, occurred, position, updated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), rows)
-
-    def refold(self, upto: int) -> None:
-        for batch in store.subjects(KIND.rstrip("/"), upto):
-            self.apply_batch(batch)
 
 
 # --- queries -----------------------------------------------------------------

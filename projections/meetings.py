@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from peewee import CharField, DateField, IntegerField, Model
 
-from events import dates, store
+from events import dates
 from events.canonical import utc_text
 from events.db import database
 from events.models import BaseModel, UTCTimeField
@@ -123,6 +123,7 @@ def _describe(step: Step, name: str) -> str:
 
 class Meetings(Projection):
     name = "meetings"
+    kind = KIND.rstrip("/")
     version = 2  # 2: items keyed by position
     models: ClassVar[list[type[Model]]] = [MeetingItem, MeetingChange]
 
@@ -200,10 +201,6 @@ class Meetings(Projection):
         database.cursor().executemany(sql(
             f"INSERT INTO meeting_change ({', '.join(CHANGE_COLUMNS)}) VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})"
         ), [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for r in rows])
-
-    def refold(self, upto: int) -> None:
-        for batch in store.subjects(KIND.rstrip("/"), upto):
-            self.apply_batch(batch)
 
     @staticmethod
     def _change(key: str, stream: str, name: str, event_id: str, change: str, title: str, cause: str,

@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 #: SQLite's page cache during a rebuild, in KB (the default is 2 MB; the memory budget is 300 MB).
 REBUILD_CACHE_KB = 32 * 1024  # 64 MB was no faster at 100k events and cost 33 MB more
-#: SQLite settings while rebuilding, put back afterwards: no fsync per commit; primary keys (event and change
-#: ids) arrive in random order, so keep their index pages cached; checkpoint the WAL every 80 MB rather than
+#: SQLite settings while rebuilding, put back afterwards: no fsync per commit; change ids (primary keys) arrive
+#: in random order, so keep their index pages cached; checkpoint the WAL every 80 MB rather than
 #: every 4 MB, so an index page rewritten by many batches is copied into the database once (~15% at 100k).
 REBUILD_PRAGMAS = {"synchronous": 1, "cache_size": -REBUILD_CACHE_KB, "wal_autocheckpoint": 20_000}
 
@@ -87,11 +87,6 @@ def rebuilding() -> Iterator[None]:
     finally:
         for name, value in saved.items():
             database.execute_sql(f"PRAGMA {name} = {int(value)}")
-
-
-def reset(projection: Projection) -> None:
-    """Empty a read model and set its checkpoint back to 0 (inside the caller's transaction)."""
-    _reset(projection)
 
 
 def _reset(projection: Projection) -> None:
@@ -164,6 +159,7 @@ def catch_up_together(projections: Iterable[Projection], *, batch: int = BATCH,
                 active.remove(projection)
     return applied
 
+
 def _fold_and_advance(projection: Projection, checkpoint: Checkpoint,
                       events: list) -> tuple[int, tuple[int, str] | None]:
     """Fold a batch and move the checkpoint past what was applied, in the caller's transaction.
@@ -172,12 +168,16 @@ def _fold_and_advance(projection: Projection, checkpoint: Checkpoint,
     returns how many events were applied and the failure, if any.
     """
     done, failure = _fold(projection, events)
-    if done:
-        checkpoint.position = done[-1].position
+    _advance(checkpoint, done[-1].position if done else checkpoint.position, failure)
+    return len(done), failure
+
+
+def _advance(checkpoint: Checkpoint, position: int, failure: tuple[int, str] | None) -> None:
+    """Move a checkpoint to ``position`` and record the failure that stopped it there, or clear the last one."""
+    checkpoint.position = position
     checkpoint.failed_position, checkpoint.error = failure or (None, None)
     checkpoint.updated_at = datetime.now(UTC)
     checkpoint.save()
-    return len(done), failure
 
 
 def _fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] | None]:
@@ -244,10 +244,7 @@ def _refold(projection: Projection, head: int) -> None:
         except Exception:
             log.warning("bulk refold of %s failed; folding it event by event", projection.name, exc_info=True)
             return
-        checkpoint.position = head
-        checkpoint.failed_position, checkpoint.error = None, None
-        checkpoint.updated_at = datetime.now(UTC)
-        checkpoint.save()
+        _advance(checkpoint, head, None)
 
 
 def status(projections: Iterable[Projection]) -> list[Status]:

@@ -71,9 +71,14 @@ def sort_day(occurred: str) -> int:
     return UNDATED
 
 
+def sort_prefix(occurred: str) -> str:
+    """What a sort key starts with: the zero-padded sort day and its dot."""
+    return f"{sort_day(occurred):07d}."
+
+
 def sort_key(occurred: str, position: int) -> str:
     """The stored order: the sort day, then the position."""
-    return f"{sort_day(occurred):07d}.{position:012d}"
+    return f"{sort_prefix(occurred)}{position:012d}"
 
 
 def _row(fact: Fact) -> tuple:
@@ -101,7 +106,7 @@ class Timeline(Projection):
         sort key, and the sort key depends only on the date text: it is
         computed once per distinct date, not once per event.
         """
-        days = [(occurred, f"{sort_day(occurred):07d}.") for (occurred,) in database.execute_sql(
+        days = [(occurred, sort_prefix(occurred)) for (occurred,) in database.execute_sql(
             sql("SELECT DISTINCT occurred FROM event WHERE position <= ?"), (upto,))]
         database.execute_sql("CREATE TEMPORARY TABLE timeline_day (occurred VARCHAR(100) PRIMARY KEY, "
                              "prefix VARCHAR(8) NOT NULL)")
