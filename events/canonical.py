@@ -26,8 +26,9 @@ def dumps(value: object) -> bytes:
 
 def utc_text(moment: datetime) -> str:
     """An aware datetime as fixed-width RFC 3339 UTC text (sorts as time)."""
-    moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.isoformat(timespec="microseconds") + "Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" becomes "Z"
 
 
 def parse_utc(value: str | datetime) -> datetime:

@@ -9,8 +9,10 @@ serialised so positions are gap-free and committed in order.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
@@ -76,8 +78,8 @@ def backend_name() -> str:
 
 
 @contextmanager
-def writing() -> Iterator[None]:
-    """A write transaction that no other appender can interleave with.
+def writing() -> Iterator[Any]:
+    """A write transaction that no other appender can interleave with, and a cursor in it.
 
     SQLite: BEGIN IMMEDIATE takes the write lock up front (no deadlocking
     lock upgrades). PostgreSQL: a transaction-scoped advisory lock, so
@@ -88,10 +90,45 @@ def writing() -> Iterator[None]:
         with database.atomic():
             if database.transaction_depth() == 1:
                 database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK_KEY,))
-            yield
+            yield database.cursor()
+    elif database.transaction_depth():
+        with database.atomic():  # a savepoint inside the caller's transaction
+            yield database.cursor()
     else:
-        with database.atomic("IMMEDIATE"):
-            yield
+        yield from _immediate_transaction()
+
+
+def _immediate_transaction() -> Iterator[sqlite3.Cursor]:
+    """BEGIN IMMEDIATE ... COMMIT on the raw connection, registered with peewee.
+
+    Peewee's own transaction wrapper costs as much as the SQL of a one-event
+    append. Pushing a transaction object keeps peewee's view right: a nested
+    ``atomic()`` becomes a savepoint and ``after_commit`` callbacks wait for
+    the commit (and are dropped on rollback).
+    """
+    db = database.obj
+    conn = db.connection()
+    conn.execute("BEGIN IMMEDIATE")
+    db.push_transaction(db.transaction())
+    try:
+        yield conn.cursor()
+    except BaseException:
+        db.pop_transaction()
+        _rollback(db, conn)
+        raise
+    db.pop_transaction()
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        _rollback(db, conn)
+        raise
+    db._run_commit_callbacks()
+
+
+def _rollback(db: SqliteDatabase, conn: sqlite3.Connection) -> None:
+    db._clear_commit_callbacks()
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 SQLITE_GUARDS = [

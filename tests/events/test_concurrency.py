@@ -72,8 +72,8 @@ KILLED_WRITER = textwrap.dedent("""
                 for i in range(n)]
     events.append(batch(10, "committed"), author="writer")
     original = store._record
-    def announcing(prepared, author):
-        rows = original(prepared, author)
+    def announcing(cursor, prepared, author):
+        rows = original(cursor, prepared, author)
         print("inside the write transaction, inserting", flush=True)  # the kill lands mid-insert
         return rows
     store._record = announcing

@@ -1,0 +1,59 @@
+import pytest
+
+import events
+from events import db
+
+database = events.database
+
+
+@pytest.fixture
+def scratch(log):
+    database.execute_sql("CREATE TABLE scratch (x INTEGER)")
+    return lambda: [x for (x,) in database.execute_sql("SELECT x FROM scratch ORDER BY x")]
+
+
+def _insert(x: int) -> None:
+    database.execute_sql(f"INSERT INTO scratch (x) VALUES ({x})")
+
+
+def test_writing_commits_then_runs_after_commit_callbacks(scratch):
+    ran = []
+    with db.writing():
+        _insert(1)
+        database.after_commit(lambda: ran.append(scratch()))
+        assert ran == []
+    assert ran == [[1]]
+    assert database.transaction_depth() == 0
+    assert not database.in_transaction()
+
+
+def test_writing_rolls_back_and_drops_callbacks_on_error(scratch):
+    ran = []
+    with pytest.raises(RuntimeError), db.writing():
+        _insert(1)
+        database.after_commit(lambda: ran.append("committed"))
+        raise RuntimeError("boom")
+    assert scratch() == []
+    assert ran == []
+    with db.writing():  # the connection is usable again
+        _insert(2)
+    assert scratch() == [2]
+    assert ran == []
+
+
+def test_atomic_inside_writing_is_a_savepoint(scratch):
+    with db.writing():
+        _insert(1)
+        with pytest.raises(RuntimeError), database.atomic():
+            _insert(2)
+            raise RuntimeError("inner")
+        _insert(3)
+    assert scratch() == [1, 3]
+
+
+def test_writing_inside_a_transaction_joins_it(scratch):
+    with pytest.raises(RuntimeError), database.atomic():
+        with db.writing():
+            _insert(1)
+        raise RuntimeError("outer")
+    assert scratch() == []
