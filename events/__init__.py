@@ -11,6 +11,7 @@ from .errors import (
     IdempotencyConflict,
     ImportRejected,
     InvalidDate,
+    StoreBusy,
     UnknownEvent,
     UnknownEventType,
     ValidationError,
@@ -20,7 +21,7 @@ from .store import append, current_form, get, head, read, read_all, read_stream,
 
 __all__ = [
     "ConcurrencyConflict", "EventState", "EventStoreError", "Form", "IdempotencyConflict", "ImportRejected",
-    "InvalidDate", "NewEvent", "RecordedEvent", "UnknownEvent", "UnknownEventType", "ValidationError",
+    "InvalidDate", "NewEvent", "RecordedEvent", "StoreBusy", "UnknownEvent", "UnknownEventType", "ValidationError",
     "append", "connect", "create_schema", "current_form", "database", "get", "head", "read", "read_all",
     "read_stream", "state", "stream_version", "streams",
 ]

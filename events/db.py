@@ -18,6 +18,8 @@ from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
 from playhouse.pool import PooledPostgresqlDatabase
 
+from .errors import StoreBusy
+
 database = DatabaseProxy()
 
 # Custom column types: a rowid-aliased INTEGER on SQLite (fastest scans), a
@@ -25,6 +27,9 @@ database = DatabaseProxy()
 # time) and as timestamptz on PostgreSQL.
 SQLITE_TYPES = {"POSITION": "INTEGER", "UTCTIME": "TEXT"}
 POSTGRES_TYPES = {"POSITION": "BIGINT", "UTCTIME": "TIMESTAMPTZ"}
+
+#: How long a writer waits for another to finish before giving up (StoreBusy).
+BUSY_TIMEOUT_SECONDS = 60
 
 # Any constant works: it names the one advisory lock appends take on PostgreSQL.
 APPEND_LOCK_KEY = 0x4652_4A50  # "FRJP"
@@ -37,7 +42,7 @@ def sqlite_pragmas() -> dict[str, object]:
         "journal_mode": "wal",
         "synchronous": os.environ.get("CHRONOLOGY_SQLITE_SYNCHRONOUS", "FULL").upper(),
         "foreign_keys": 1,
-        "busy_timeout": 60_000,
+        "busy_timeout": int(BUSY_TIMEOUT_SECONDS * 1000),
     }
 
 
@@ -53,7 +58,7 @@ def open_database(url: str) -> SqliteDatabase | PostgresqlDatabase:
             )
         parent = os.path.dirname(os.path.abspath(path))
         os.makedirs(parent, exist_ok=True)
-        return SqliteDatabase(path, pragmas=sqlite_pragmas(), timeout=60, field_types=SQLITE_TYPES)
+        return SqliteDatabase(path, pragmas=sqlite_pragmas(), timeout=BUSY_TIMEOUT_SECONDS, field_types=SQLITE_TYPES)
     if scheme in ("postgres", "postgresql"):
         params = db_url.parse(url)
         return PooledPostgresqlDatabase(
@@ -108,7 +113,12 @@ def _immediate_transaction() -> Iterator[sqlite3.Cursor]:
     """
     db = database.obj
     conn = db.connection()
-    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+            raise StoreBusy(BUSY_TIMEOUT_SECONDS) from exc
+        raise
     db.push_transaction(db.transaction())
     try:
         yield conn.cursor()

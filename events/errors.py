@@ -74,3 +74,12 @@ class ImportRejected(EventStoreError):
         self.line = line
         self.reason = reason
         super().__init__(f"line {line}: {reason}")
+
+
+class StoreBusy(EventStoreError):
+    """Another writer (an import, a rebuild) held the log for longer than a
+    writer waits. Nothing was written: the same request succeeds later."""
+
+    def __init__(self, waited: float) -> None:
+        self.waited = waited
+        super().__init__(f"the log stayed locked by another writer for {waited:g} s; nothing was written, try again")

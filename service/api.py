@@ -176,6 +176,8 @@ def append_event() -> Response:
                           current_version=exc.current)
     except events.IdempotencyConflict as exc:
         return json_error(409, str(exc), event_id=exc.event_id, position=exc.position)
+    except events.StoreBusy:
+        raise  # 503 with Retry-After, from the app's error handler
     except events.EventStoreError as exc:
         return json_error(422, str(exc))
     recorded = appended.event

@@ -72,7 +72,7 @@ def import_(file: click.utils.LazyFile) -> None:
     events.create_schema()
     try:
         report = import_lines(file)
-    except events.ImportRejected as exc:
+    except (events.ImportRejected, events.StoreBusy) as exc:
         raise click.ClickException(f"nothing imported: {exc}") from None
     click.echo(f"imported {report.imported} events, skipped {report.skipped} already present; head {report.head}")
 

@@ -11,7 +11,9 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+import events
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,9 @@ MESSAGES = {
     405: "This address does not accept that method.",
     413: "The request is larger than the service accepts.",
 }
+
+#: What a 503 for a busy log asks a client to wait before trying again.
+RETRY_BUSY_SECONDS = 30
 
 
 def wants_json() -> bool:
@@ -67,6 +72,15 @@ def csrf_error(exc: CSRFError) -> Response:
     return http_error(exc)
 
 
+def store_busy(exc: events.StoreBusy) -> Response:
+    """A write that waited too long for another (an import, a rebuild): 503, and nothing was saved."""
+    log.warning("write refused on %s %s: %s", request.method, request.path, exc)
+    return http_error(ServiceUnavailable(
+        description=f"Nothing was saved: {exc}. Another write (an import or a rebuild) is running.",
+        retry_after=RETRY_BUSY_SECONDS,
+    ))
+
+
 def server_error(exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     wrapped = InternalServerError(description="Something went wrong on our side. It has been logged.")
@@ -75,5 +89,6 @@ def server_error(exc: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(events.StoreBusy, store_busy)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, server_error)

@@ -1,3 +1,5 @@
+import sqlite3
+
 import pytest
 
 import events
@@ -57,3 +59,18 @@ def test_writing_inside_a_transaction_joins_it(scratch):
             _insert(1)
         raise RuntimeError("outer")
     assert scratch() == []
+
+
+def test_a_writer_kept_waiting_too_long_gets_store_busy_and_writes_nothing(sqlite_log, new_event, monkeypatch):
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_SECONDS", 0.2)
+    events.connect(sqlite_log)  # picks up the shorter wait
+    holder = sqlite3.connect(sqlite_log.removeprefix("sqlite:///"))
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(events.StoreBusy, match=r"locked by another writer for 0\.2 s; nothing was written"):
+            events.append([new_event()], author="seed")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert events.store.head_position() == 0
+    assert events.append([new_event()], author="seed")[0].position == 1
