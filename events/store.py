@@ -151,7 +151,7 @@ def _write_snapshot(cursor: Any, prepared: list[Prepared]) -> tuple[Head | None,
     """
     streams_ = sorted({p.stream for p in prepared})
     ids = [p.event_id for p in prepared]
-    cursor.execute(_snapshot_query(len(streams_), len(ids), database.param), (*streams_, *ids))
+    cursor.execute(sql(_snapshot_query(len(streams_), len(ids))), (*streams_, *ids))
     top = None
     versions: dict[str, int] = {}
     existing: list[str] = []
@@ -166,15 +166,14 @@ def _write_snapshot(cursor: Any, prepared: list[Prepared]) -> tuple[Head | None,
 
 
 @lru_cache(maxsize=64)
-def _snapshot_query(streams: int, ids: int, param: str) -> str:
-    text = (
+def _snapshot_query(streams: int, ids: int) -> str:
+    return (
         "SELECT 'h', position, hash, recorded_at FROM "
         "(SELECT position, hash, recorded_at FROM event ORDER BY position DESC LIMIT 1) AS top "
         f"UNION ALL SELECT 'v', MAX(version), stream, NULL FROM event WHERE stream IN ({', '.join('?' * streams)}) "
         "GROUP BY stream "
         f"UNION ALL SELECT 'e', position, event_id, NULL FROM event WHERE event_id IN ({', '.join('?' * ids)})"
     )
-    return text.replace("?", param)
 
 
 def _content(event: RecordedEvent) -> tuple:

@@ -3,19 +3,14 @@ import sqlite3
 import pytest
 
 import events
-from tests.conftest import make_app
 from tests.service.test_api import event_body
 from tests.service.test_editing import form
 
 
-@pytest.fixture
-def app(sqlite_url, tmp_path, monkeypatch):
-    """The service with writers that give up after 0.2 s instead of a minute."""
+@pytest.fixture(autouse=True)
+def short_busy_timeout(monkeypatch):
+    """Writers give up after 0.2 s instead of a minute (autouse: set before the app connects)."""
     monkeypatch.setattr(events.db, "BUSY_TIMEOUT_SECONDS", 0.2)
-    application = make_app(sqlite_url, tmp_path / "instance")
-    yield application
-    if not events.database.is_closed():
-        events.database.close()
 
 
 @pytest.fixture
