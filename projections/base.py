@@ -19,6 +19,7 @@ from events import store
 from events.db import database
 from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
+from events.vocabulary import META_TYPES
 
 
 class Checkpoint(BaseModel):
@@ -72,6 +73,11 @@ class Projection:
         """
         batches = store.subjects(self.kind, upto) if self.kind else store.pages(before=upto + 1, batch=10_000)
         for batch in batches:
+            self.apply_batch(batch)
+
+    def refold_revisions(self, upto: int) -> None:
+        """Fold every correction and retraction up to ``upto`` into facts a bulk refold wrote as logged."""
+        for batch in store.pages(types=sorted(META_TYPES), before=upto + 1):
             self.apply_batch(batch)
 
     def create_tables(self) -> None:

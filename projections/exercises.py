@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 
+import orjson
 from peewee import CharField, IntegerField, Model, TextField
 
 from events import dates
-from events.canonical import utc_text
+from events.canonical import parse_utc, utc_text
 from events.db import database
 from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
@@ -34,6 +35,8 @@ TYPES = frozenset({"ExerciseConducted", "TrainingConducted", "DeploymentConducte
 #: The domains an exercise can have (seeds/README.md, "Type-specific fields").
 DOMAINS = ("maritime", "air", "land", "amphibious", "hadr", "space", "cyber", "joint")
 NAMESPACE = uuid.UUID("5d0a7a3e-3b8e-5c4f-9a41-0f3c1e2b7d21")
+#: Editions a rebuild reads and writes at a time: memory stays flat however long the log.
+REFOLD_BATCH = 10_000
 
 
 class ExerciseEdition(FactRow):
@@ -68,9 +71,20 @@ def _barred(names: list[str]) -> str:
     return "|" + "|".join(n.casefold() for n in names) + "|" if names else ""
 
 
+def _filter_columns(data: dict[str, Any]) -> tuple[str, str]:
+    """The ``domains`` and ``people`` columns of an edition with this data."""
+    return _barred(strings(data.get("domains"))), _barred([p["name"] for p in participants_of(data)])
+
+
 def _row(fact: Fact) -> tuple:
-    return (*fact.row(), _barred(strings(fact.data.get("domains"))),
-            _barred([p["name"] for p in participants_of(fact.data)]))
+    return (*fact.row(), *_filter_columns(fact.data))
+
+
+def _change_row(event_id: str, stream: str, change: str, title: str, occurred: str, position: int,
+                recorded_at: datetime) -> tuple:
+    """An ``exercise_change`` row; its id is derived from the log, so a rebuild gives it again."""
+    return (stable_id(NAMESPACE, f"{event_id}|{position}|{change}"), stream, event_id, change, title[:500], occurred,
+            position, utc_text(recorded_at))
 
 
 class Exercises(Projection):
@@ -93,10 +107,45 @@ class Exercises(Projection):
         for step in batch.steps:
             fact = step.after or step.before
             assert fact is not None
-            key = f"{fact.event_id}|{step.event.position}|{step.change}"
-            rows.append((stable_id(NAMESPACE, key), fact.stream, fact.event_id, step.change,
-                         fact.title[:500], fact.occurred, step.event.position,
-                         utc_text(step.event.recorded_at)))
+            rows.append(_change_row(fact.event_id, fact.stream, step.change, fact.title, fact.occurred,
+                                    step.event.position, step.event.recorded_at))
+        _insert_changes(rows)
+
+    def refold(self, upto: int) -> None:
+        """Every edition as logged, straight from the log's rows; then the corrections and retractions, folded.
+
+        An edition as logged is the log's own columns plus what its data
+        says of domains and people, so it needs no fact objects and no
+        batch bookkeeping: a rebuild reads each exercise event once.
+        """
+        query = sql("SELECT position, event_id, stream, type, occurred, occurred_lo, occurred_hi, recorded_at, data "
+                    f"FROM event WHERE type IN ({', '.join('?' * len(TYPES))}) AND substr(stream, 1, ?) = ? "
+                    "AND position > ? AND position <= ? ORDER BY position LIMIT ?")
+        after = 0
+        while True:
+            rows = database.execute_sql(query, (*sorted(TYPES), len(KIND), KIND, after, upto, REFOLD_BATCH)).fetchall()
+            editions, changes = [], []
+            for position, event_id, stream, type_, occurred, lo, hi, recorded_at, data_text in rows:
+                data = orjson.loads(data_text)
+                editions.append((position, stream, occurred, None, None, lo, hi, *_filter_columns(data)))
+                changes.append(_change_row(event_id, stream, "added", str(data.get("title") or type_), occurred,
+                                           position, parse_utc(recorded_at)))
+            _insert_editions(editions)
+            _insert_changes(changes)
+            if len(rows) < REFOLD_BATCH:
+                break
+            after = rows[-1][0]
+        self.refold_revisions(upto)
+
+
+def _insert_editions(rows: list[tuple]) -> None:
+    if rows:
+        database.cursor().executemany(sql(
+            f"INSERT INTO exercise_edition ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"), rows)
+
+
+def _insert_changes(rows: list[tuple]) -> None:
+    if rows:
         database.cursor().executemany(sql(
             "INSERT INTO exercise_change (id, stream, event_id, change, title, occurred, position, updated) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), rows)

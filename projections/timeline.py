@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from peewee import CharField, Model
 
-from events import dates, db, store
+from events import dates, db
 from events.db import database
 from events.records import RecordedEvent
 from events.store import sql
@@ -122,8 +122,7 @@ class Timeline(Projection):
                 f"WHERE e.position <= ? AND e.type NOT IN ({metas}) ORDER BY e.position"), (upto,))
         finally:
             database.execute_sql("DROP TABLE timeline_day")
-        for batch in store.pages(types=sorted(META_TYPES), before=upto + 1):
-            self.apply_batch(batch)
+        self.refold_revisions(upto)
 
 
 @dataclass
