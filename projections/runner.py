@@ -9,6 +9,7 @@ records the position and the error, and keeps its checkpoint before it.
 
 from __future__ import annotations
 
+import gc
 import logging
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +31,10 @@ REBUILD_CACHE_KB = 32 * 1024  # 64 MB was no faster at 100k events and cost 33 M
 #: in random order, so keep their index pages cached; checkpoint the WAL every 80 MB rather than
 #: every 4 MB, so an index page rewritten by many batches is copied into the database once (~15% at 100k).
 REBUILD_PRAGMAS = {"synchronous": 1, "cache_size": -REBUILD_CACHE_KB, "wal_autocheckpoint": 20_000}
+#: Python's cyclic garbage collection while rebuilding, put back afterwards. A refold keeps a page of decoded
+#: events and their folded forms alive at a time; at the default thresholds (700, 10, 10) the collector walks
+#: them again and again, about 15 % of a rebuild at 1M events. The peak memory measured the same.
+REBUILD_GC_THRESHOLDS = (50_000, 20, 100)
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,17 @@ def ensure_schema(projections: Iterable[Projection]) -> None:
                 log.info("%s changed from version %s to %s: rebuilding", projection.name,
                          checkpoint.version, projection.version)
                 _reset(projection)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run Python's cyclic garbage collector less often for the duration (a bulk fold makes no cycles to speak of)."""
+    saved = gc.get_threshold()
+    gc.set_threshold(*REBUILD_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
 
 
 @contextmanager
@@ -221,7 +237,7 @@ def rebuild_together(projections: Iterable[Projection], *,
             _reset(projection)
             projection.drop_deferred_indexes()
     try:
-        with rebuilding():
+        with rebuilding(), fewer_collections():
             head = store.head_position()
             for projection in chosen:
                 _refold(projection, head)

@@ -1,3 +1,5 @@
+import gc
+
 import events
 import projections
 from events import store
@@ -94,3 +96,16 @@ def test_a_rebuild_puts_sqlite_durability_and_cache_back(log):
     projections.rebuild()
     assert [events.database.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in names] == settings
     assert settings != [v for v in runner.REBUILD_PRAGMAS.values()]  # so the test would see a setting left behind
+
+
+def test_a_rebuild_collects_garbage_less_often_while_it_folds_and_puts_the_thresholds_back(log, monkeypatch):
+    seed()
+    projections.ensure_schema()
+    before = gc.get_threshold()
+    assert before != runner.REBUILD_GC_THRESHOLDS  # so the test would see them left behind
+    during = []
+    real = runner._refold
+    monkeypatch.setattr(runner, "_refold", lambda *a, **k: (during.append(gc.get_threshold()), real(*a, **k))[1])
+    projections.rebuild()
+    assert during and set(during) == {runner.REBUILD_GC_THRESHOLDS}
+    assert gc.get_threshold() == before
