@@ -83,6 +83,23 @@ def test_corrections_and_retractions_change_the_view(seeded):
     assert events.state(signed).retracted
 
 
+def test_a_corrected_stage_shows_its_corrected_sources_and_known_at_before_the_original_ones(seeded):
+    signed = event_id_for("ifri-pajon-2018/acsa-signed")
+    logged = events.get(signed).sources
+    before = datetime.now(UTC)
+    append(events.NewEvent("agreement/acsa", "EventCorrected", "2026-11-23",
+                           {"target": signed, "reason": "the official text", "changes": {"sources": SOURCE}}))
+
+    def stage(known_at=None):
+        view = model.agreement("agreement/acsa", date(2026, 11, 23), known_at)
+        return next(s for s in view.stages if s.event_id == signed)
+
+    assert stage().sources == [{**SOURCE[0], "quote": {"type": "TextQuoteSelector", "exact": SOURCE[0]["quote"]}}]
+    assert stage(before).sources == logged != stage().sources
+    projections.rebuild("agreements")
+    assert stage().sources != logged and stage(before).sources == logged
+
+
 def test_rival_dates_show_the_official_claim_and_mark_the_fact_disputed(seeded):
     press = {"url": "https://press.example/acsa", "quote": "ACSA was signed on 13 July 2018", "kind": "press"}
     official = {"url": "https://www.diplomatie.gouv.fr/acsa", "quote": "signé le 13 juillet 2018", "kind": "official"}
