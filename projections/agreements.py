@@ -52,8 +52,8 @@ class AgreementStage(BaseModel):
     stream = CharField(max_length=200)
     type = CharField(max_length=64)
     occurred = CharField(max_length=100)
-    data = TextField(null=True)  # NULL, like sources, while the stage is as the log has it at ``position``
-    sources = TextField(null=True)
+    data = TextField()
+    sources = TextField()
     position = IntegerField()
     recorded_at = UTCTimeField()
 
@@ -98,25 +98,8 @@ class _Form:
     _stage: Stage | None = field(default=None, repr=False, compare=False)  # its stage, once asked
 
     def row(self) -> tuple:
-        """The ``agreement_stage`` row; data and sources NULL while the stage is as logged (``_select_forms``
-        takes them back from the log), since copying every stage's text doubled what a rebuild writes."""
-        as_logged = self.known_from == self.position
         return (self.event_id, self.known_from, self.known_until, self.stream, self.type, self.occurred,
-                None if as_logged else dumps(self.data).decode(), None if as_logged else dumps(self.sources).decode(),
-                self.position, utc_text(self.recorded_at))
-
-
-def _select_forms(streams: list[str], where: str, params: tuple) -> list[_Form]:
-    """The stored forms of ``streams`` that meet ``where`` (on the stage table ``s``), with data from the log
-    where the table left it there."""
-    marks = ", ".join("?" * len(streams))
-    return [_Form(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]), orjson.loads(row[6]), row[7],
-                  parse_utc(row[8]), stored=True)
-            for row in database.execute_sql(sql(
-                "SELECT s.event_id, s.known_from, s.stream, s.type, s.occurred, COALESCE(s.data, e.data), "
-                "COALESCE(s.sources, e.sources), s.position, s.recorded_at FROM agreement_stage s "
-                f"JOIN event e ON e.position = s.position WHERE s.stream IN ({marks}) AND {where}"),
-                (*streams, *params))]
+                dumps(self.data).decode(), dumps(self.sources).decode(), self.position, utc_text(self.recorded_at))
 
 
 def preferred_stages(forms: list[Any]) -> list[tuple[Any, list[Any]]]:
@@ -148,7 +131,7 @@ def _name(forms: list[Any], stream: str) -> str:
 class Agreements(Projection):
     name = "agreements"
     kind = KIND.rstrip("/")
-    version = 2  # 2: stages as logged leave their data and sources to the log
+    version = 1
     models: ClassVar[list[type[Model]]] = [Agreement, AgreementStage, AgreementChange]
 
     def apply(self, event: RecordedEvent) -> None:
@@ -184,9 +167,12 @@ class _Fold:
         self.foreseen: dict[str, tuple[list[Stage], date, Status, RecordedEvent, str]] = {}
         self.new_agreements: dict[str, int] = {}
         self.dropped_calendar: dict[str, date] = {}
-        for form in _select_forms(sorted(streams), "s.known_until IS NULL", ()):
-            self.open[form.stream].append(form)
         marks = ", ".join("?" * len(streams))
+        for row in database.execute_sql(sql(
+            "SELECT event_id, known_from, stream, type, occurred, data, sources, position, recorded_at "
+            f"FROM agreement_stage WHERE known_until IS NULL AND stream IN ({marks})"), tuple(streams)):
+            self.open[row[2]].append(_Form(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]),
+                                           orjson.loads(row[6]), row[7], parse_utc(row[8]), stored=True))
         self.known = {r[0] for r in database.execute_sql(
             sql(f"SELECT stream FROM agreement WHERE stream IN ({marks})"), tuple(streams))}
 
@@ -357,12 +343,16 @@ def _visible_forms(streams: list[str], bound: int | None) -> dict[str, list[_For
     out: dict[str, list[_Form]] = {s: [] for s in streams}
     if not streams:
         return out
+    marks = ", ".join("?" * len(streams))
     if bound is None:
-        where, params = "s.known_until IS NULL", ()
+        where, params = "known_until IS NULL", ()
     else:
-        where, params = "s.known_from <= ? AND (s.known_until IS NULL OR s.known_until > ?)", (bound, bound)
-    for form in _select_forms(streams, where, params):
-        out[form.stream].append(form)
+        where, params = "known_from <= ? AND (known_until IS NULL OR known_until > ?)", (bound, bound)
+    for row in database.execute_sql(sql(
+        "SELECT event_id, known_from, stream, type, occurred, data, sources, position, recorded_at "
+        f"FROM agreement_stage WHERE stream IN ({marks}) AND {where}"), (*streams, *params)):
+        out[row[2]].append(_Form(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]),
+                                 orjson.loads(row[6]), row[7], parse_utc(row[8]), stored=True))
     return out
 
 
