@@ -98,6 +98,14 @@ def test_changes_have_log_derived_ids_and_times_and_survive_a_rebuild(seeded):
     assert projections.get("exercises").dump() == before
 
 
+def test_a_rebuild_reading_the_editions_a_few_at_a_time_gives_the_rows_catching_up_gave(seeded, monkeypatch):
+    caught_up = projections.get("exercises").dump()
+    assert len(caught_up["exercise_edition"]) > 3
+    monkeypatch.setattr(model, "REFOLD_BATCH", 3)  # pages end inside the seeds' exercises, and one ends short
+    projections.rebuild("exercises")
+    assert projections.get("exercises").dump() == caught_up
+
+
 def test_an_edition_appended_later_appears_in_its_series(seeded):
     append(events.NewEvent("exercise/pegase", "ExerciseConducted", "2025-22",
                            {"title": "Pegase 2025", "series": "Pegase", "edition": "2025", "domains": ["air"],
