@@ -27,7 +27,18 @@ from events.store import sql
 
 from .base import Projection, in_feed_order, stable_id
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact, FactRow, latest, participants_of, select_base, strings
+from .facts import (
+    BASE_COLUMNS,
+    Batch,
+    Fact,
+    FactRow,
+    insert_rows,
+    latest,
+    participants_of,
+    select_base,
+    strings,
+    title_of,
+)
 from .paging import DEFAULT_LIMIT, Page, check_limit, like_escaped
 
 KIND = "exercise/"
@@ -65,6 +76,7 @@ class ExerciseChange(BaseModel):
 
 
 COLUMNS = (*BASE_COLUMNS, "domains", "people")
+CHANGE_COLUMNS = ("id", "stream", "event_id", "change", "title", "occurred", "position", "updated")
 
 
 def _barred(names: list[str]) -> str:
@@ -109,7 +121,7 @@ class Exercises(Projection):
             assert fact is not None
             rows.append(_change_row(fact.event_id, fact.stream, step.change, fact.title, fact.occurred,
                                     step.event.position, step.event.recorded_at))
-        _insert_changes(rows)
+        insert_rows("exercise_change", CHANGE_COLUMNS, rows)
 
     def refold(self, upto: int) -> None:
         """Every edition as logged, straight from the log's rows; then the corrections and retractions, folded.
@@ -128,27 +140,14 @@ class Exercises(Projection):
             for position, event_id, stream, type_, occurred, lo, hi, recorded_at, data_text in rows:
                 data = orjson.loads(data_text)
                 editions.append((position, stream, occurred, None, None, lo, hi, *_filter_columns(data)))
-                changes.append(_change_row(event_id, stream, "added", str(data.get("title") or type_), occurred,
+                changes.append(_change_row(event_id, stream, "added", title_of(data, type_), occurred,
                                            position, parse_utc(recorded_at)))
-            _insert_editions(editions)
-            _insert_changes(changes)
+            insert_rows("exercise_edition", COLUMNS, editions)
+            insert_rows("exercise_change", CHANGE_COLUMNS, changes)
             if len(rows) < REFOLD_BATCH:
                 break
             after = rows[-1][0]
         self.refold_revisions(upto)
-
-
-def _insert_editions(rows: list[tuple]) -> None:
-    if rows:
-        database.cursor().executemany(sql(
-            f"INSERT INTO exercise_edition ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"), rows)
-
-
-def _insert_changes(rows: list[tuple]) -> None:
-    if rows:
-        database.cursor().executemany(sql(
-            "INSERT INTO exercise_change (id, stream, event_id, change, title, occurred, position, updated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"), rows)
 
 
 # --- queries -----------------------------------------------------------------

@@ -98,7 +98,7 @@ class Fact:
 
     @property
     def title(self) -> str:
-        return str(self.data.get("title") or self.type)
+        return title_of(self.data, self.type)
 
     def corrected(self, changes: dict[str, Any]) -> Fact:
         form = apply_changes(Form(self.occurred, self.data, self.sources), changes)
@@ -132,6 +132,11 @@ class Step:
         if self.before is None:
             return "added"
         return "retracted" if self.after is None else "corrected"
+
+
+def title_of(data: dict[str, Any], type_: str) -> str:
+    """What a fact is called: its data's title, or else its type."""
+    return str(data.get("title") or type_)
 
 
 def strings(value: object) -> list[str]:
@@ -237,8 +242,11 @@ class Batch:
         for chunk in _chunks(touched):
             marks = ", ".join("?" * len(chunk))
             database.execute_sql(sql(f"DELETE FROM {self.table} WHERE position IN ({marks})"), tuple(chunk))
-        rows = [row(f) for f in self.current.values() if f is not None]
-        if rows:
-            marks = ", ".join("?" * len(columns))
-            database.cursor().executemany(
-                sql(f"INSERT INTO {self.table} ({', '.join(columns)}) VALUES ({marks})"), rows)
+        insert_rows(self.table, columns, [row(f) for f in self.current.values() if f is not None])
+
+
+def insert_rows(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` (values in ``columns`` order) into a read model's table in one statement."""
+    if rows:
+        marks = ", ".join("?" * len(columns))
+        database.cursor().executemany(sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"), rows)

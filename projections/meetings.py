@@ -33,7 +33,7 @@ from events.store import sql
 
 from .base import Projection, in_feed_order, stable_id
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, latest, participants_of, select_base, strings
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, insert_rows, latest, participants_of, select_base, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit
 
 KIND = "meeting/"
@@ -198,9 +198,8 @@ class Meetings(Projection):
         database.cursor().executemany(sql(
             "DELETE FROM meeting_change WHERE stream = ? AND cause = 'calendar' AND effective > ?"
         ), [(stream, day.isoformat()) for stream, day in dropped.items()])
-        database.cursor().executemany(sql(
-            f"INSERT INTO meeting_change ({', '.join(CHANGE_COLUMNS)}) VALUES ({', '.join('?' * len(CHANGE_COLUMNS))})"
-        ), [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for r in rows])
+        insert_rows("meeting_change", CHANGE_COLUMNS,
+                    [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for r in rows])
 
     @staticmethod
     def _change(key: str, stream: str, name: str, event_id: str, change: str, title: str, cause: str,
