@@ -60,9 +60,14 @@ for row in conn.execute("SELECT * FROM event ORDER BY position"):
 """
 
 
-def _copy(source: Path, target: Path) -> Path:
+def _remove(path: Path) -> None:
+    """Delete a SQLite database and its WAL files, if they exist."""
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _copy(source: Path, target: Path) -> Path:
+    _remove(target)
     conn = sqlite3.connect(source)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -104,8 +109,7 @@ def write_floor(path: Path) -> dict[str, tuple[int, float]]:
     """
     names = [m._meta.table_name for p in projections.PROJECTIONS.values() for m in p.models]
     twin = path.with_name(f"{path.stem}-floor.sqlite3")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{twin}{suffix}").unlink(missing_ok=True)
+    _remove(twin)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("ATTACH DATABASE ? AS floor", (str(twin),))
@@ -128,8 +132,7 @@ def write_floor(path: Path) -> dict[str, tuple[int, float]]:
         return out
     finally:
         conn.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{twin}{suffix}").unlink(missing_ok=True)
+        _remove(twin)
 
 
 def read_floor(path: Path) -> float:
@@ -242,8 +245,7 @@ def _agreement_timings(db: Path, repeat: int, stages: int | None = None) -> tupl
 def bench_agreements(ctx: Context, db: Path, count: int) -> None:
     small_count = 1000
     small = ctx.workdir / "small.sqlite3"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{small}{suffix}").unlink(missing_ok=True)
+    _remove(small)
     workload.build_log(f"sqlite:///{small}", small_count)
     _close()
     repeat = ctx.repeat(7, 3)
@@ -271,6 +273,5 @@ def projections_area(ctx: Context) -> None:
     bench_memory(db, count)
     bench_catch_up(ctx, db, count, rebuild_seconds)
     bench_agreements(ctx, db, count)  # the copy, now a few thousand events longer
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    _remove(db)
     log(f"projections area took {time.perf_counter() - started:.0f}s")
