@@ -165,7 +165,7 @@ def bench_rebuild(ctx: Context, db: Path, count: int) -> float:
     reading = read_floor(db) / theirs.median
     log(f"writing the rebuilt rows alone costs {writing:.2f} raw scans and reading the log in SQLite "
         f"{reading:.2f}: a rebuild's ratio can be at most {1 / (writing + reading):.2f}")
-    rows = sum(rows for rows, _ in tables.values())
+    rows = sum(count for count, _ in tables.values())
     report("projections.rebuild", count / mine.median, count / theirs.median, "events/s", goal=0.5, ours=mine,
            theirs=theirs, note=f"{count} events, {len(projections.PROJECTIONS)} read models; writing their {rows:,} "
                                f"rows alone costs {writing:.2f} raw scans, reading the log in SQLite {reading:.2f}",
