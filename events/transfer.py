@@ -28,7 +28,7 @@ from .errors import ImportRejected, ValidationError
 from .integrity import raw_rows, row_document
 from .models import COLUMNS
 from .store import INSERT, head, sql
-from .validation import prepare_fields
+from .validation import MAX_AUTHOR, prepare_fields
 
 EXPORT_KEYS = frozenset({
     "author", "data", "event_id", "hash", "occurred", "occurred_hi", "occurred_lo", "position",
@@ -258,10 +258,12 @@ def _row(line: dict) -> tuple:
     for key in ("author", "hash", "recorded_at", "prev_hash"):
         if not isinstance(line[key], str) or not line[key]:
             raise _Refused(f"{key} must be a non-empty string")
+    if len(author) > MAX_AUTHOR:
+        raise _Refused(f"author is {len(author)} characters long; the log's author column holds {MAX_AUTHOR}")
     recorded = _recorded(line["recorded_at"])
     data, sources = line["data"], line["sources"]
     try:
-        prepared = prepare_fields(stream, line["type"], line["occurred"], data, sources, event_id)
+        prepared = prepare_fields(stream, line["type"], line["occurred"], data, sources, event_id, new_text=False)
     except ValidationError as exc:
         raise _Refused(str(exc)) from None
     if prepared.event_id != event_id or prepared.data != data or prepared.sources != sources:

@@ -18,6 +18,7 @@ from . import dates
 from .canonical import dumps
 from .errors import UnknownEventType, ValidationError
 from .records import NewEvent
+from .text import XML_ILLEGAL, illegal_character
 from .vocabulary import EVENT_TYPES, META_TYPES, PARTICIPANT_ROLES, SOURCE_KIND_RANK, STREAM_KINDS
 
 STREAM_PATTERN = re.compile(r"^([a-z]+)/[a-z0-9](?:[a-z0-9-]{0,118}[a-z0-9])?(?:/[a-z0-9][a-z0-9-]{0,60})?$")
@@ -32,6 +33,9 @@ MAX_TEXT = 10_000
 MAX_QUOTE = 2_000
 MAX_CONTEXT = 200
 MAX_DATA_BYTES = 64_000
+#: The log's columns hold these at most, on SQLite as on PostgreSQL (``models.Event``).
+MAX_OCCURRED = 100
+MAX_AUTHOR = 200
 MAX_SOURCES = 20
 
 PARTICIPANT_FIELDS = frozenset({"name", "role", "country"})
@@ -65,17 +69,20 @@ def prepare(event: NewEvent) -> Prepared:
 
 
 def prepare_fields(stream: object, type_: object, occurred: object, data: object, sources: object,
-                   event_id: object = None, expected_version: object = None) -> Prepared:
+                   event_id: object = None, expected_version: object = None, *, new_text: bool = True) -> Prepared:
     """``prepare`` of an event's fields as loose values (NewEvent's order): the same rules, the same answer.
 
     An import checks every line of a restore and has the fields at hand;
     building a frozen NewEvent for each line only to read it back costs more
-    than some of the rules do.
+    than some of the rules do. ``new_text=False`` (an import) admits text an
+    earlier version accepted and the renderers now replace: characters XML
+    cannot carry, so that a backup made before that rule still restores.
     """
     event_id = _event_id(event_id)
     stream = _stream(stream)
     type_ = _type(type_, stream)
-    lo, hi = dates.bounds(occurred) if isinstance(occurred, str) else _bad_date(occurred)
+    lo, hi = dates.bounds(occurred) if isinstance(occurred, str) and len(occurred) <= MAX_OCCURRED \
+        else _bad_date(occurred)
     is_meta = type_ in META_TYPES
     data = _data(data, is_meta=is_meta, type_=type_)
     sources = _sources(sources, required=not is_meta)
@@ -85,12 +92,57 @@ def prepare_fields(stream: object, type_: object, occurred: object, data: object
     data_text = _faithful_json("data", data)
     if len(data_text) > MAX_DATA_BYTES:
         raise ValidationError("data", f"is {len(data_text)} bytes; the limit is {MAX_DATA_BYTES}")
+    sources_text = _canonical("sources", sources)
+    if new_text:
+        _refuse_unwritable("data", data, data_text)
+        _refuse_unwritable("sources", sources, sources_text)
     return Prepared(event_id, stream, type_, occurred, lo, hi, data, data_text, sources,  # type: ignore[arg-type]
-                    _canonical("sources", sources), expected)
+                    sources_text, expected)
+
+
+#: What canonical JSON holds where a string holds a character XML cannot carry: orjson escapes the C0
+#: controls (\u00XX, \b, \f; tab, LF and CR are allowed) and writes U+FFFE and U+FFFF as UTF-8.
+_UNWRITABLE_MARKS = (b"\\u00", b"\\b", b"\\f", "\ufffe".encode(), "\uffff".encode())
+
+
+def _refuse_unwritable(path: str, value: object, text: bytes) -> None:
+    """Refuse a string anywhere in ``value`` that the Atom feeds could not carry, naming its field.
+
+    The JSON text is searched first (almost every event has no such mark);
+    only a hit walks the value to name the field.
+    """
+    if any(mark in text for mark in _UNWRITABLE_MARKS):
+        _walk_unwritable(path, value)
+
+
+def _walk_unwritable(path: str, value: object) -> None:
+    if isinstance(value, str):
+        found = illegal_character(value) if XML_ILLEGAL.search(value) else None
+        if found:
+            raise ValidationError(path, f"contains {found}, a character XML (and so the Atom feeds) cannot "
+                                        "carry; remove it")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _walk_unwritable(f"{path} (a key)", key)
+            _walk_unwritable(f"{path}.{key}", item)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _walk_unwritable(f"{path}[{i}]", item)
 
 
 def _bad_date(value: object) -> tuple[str | None, str | None]:
+    if isinstance(value, str):
+        raise ValidationError("occurred", f"is {len(value)} characters long; an EDTF date has at most {MAX_OCCURRED}")
     raise ValidationError("occurred", f"must be an EDTF string, not {type(value).__name__}")
+
+
+def check_author(author: object) -> str:
+    """Who appends: a name the log's ``author`` column holds (an editor's name, ``seed``)."""
+    if not isinstance(author, str) or not author.strip():
+        raise ValidationError("author", "must name who appends the events")
+    if len(author) > MAX_AUTHOR or XML_ILLEGAL.search(author):
+        raise ValidationError("author", f"must be at most {MAX_AUTHOR} characters of text XML can carry")
+    return author
 
 
 def _event_id(value: object) -> str:
@@ -283,8 +335,9 @@ def source(item: object, path: str = "source") -> dict[str, Any]:
         out["language"] = language
     published = get("published")
     if published is not None:
-        if not isinstance(published, str):
-            raise ValidationError(f"{path}.published", f"must be an EDTF date string, not {type(published).__name__}")
+        if not isinstance(published, str) or len(published) > MAX_OCCURRED:
+            raise ValidationError(f"{path}.published", f"must be an EDTF date string (at most {MAX_OCCURRED} "
+                                                       f"characters), not {type(published).__name__}")
         try:
             dates.parse(published)
         except ValidationError as exc:

@@ -151,3 +151,28 @@ def test_an_import_stores_data_and_sources_as_text_like_an_append(sqlite_log, ne
     import_lines(exported.splitlines())
     assert events.database.execute_sql(query).fetchall() == appended
     assert {row[:2] for row in appended} == {("text", "text")}
+
+
+def test_a_backup_holding_text_xml_cannot_carry_still_restores(log, new_event, request, monkeypatch):
+    """Appends now refuse a form feed, but a log written before that rule must stay restorable."""
+    from events import validation
+
+    with monkeypatch.context() as patched:
+        patched.setattr(validation, "_refuse_unwritable", lambda *args: None)
+        events.append([new_event(data={"summary": "pasted from a PDF\x0cpage 2"})], author="seed")
+    with pytest.raises(events.ValidationError, match="U\\+000C"):
+        events.append([new_event(data={"summary": "again\x0cpage 3"})], author="seed")
+    backup = _export()
+    _fresh("sqlite", request)
+    assert import_lines(backup.splitlines()).imported == 1
+    assert events.read()[0].data["summary"] == "pasted from a PDF\x0cpage 2"
+    assert _export() == backup
+
+
+def test_an_import_line_the_log_cannot_store_is_refused_naming_the_line_and_field(exported, request):
+    lines = exported.splitlines()
+    first = orjson.loads(lines[0])
+    first["occurred"] = "2018-07" + " " * 300
+    _fresh("sqlite", request)
+    with pytest.raises(ImportRejected, match="line 1: .*occurred: is 307 characters long"):
+        import_lines([orjson.dumps(first), *lines[1:]])

@@ -1,5 +1,7 @@
 import pytest
 
+import events
+
 from events import NewEvent, UnknownEventType, ValidationError
 from events.validation import prepare, prepare_fields
 
@@ -123,3 +125,42 @@ def test_a_stream_name_gets_the_same_answer_every_time(stream):
             answers.append((exc.field, exc.reason))
     assert answers[0] == answers[1] == answers[2]
     assert (answers[0] == stream) == (stream == "agreement/acsa")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "character"),
+    [
+        ({"data": {"title": "Pégase\x002024"}}, "data.title", "U+0000"),
+        ({"data": {"title": "x", "summary": "a\x0cb"}}, "data.summary", "U+000C"),
+        ({"data": {"title": "x", "place": "Brest\ufffe"}}, "data.place", "U+FFFE"),
+        ({"data": {"title": "x", "participants": [{"name": "Japan\x1b"}]}}, "data.participants[0].name", "U+001B"),
+        ({"data": {"title": "x", "term": ["2023", "2027\uffff"]}}, "data.term[1]", "U+FFFF"),
+        ({"data": {"title": "x", "notes": {"deep": "\x08"}}}, "data.notes.deep", "U+0008"),
+        ({"sources": [{"document": "d", "quote": "signed\x02in July"}]}, "sources[0].quote.exact", "U+0002"),
+        ({"sources": [{"document": "d\x01", "quote": "q"}]}, "sources[0].document", "U+0001"),
+    ],
+)
+def test_text_xml_cannot_carry_is_refused_naming_the_field(overrides, field, character):
+    """A form feed pasted from a PDF would make every Atom document holding the entry unwritable."""
+    error = error_of(**overrides)
+    assert (error.field, character in error.reason, "XML" in error.reason) == (field, True, True)
+
+
+def test_a_title_or_quote_folds_whitespace_controls_into_spaces():
+    prepared = prepare(event(data={"title": "Pégase\x0c2024\x0b"}, sources=[{"document": "d", "quote": "a\x0cb"}]))
+    assert (prepared.data["title"], prepared.sources[0]["quote"]["exact"]) == ("Pégase 2024", "a b")
+
+
+def test_tabs_line_breaks_and_other_scripts_are_text_like_any_other():
+    prepared = prepare(event(data={"title": "日仏 2+2 «Paris»", "summary": "line one\nline\ttwo\r\n", "n": "\\b\\f"}))
+    assert prepared.data["summary"] == "line one\nline\ttwo"
+    assert prepared.data["n"] == "\\b\\f"  # a backslash and a letter are not a control character
+
+
+def test_an_edtf_date_longer_than_the_log_holds_is_refused():
+    assert error_of(occurred="2017" + " " * 300).reason.startswith("is 304 characters long")
+
+
+def test_an_author_longer_than_the_log_holds_is_refused(log):
+    with pytest.raises(ValidationError, match="author: must be at most 200"):
+        events.append([event()], author="x" * 201)
