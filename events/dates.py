@@ -17,19 +17,25 @@ from functools import lru_cache
 from .errors import InvalidDate
 
 SEASONS = {21: "spring", 22: "summer", 23: "autumn", 24: "winter"}
+
+#: The years a date may name. Every page, feed and read model can render any day between them (a term's end or a
+#: plan's due day, the day after a date, stays inside Python's calendar), and the partnership's history fits.
+MIN_YEAR, MAX_YEAR = 1000, 2999
+FIRST_DAY, LAST_DAY = date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31)
+RANGE_TEXT = f"the years {MIN_YEAR}-{MAX_YEAR}"
 _MONTH_NAMES = [calendar.month_name[m] for m in range(13)]
 
 # One date: year, optional month or season, optional day, optional qualifier.
 # X digits are EDTF's "unspecified" (201X = some year of the 2010s).
 _DATE = re.compile(
-    r"^(?P<year>\d{3}[\dX])(?:-(?P<month>[\dX]{2})(?:-(?P<day>[\dX]{2}))?)?(?P<qual>[?~%])?$"
+    r"^(?P<year>[0-9]{3}[0-9X])(?:-(?P<month>[0-9X]{2})(?:-(?P<day>[0-9X]{2}))?)?(?P<qual>[?~%])?$"
 )
 
 # One day somewhere in a range (EDTF "one of a set"): [..2017-01-06], [2012-08..2017-01].
 _RANGE = re.compile(r"^\[(?P<start>[^\[\],.]*)\.\.(?P<end>[^\[\],.]*)\]$")
 
 # Level-2 seasons (25-41: hemispheres, quarters, quadrimesters, semesters).
-_LEVEL2_SEASON = re.compile(r"^\d{4}-(2[5-9]|3\d|4[01])$")
+_LEVEL2_SEASON = re.compile(r"^[0-9]{4}-(2[5-9]|3[0-9]|4[01])$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +87,10 @@ def _bounds_of_single(text: str) -> Period:
         if year_s[2] == "X" or year_s.count("X") > 1:
             raise InvalidDate(text, "only the last digit of a year may be unspecified (e.g. 201X)")
         decade = int(year_s[:3]) * 10
-        return Period(text, date(max(decade, 1), 1, 1), date(decade + 9, 12, 31), "decade", **flags)
+        _check_year(text, decade)
+        return Period(text, date(decade, 1, 1), date(decade + 9, 12, 31), "decade", **flags)
     year = int(year_s)
-    if year < 1:
-        raise InvalidDate(text, "year 0 and years before the common era are not supported")
+    _check_year(text, year)
     if month_s is None:
         return Period(text, date(year, 1, 1), date(year, 12, 31), "year", **flags)
     if month_s == "XX":
@@ -110,6 +116,11 @@ def _bounds_of_single(text: str) -> Period:
         raise InvalidDate(text, f"day {day_s} does not exist in {_MONTH_NAMES[month]} {year} (it has {last} days)")
     d = date(year, month, day)
     return Period(text, d, d, "day", **flags)
+
+
+def _check_year(text: str, year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise InvalidDate(text, f"names the year {year}: the chronology records dates in {RANGE_TEXT}")
 
 
 def _season(text: str, year: int, code: int, flags: dict[str, bool]) -> Period:
@@ -168,9 +179,12 @@ def _via_library(text: str) -> Period:
         if isinstance(t, float):  # +/- infinity: an open end
             return None
         try:
-            return date(t.tm_year, t.tm_mon, t.tm_mday)  # type: ignore[attr-defined]
+            day = date(t.tm_year, t.tm_mon, t.tm_mday)  # type: ignore[attr-defined]
         except (ValueError, AttributeError):
-            raise InvalidDate(text, "falls outside years 1-9999") from None
+            day = None
+        if day is None or not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidDate(text, f"falls outside {RANGE_TEXT}") from None
+        return day
 
     lo_d, hi_d = as_date(lo), as_date(hi)
     if lo_d and hi_d and lo_d > hi_d:
@@ -285,33 +299,64 @@ def from_human(text: str) -> str:
         edtf_error = exc
     s = raw.lower().replace(",", " ").replace("–", "-").replace("—", "-")
     s = " ".join(s.split())
+    _refuse_numeric_day(raw, s)
     for prefix, suffix in (("since ", "/.."), ("depuis ", "/.."), ("around ", "~"), ("about ", "~"), ("c. ", "~"),
                            ("vers ", "~")):
         if s.startswith(prefix):
             inner = from_human(raw[len(prefix):])
             return _checked(raw, f"{inner}{suffix}")
     m = re.fullmatch(r"(\S.*?) ?(?:-|to|until|à|au) ?(\S.*)", s)
-    if m and not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", s):
+    if m and not re.fullmatch(r"[0-9]{4}-[0-9]{2}(-[0-9]{2})?", s):
         try:
             return _checked(raw, f"{from_human(m.group(1))}/{from_human(m.group(2))}")
         except InvalidDate:
             pass
-    m = re.fullmatch(r"(\d{1,2})(?:er|st|nd|rd|th)? ([a-zéèûô]+)\.? (\d{4})", s)
+    m = re.fullmatch(r"([0-9]{1,2})(?:er|st|nd|rd|th)? ([a-zéèûô]+)\.? ([0-9]{4})", s)
     if m and m.group(2) in _HUMAN_MONTHS:
         return _checked(raw, f"{m.group(3)}-{_HUMAN_MONTHS[m.group(2)]:02d}-{int(m.group(1)):02d}")
-    m = re.fullmatch(r"([a-zéèûô]+)\.? (\d{1,2})(?:st|nd|rd|th)? (\d{4})", s)
+    m = re.fullmatch(r"([a-zéèûô]+)\.? ([0-9]{1,2})(?:st|nd|rd|th)? ([0-9]{4})", s)
     if m and m.group(1) in _HUMAN_MONTHS:
         return _checked(raw, f"{m.group(3)}-{_HUMAN_MONTHS[m.group(1)]:02d}-{int(m.group(2)):02d}")
-    m = re.fullmatch(r"([a-zéèûô]+) (?:of )?(\d{4})", s)
+    m = re.fullmatch(r"([a-zéèûô]+) (?:of )?([0-9]{4})", s)
     if m and m.group(1) in _HUMAN_MONTHS:
         return _checked(raw, f"{m.group(2)}-{_HUMAN_MONTHS[m.group(1)]:02d}")
     if m and m.group(1) in _HUMAN_SEASONS:
         return _checked(raw, f"{m.group(2)}-{_HUMAN_SEASONS[m.group(1)]}")
-    if re.fullmatch(r"[\dX?~%/.\-]+", s):
+    if re.fullmatch(r"[0-9X?~%/.\-]+", s):
         raise edtf_error
     raise InvalidDate(
         raw, "is not a date we can read (try '6 January 2017', 'July 2018', 'spring 2017', '2023-2027' or EDTF)"
     )
+
+
+_NUMERIC_DAY = re.compile(r"([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})|([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2})")
+
+
+def _refuse_numeric_day(raw: str, s: str) -> None:
+    """A day written all in numbers (13/07/2018, 2018/07/13): say how to write it, since 03/04 reads two ways."""
+    m = _NUMERIC_DAY.fullmatch(s)
+    if m is None:
+        return
+    if m.group(4):
+        year, first, second = int(m.group(4)), int(m.group(5)), int(m.group(6))
+        readings = [(first, second)]  # year/month/day is the only order that starts with the year
+    else:
+        year, first, second = int(m.group(3)), int(m.group(1)), int(m.group(2))
+        readings = [(month, day) for month, day in ((second, first), (first, second)) if 1 <= month <= 12]
+        readings = list(dict.fromkeys(readings))
+    days = []
+    for month, day in readings:
+        try:
+            days.append(date(year, month, day))
+        except ValueError:
+            continue
+    if not days:
+        raise InvalidDate(raw, "is not a day that exists; write it like 13 July 2018 or 2018-07-13")
+    words = [f"{d.day} {_MONTH_NAMES[d.month]} {d.year}" for d in days]
+    if len(days) == 1:
+        raise InvalidDate(raw, f"is written with numbers only: write {words[0]} or {days[0].isoformat()}")
+    raise InvalidDate(raw, f"reads two ways, {' or '.join(words)}: write the month in words, or the day as EDTF "
+                           f"({' or '.join(d.isoformat() for d in days)})")
 
 
 def _checked(raw: str, edtf_text: str) -> str:

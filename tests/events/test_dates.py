@@ -59,6 +59,13 @@ def test_qualifiers_are_kept():
         (" 2017", "without surrounding spaces"),
         ("2017/2018/2019", "exactly one '/'"),
         ("0000", "year 0"),
+        ("9999-12-31", "the years 1000-2999"),
+        ("0999", "names the year 999"),
+        ("300X", "names the year 3000"),
+        ("2017/9999", "names the year 9999"),
+        ("[..9999-01]", "names the year 9999"),
+        ("٢٠١٧", "is not an EDTF date"),  # Arabic-Indic digits: EDTF is ASCII
+        ("２０１７", "is not an EDTF date"),
         ("/", "at least one known end"),
     ],
 )
@@ -118,6 +125,22 @@ def test_from_human_reads_what_editors_type(typed, expected):
 def test_from_human_refuses_what_it_cannot_read(typed):
     with pytest.raises(InvalidDate):
         dates.from_human(typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "advice"),
+    [
+        ("13/07/2018", "is written with numbers only: write 13 July 2018 or 2018-07-13"),
+        ("2018/07/13", "is written with numbers only: write 13 July 2018 or 2018-07-13"),
+        ("13.07.2018", "write 13 July 2018 or 2018-07-13"),
+        ("03/04/2018", "reads two ways, 3 April 2018 or 4 March 2018"),
+        ("31/02/2018", "is not a day that exists"),
+    ],
+)
+def test_a_day_in_numbers_only_gets_advice_not_an_edtf_error(typed, advice):
+    with pytest.raises(InvalidDate) as info:
+        dates.from_human(typed)
+    assert advice in info.value.reason and "'/'" not in info.value.reason
 
 
 single_dates = st.one_of(
