@@ -162,6 +162,17 @@ POSTGRES_GUARDS = [
 ]
 
 
+#: What a correction or retraction acts on, as SQL over the log's row (``data`` is JSON text on both backends),
+#: and the condition of the partial index that finds an event's revisions without reading its whole stream.
+REVISION_TYPES = "type IN ('EventCorrected', 'EventRetracted')"
+_TARGET = {"sqlite": "json_extract(data, '$.target')", "postgresql": "(data::jsonb ->> 'target')"}
+
+
+def target_expression() -> str:
+    """The SQL of a revision's target event id, for the backend in use."""
+    return _TARGET[backend_name()]
+
+
 def create_schema() -> None:
     """Create the log's table, indexes and guard triggers; safe to run again."""
     from .models import Event
@@ -171,5 +182,8 @@ def create_schema() -> None:
             # Two processes creating the schema at once must not race.
             database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK_KEY + 1,))
         database.create_tables([Event], safe=True)
+        # Only corrections and retractions have an entry: an ordinary append pays nothing for it.
+        database.execute_sql(f"CREATE INDEX IF NOT EXISTS event_target ON event ({target_expression()}) "
+                             f"WHERE {REVISION_TYPES}")
         for statement in POSTGRES_GUARDS if is_postgres() else SQLITE_GUARDS:
             database.execute_sql(statement)

@@ -26,7 +26,7 @@ from .errors import (
 )
 from .models import COLUMNS
 from .records import NewEvent, RecordedEvent
-from .validation import Prepared, prepare
+from .validation import Prepared, check_author, prepare
 from .vocabulary import META_TYPES
 
 SELECT = "SELECT " + ", ".join(COLUMNS) + " FROM event"
@@ -63,8 +63,7 @@ def append(events: Sequence[NewEvent], *, author: str) -> list[RecordedEvent]:
     event id reused with other content leaves the log untouched. An event id
     already recorded with the same content returns the original record.
     """
-    if not isinstance(author, str) or not author.strip():
-        raise ValidationError("author", "must name who appends the events")
+    check_author(author)
     prepared = _prepare_all(events)
     if not prepared:
         return []
@@ -194,7 +193,7 @@ def _check_target(p: Prepared, index: int, batch: dict[str, RecordedEvent]) -> N
     if target.stream != p.stream:
         raise ValidationError("stream", f"must be {target.stream!r}, the stream of the target event", index)
     later = [e for e in batch.values() if e.position > target.position and e.stream == target.stream]
-    state = fold(target, _meta_after(target) + later)
+    state = fold(target, revisions([target_id]) + later)
     if state.retracted:
         raise ValidationError("data.target", f"event {target_id} is already retracted", index)
     if p.type == "EventCorrected":
@@ -451,17 +450,41 @@ def recent_streams(limit: int = 50, *, scan: int = 2000) -> list[str]:
     return list(out)
 
 
-def _meta_after(target: RecordedEvent, known_at: datetime | None = None) -> list[RecordedEvent]:
-    later = read_all(target.position, stream=target.stream, types=sorted(META_TYPES), known_at=known_at)
-    return [e for e in later if e.data.get("target") == target.event_id]
+def revisions(event_ids: Iterable[str], *, upto: int | None = None) -> list[RecordedEvent]:
+    """The corrections and retractions acting on any of ``event_ids`` (up to position ``upto``), in log order.
+
+    Found through the partial index on a revision's target, so an event's
+    history costs what its revisions cost, however long its stream.
+    """
+    wanted = sorted(set(event_ids))
+    if not wanted:
+        return []
+    out: list[RecordedEvent] = []
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        where = f"{db.target_expression()} IN ({', '.join('?' * len(chunk))}) AND {db.REVISION_TYPES}"
+        params: list[object] = list(chunk)
+        if upto is not None:
+            where += " AND position <= ?"
+            params.append(upto)
+        out += _decode(database.execute_sql(sql(f"{SELECT} WHERE {where}"), tuple(params)))
+    return sorted(out, key=lambda e: e.position)
 
 
-def state(event_id: str, *, known_at: datetime | None = None) -> EventState:
-    """An event's original record, current form, corrections and retraction."""
+def state(event_id: str, *, known_at: datetime | None = None, upto: int | None = None) -> EventState:
+    """An event's original record, current form, corrections and retraction (as the log stood at a time or position)."""
     target = get(event_id)
-    if known_at is not None and target.position > head_position(known_at):
+    if known_at is not None:
+        upto = min(upto, head_position(known_at)) if upto is not None else head_position(known_at)
+    if upto is not None and target.position > upto:
         raise UnknownEvent(event_id)
-    return fold(target, _meta_after(target, known_at))
+    return fold(target, revisions([event_id], upto=upto))
+
+
+def states(targets: Sequence[RecordedEvent]) -> dict[str, EventState]:
+    """The states of several events at once (a page of a subject), their revisions read in one query."""
+    later = revisions([t.event_id for t in targets])
+    return {t.event_id: fold(t, [r for r in later if r.data.get("target") == t.event_id]) for t in targets}
 
 
 def current_form(event_id: str, *, known_at: datetime | None = None) -> Form | None:
