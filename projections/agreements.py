@@ -25,10 +25,12 @@ from events.db import database
 from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
 from events.store import sql
+from events.vocabulary import META_TYPES
 
+from . import quarantine
 from .base import Projection, in_feed_order, stable_id
 from .claims import resolve, source_rank
-from .facts import latest
+from .facts import latest, restated_fact
 from .lifecycle import STAGES, Stage, Status, status_on, transitions_after
 from .paging import DEFAULT_LIMIT, Page, check_limit
 
@@ -38,7 +40,7 @@ NAMESPACE = uuid.UUID("0c6b2d2e-59c5-5a52-8e8f-6f1f7b0a9a11")
 
 class Agreement(BaseModel):
     stream = CharField(max_length=200, primary_key=True)
-    sort_name = CharField(max_length=300, index=True)
+    sort_name = TextField(index=True)
     first_position = IntegerField()
 
     class Meta:
@@ -66,9 +68,9 @@ class AgreementStage(BaseModel):
 class AgreementChange(BaseModel):
     id = CharField(max_length=36, primary_key=True)
     stream = CharField(max_length=200)
-    name = CharField(max_length=300)
-    from_status = CharField(max_length=100)
-    to_status = CharField(max_length=100)
+    name = TextField()
+    from_status = TextField()
+    to_status = TextField()
     effective = DateField()
     cause = CharField(max_length=16)  # "event" or "calendar"
     event_id = CharField(max_length=36, null=True)
@@ -131,7 +133,7 @@ def _name(forms: list[Any], stream: str) -> str:
 class Agreements(Projection):
     name = "agreements"
     kind = KIND.rstrip("/")
-    version = 1
+    version = 2  # 2: names and statuses in text columns (no length a long name could overflow)
     models: ClassVar[list[type[Model]]] = [Agreement, AgreementStage, AgreementChange]
 
     def apply(self, event: RecordedEvent) -> None:
@@ -141,7 +143,8 @@ class Agreements(Projection):
         relevant = [e for e in events if e.stream.startswith(KIND)]
         if not relevant:
             return
-        fold = _Fold({e.stream for e in relevant})
+        targets = {e.data["target"] for e in relevant if e.type in META_TYPES}
+        fold = _Fold({e.stream for e in relevant}, quarantine.unresolved(self.name, targets))
         for event in relevant:
             fold.apply(event)
         fold.flush()
@@ -155,8 +158,9 @@ class _Fold:
     per stream, so an event costs the size of its stream, not of the batch.
     """
 
-    def __init__(self, streams: set[str]) -> None:
+    def __init__(self, streams: set[str], waiting: set[str]) -> None:
         self.open: dict[str, list[_Form]] = {s: [] for s in streams}
+        self.waiting = waiting  # stages set aside earlier: a correction folds them in their corrected form
         self.stages: dict[str, list[Stage]] = {}  # each stream's stages and name after its last event
         self.names: dict[str, str] = {}
         self.plain: set[str] = set()  # streams with no rival claims among their open forms
@@ -190,24 +194,40 @@ class _Fold:
                 self.names[stream] = latest([form], "short", "agreement") or self.names[stream]
             else:
                 self._recount(stream)
-        elif event.type in ("EventCorrected", "EventRetracted"):
+        elif event.type in META_TYPES:
             target = next((f for f in forms if f.event_id == event.data["target"]), None)
-            if target is None:
+            restated = self._restated(event) if target is None else None
+            if target is None and restated is None:
                 return
             before = self._stages(stream)
-            forms.remove(target)
-            target.known_until = event.position
-            self.closed.append(target)
-            if event.type == "EventCorrected":
-                form = apply_changes(Form(target.occurred, target.data, target.sources), event.data["changes"])
-                forms.append(_Form(target.event_id, event.position, target.stream, target.type, form.occurred,
-                                   form.data, form.sources, target.position, target.recorded_at))
+            if target is not None:
+                forms.remove(target)
+                target.known_until = event.position
+                self.closed.append(target)
+                if event.type == "EventCorrected":
+                    form = apply_changes(Form(target.occurred, target.data, target.sources), event.data["changes"])
+                    forms.append(_Form(target.event_id, event.position, target.stream, target.type, form.occurred,
+                                       form.data, form.sources, target.position, target.recorded_at))
+            else:
+                forms.append(restated)  # type: ignore[arg-type]
             self._recount(stream)
         else:
             return
         if stream not in self.known and stream not in self.new_agreements:
             self.new_agreements[stream] = event.position
         self._record_changes(event, before, self.stages[stream], self.names[stream])
+
+    def _restated(self, event: RecordedEvent) -> _Form | None:
+        """A stage set aside earlier, in the form this revision gives it, known from it (None: nothing to fold)."""
+        target_id = event.data["target"]
+        if target_id not in self.waiting:
+            return None
+        self.waiting.discard(target_id)
+        fact = restated_fact(target_id, event.position)
+        if fact is None or fact.type not in STAGES:
+            return None
+        return _Form(fact.event_id, event.position, fact.stream, fact.type, fact.occurred, fact.data, fact.sources,
+                     fact.position, fact.recorded_at)
 
     def _stages(self, stream: str) -> list[Stage]:
         if stream not in self.stages:

@@ -65,7 +65,7 @@ class ExerciseChange(BaseModel):
     stream = CharField(max_length=200)
     event_id = CharField(max_length=36)  # the edition
     change = CharField(max_length=16)  # added, corrected, retracted
-    title = CharField(max_length=500)
+    title = TextField()
     occurred = CharField(max_length=100)
     position = IntegerField()  # the event that caused the change
     updated = UTCTimeField()
@@ -95,14 +95,14 @@ def _row(fact: Fact) -> tuple:
 def _change_row(event_id: str, stream: str, change: str, title: str, occurred: str, position: int,
                 recorded_at: datetime) -> tuple:
     """An ``exercise_change`` row; its id is derived from the log, so a rebuild gives it again."""
-    return (stable_id(NAMESPACE, f"{event_id}|{position}|{change}"), stream, event_id, change, title[:500], occurred,
+    return (stable_id(NAMESPACE, f"{event_id}|{position}|{change}"), stream, event_id, change, title, occurred,
             position, utc_text(recorded_at))
 
 
 class Exercises(Projection):
     name = "exercises"
     kind = KIND.rstrip("/")
-    version = 3  # 2: domains and people columns, for paged filtered queries; 3: keyed by position
+    version = 4  # 2: domains and people columns, for paged filtered queries; 3: keyed by position; 4: text titles
     models: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]
     deferred: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]  # the fold reads by position only
 
@@ -110,11 +110,11 @@ class Exercises(Projection):
         self.apply_batch([event])
 
     def apply_batch(self, events: list[RecordedEvent]) -> None:
-        batch = Batch("exercise_edition", [e for e in events if e.stream.startswith(KIND)],
-                      lambda e: e.type in TYPES)
+        batch = Batch("exercise_edition", COLUMNS, _row, [e for e in events if e.stream.startswith(KIND)],
+                      lambda e: e.type in TYPES, set_aside=self.name)
         if not batch.steps:
             return
-        batch.write(COLUMNS, _row)
+        batch.write()
         rows = []
         for step in batch.steps:
             fact = step.after or step.before

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from peewee import CharField, DateField, IntegerField, TextField
 
-from events import dates
+from events import dates, store
 from events.canonical import dumps, parse_utc
 from events.corrections import Form, apply_changes
 from events.db import database
@@ -27,6 +27,8 @@ from events.models import BaseModel
 from events.records import RecordedEvent
 from events.store import sql
 from events.vocabulary import META_TYPES
+
+from . import quarantine
 
 #: The columns every fact table starts with, in this order. The fact's id, type and recorded time are the log's,
 #: read by ``select_base`` through the position: a table of every fact need not copy them.
@@ -134,6 +136,20 @@ class Step:
         return "retracted" if self.after is None else "corrected"
 
 
+def restated_fact(event_id: str, upto: int) -> Fact | None:
+    """An event a read model set aside, in the form its revisions up to ``upto`` give it (None: retracted).
+
+    It stays keyed by its own position and recording; what changes is when
+    the read model learns of it, which is the revision's step.
+    """
+    state = store.state(event_id, upto=upto)
+    if state.retracted:
+        return None
+    original, form = state.original, state.current
+    return Fact(original.event_id, original.stream, original.type, form.occurred, form.data, form.sources,
+                original.position, original.recorded_at)
+
+
 def title_of(data: dict[str, Any], type_: str) -> str:
     """What a fact is called: its data's title, or else its type."""
     return str(data.get("title") or type_)
@@ -200,49 +216,69 @@ def load(table: str, column: str, keys: Iterable[str]) -> list[Fact]:
 
 
 class Batch:
-    """A batch folded in memory: the facts it touched, in their new forms, and every step.
+    """A batch folded in memory: the facts it touched, in their new forms, every step, and their rows.
 
     ``whole_streams`` loads every stored fact of the streams the batch touches
     (a read model that judges a fact by its neighbours, like a planned
     session by the sessions held); otherwise only the targets of corrections.
+    Each fact's row is worked out at the step that makes it, not at the end:
+    an event whose fact cannot be written fails at its own turn, whatever
+    batch it arrives in, so a rebuild sets aside what catching up did.
     """
 
-    def __init__(self, table: str, events: list[RecordedEvent], accepts: Callable[[RecordedEvent], bool],
-                 *, whole_streams: bool = False) -> None:
-        self.table = table
+    def __init__(self, table: str, columns: Sequence[str], row: Callable[[Fact], tuple], events: list[RecordedEvent],
+                 accepts: Callable[[RecordedEvent], bool], *, whole_streams: bool = False,
+                 set_aside: str | None = None) -> None:
+        self.table, self.columns, self.row = table, columns, row
         relevant = [e for e in events if e.type in META_TYPES or accepts(e)]
+        new = {e.event_id for e in relevant if e.type not in META_TYPES}
+        targets = {e.data["target"] for e in relevant if e.type in META_TYPES and e.data["target"] not in new}
         if whole_streams:
             stored = load(table, "stream", {e.stream for e in relevant})
         else:
-            new = {e.event_id for e in relevant if e.type not in META_TYPES}
-            stored = load(table, "event_id", {e.data["target"] for e in relevant
-                                              if e.type in META_TYPES and e.data["target"] not in new})
+            stored = load(table, "event_id", targets)
         self.stored: dict[str, Fact] = {f.event_id: f for f in stored}
         self.current: dict[str, Fact | None] = dict(self.stored)
+        self.rows: dict[str, tuple] = {}
+        #: Targets the read model ``set_aside`` could not fold: a correction folds them in their corrected form.
+        self.waiting = quarantine.unresolved(set_aside, targets - self.stored.keys()) if set_aside else set()
         self.steps: list[Step] = []
         for event in relevant:
             self._apply(event)
 
     def _apply(self, event: RecordedEvent) -> None:
         if event.type not in META_TYPES:
-            fact = Fact.of(event)
-            self.current[fact.event_id] = fact
-            self.steps.append(Step(event, None, fact))
+            self._step(event, None, Fact.of(event))
             return
-        target = self.current.get(event.data["target"])
+        target_id = event.data["target"]
+        target = self.current.get(target_id)
+        if target is None and target_id in self.waiting:
+            self.waiting.discard(target_id)
+            restated = restated_fact(target_id, event.position)
+            if restated is not None:
+                self._step(event, None, restated)
+            return
         if target is None:  # not a fact this read model keeps, or already retracted
             return
-        after = target.corrected(event.data["changes"]) if event.type == "EventCorrected" else None
-        self.current[target.event_id] = after
-        self.steps.append(Step(event, target, after))
+        self._step(event, target, target.corrected(event.data["changes"]) if event.type == "EventCorrected" else None)
 
-    def write(self, columns: Sequence[str], row: Callable[[Fact], tuple]) -> None:
-        """Replace the touched rows: stored ones are deleted, current ones inserted (``row`` gives the values)."""
+    def _step(self, event: RecordedEvent, before: Fact | None, after: Fact | None) -> None:
+        fact_id = (after or before).event_id  # type: ignore[union-attr]
+        if after is None:
+            self.rows.pop(fact_id, None)
+        else:
+            self.rows[fact_id] = self.row(after)
+        self.current[fact_id] = after
+        self.steps.append(Step(event, before, after))
+
+    def write(self) -> None:
+        """Replace the touched rows: stored ones are deleted, current ones inserted."""
         touched = [self.stored[eid].position for eid in self.current if eid in self.stored]
         for chunk in _chunks(touched):
             marks = ", ".join("?" * len(chunk))
             database.execute_sql(sql(f"DELETE FROM {self.table} WHERE position IN ({marks})"), tuple(chunk))
-        insert_rows(self.table, columns, [row(f) for f in self.current.values() if f is not None])
+        rows = [self.rows[eid] if eid in self.rows else self.row(f) for eid, f in self.current.items() if f is not None]
+        insert_rows(self.table, self.columns, rows)
 
 
 def insert_rows(table: str, columns: Sequence[str], rows: list[tuple]) -> None:

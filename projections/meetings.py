@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
-from peewee import CharField, DateField, IntegerField, Model
+from peewee import CharField, DateField, IntegerField, Model, TextField
 
 from events import dates
 from events.canonical import utc_text
@@ -50,10 +50,10 @@ class MeetingItem(FactRow):
 class MeetingChange(BaseModel):
     id = CharField(max_length=36, primary_key=True)
     stream = CharField(max_length=200)
-    name = CharField(max_length=300)
+    name = TextField()
     event_id = CharField(max_length=36)  # the item (session, plan, statement) the row is about
     change = CharField(max_length=16)  # added, corrected, retracted, overdue
-    title = CharField(max_length=600)
+    title = TextField()
     cause = CharField(max_length=16)  # "event" or "calendar"
     effective = DateField(null=True)  # for a calendar row: the day the session fell due
     position = IntegerField()  # the event that caused the row
@@ -124,18 +124,18 @@ def _describe(step: Step, name: str) -> str:
 class Meetings(Projection):
     name = "meetings"
     kind = KIND.rstrip("/")
-    version = 2  # 2: items keyed by position
+    version = 3  # 2: items keyed by position; 3: names and titles in text columns
     models: ClassVar[list[type[Model]]] = [MeetingItem, MeetingChange]
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])
 
     def apply_batch(self, events: list[RecordedEvent]) -> None:
-        batch = Batch("meeting_item", [e for e in events if e.stream.startswith(KIND)],
-                      lambda e: e.type in TYPES, whole_streams=True)
+        batch = Batch("meeting_item", BASE_COLUMNS, Fact.row, [e for e in events if e.stream.startswith(KIND)],
+                      lambda e: e.type in TYPES, whole_streams=True, set_aside=self.name)
         if not batch.steps:
             return
-        batch.write(BASE_COLUMNS, Fact.row)
+        batch.write()
         streams: dict[str, dict[str, Fact]] = {}
         for fact in batch.stored.values():
             streams.setdefault(fact.stream, {})[fact.event_id] = fact
@@ -204,7 +204,7 @@ class Meetings(Projection):
     @staticmethod
     def _change(key: str, stream: str, name: str, event_id: str, change: str, title: str, cause: str,
                 effective: date | None, event: RecordedEvent, updated: datetime) -> tuple:
-        return (stable_id(NAMESPACE, key), stream, name[:300], event_id, change, title[:600], cause, effective,
+        return (stable_id(NAMESPACE, key), stream, name, event_id, change, title, cause, effective,
                 event.position, utc_text(updated))
 
 

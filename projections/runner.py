@@ -3,8 +3,10 @@
 Catch-up is safe to run from several threads, processes or hosts at once:
 each batch takes the projection's lock (the write lock on SQLite, a row lock
 on the checkpoint on PostgreSQL) and re-reads the checkpoint under it, so no
-event is folded twice. A projection that fails on an event stops there,
-records the position and the error, and keeps its checkpoint before it.
+event is folded twice. An event a projection cannot fold is set aside
+(``quarantine``) and the fold goes on; only a fault of the database itself
+(it went away, it stayed locked) stops a projection, which records the
+position and the error, keeps its checkpoint before it, and retries later.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from peewee import InterfaceError, OperationalError
+
 from events import db, store
 from events.db import database
+from events.errors import StoreBusy
+from events.vocabulary import META_TYPES
 
+from . import quarantine
 from .base import Checkpoint, Projection
 
 log = logging.getLogger(__name__)
@@ -37,6 +44,10 @@ REBUILD_PRAGMAS = {"synchronous": 1, "cache_size": -REBUILD_CACHE_KB, "wal_autoc
 REBUILD_GC_THRESHOLDS = (50_000, 20, 100)
 
 
+#: Faults of the database, not of an event: the fold stops and retries later instead of setting the event aside.
+TRANSIENT = (OperationalError, InterfaceError, StoreBusy)
+
+
 @dataclass(frozen=True)
 class Status:
     name: str
@@ -46,20 +57,26 @@ class Status:
     failed_position: int | None
     error: str | None
     updated_at: datetime | None
+    set_aside: int = 0  # events this read model could not fold (unresolved)
 
     @property
     def lag(self) -> int:
         return self.head - self.position
 
+    @property
+    def healthy(self) -> bool:
+        return self.failed_position is None and not self.set_aside
+
     def to_dict(self) -> dict[str, object]:
         return {"name": self.name, "version": self.version, "checkpoint": self.position, "head": self.head,
                 "lag": self.lag, "failed_position": self.failed_position, "error": self.error,
-                "updated_at": self.updated_at.isoformat() if self.updated_at else None}
+                "set_aside": self.set_aside, "updated_at": self.updated_at.isoformat() if self.updated_at else None}
 
 
 def ensure_schema(projections: Iterable[Projection]) -> None:
     """Create every projection's tables; a projection whose version changed starts again from 0."""
     database.create_tables([Checkpoint], safe=True)
+    quarantine.create_table()
     for projection in projections:
         projection.create_tables()
         with database.atomic():
@@ -108,6 +125,7 @@ def rebuilding() -> Iterator[None]:
 def _reset(projection: Projection) -> None:
     projection.drop_tables()
     projection.create_tables()
+    quarantine.clear(projection.name)
     Checkpoint.insert(name=projection.name, version=projection.version, position=0).on_conflict(
         conflict_target=[Checkpoint.name],
         update={Checkpoint.version: projection.version, Checkpoint.position: 0,
@@ -116,14 +134,44 @@ def _reset(projection: Projection) -> None:
 
 
 @contextmanager
-def _locked(projection: Projection) -> Iterator[Checkpoint]:
-    """A transaction holding this projection's lock, with its checkpoint read under it."""
+def _locked(projection: Projection, *, wait: bool = True) -> Iterator[Checkpoint | None]:
+    """A transaction holding this projection's lock, with its checkpoint read under it.
+
+    ``wait=False`` gives None at once when another process holds the lock:
+    whoever holds it is folding, and will fold what the caller wanted folded.
+    """
     if db.is_postgres():
         with database.atomic():
-            yield Checkpoint.select().where(Checkpoint.name == projection.name).for_update().get()
-    else:
+            query = Checkpoint.select().where(Checkpoint.name == projection.name)
+            yield query.for_update(skip_locked=not wait).first()
+    elif wait:
         with database.atomic("IMMEDIATE"):
             yield Checkpoint.get(Checkpoint.name == projection.name)
+    else:
+        with _sqlite_without_waiting() as locked:
+            if not locked:
+                yield None
+                return
+            with database.atomic("IMMEDIATE"):
+                yield Checkpoint.get(Checkpoint.name == projection.name)
+
+
+@contextmanager
+def _sqlite_without_waiting() -> Iterator[bool]:
+    """Whether SQLite's write lock is free right now (taken and released at once), without the busy wait."""
+    saved = database.execute_sql("PRAGMA busy_timeout").fetchone()[0]
+    database.execute_sql("PRAGMA busy_timeout = 0")
+    try:
+        try:
+            database.execute_sql("BEGIN IMMEDIATE")
+        except OperationalError:
+            free = False
+        else:
+            database.execute_sql("ROLLBACK")
+            free = True
+    finally:
+        database.execute_sql(f"PRAGMA busy_timeout = {int(saved)}")
+    yield free
 
 
 def catch_up(projection: Projection, *, batch: int = BATCH,
@@ -145,16 +193,20 @@ def catch_up(projection: Projection, *, batch: int = BATCH,
 
 
 def catch_up_together(projections: Iterable[Projection], *, batch: int = BATCH,
-                      progress: Callable[[str, int], None] | None = None) -> int:
+                      progress: Callable[[str, int], None] | None = None, rounds: int | None = None,
+                      wait: bool = True) -> int:
     """Fold the new events into several read models, reading and decoding each batch of the log once.
 
     Each read model still folds under its own lock with its checkpoint re-read
     there, exactly as ``catch_up`` does; one that fails stops (its failure
-    recorded) while the others go on.
+    recorded) while the others go on. ``rounds`` bounds the work to that many
+    batches (a request folds a little and leaves the rest to the catch-up
+    job); ``wait=False`` skips a read model another process is folding.
     """
     active = list(projections)
     applied = 0
-    while active:
+    while active and (rounds is None or rounds > 0):
+        rounds = None if rounds is None else rounds - 1
         positions = {c.name: c.position for c in Checkpoint.select().where(
             Checkpoint.name.in_([p.name for p in active]))}
         low = min(positions.get(p.name, 0) for p in active)
@@ -162,7 +214,10 @@ def catch_up_together(projections: Iterable[Projection], *, batch: int = BATCH,
         if not events:
             return applied
         for projection in list(active):
-            with _locked(projection) as checkpoint:
+            with _locked(projection, wait=wait) as checkpoint:
+                if checkpoint is None:
+                    active.remove(projection)
+                    continue
                 mine = [e for e in events if e.position > checkpoint.position]
                 if not mine:
                     continue
@@ -178,14 +233,14 @@ def catch_up_together(projections: Iterable[Projection], *, batch: int = BATCH,
 
 def _fold_and_advance(projection: Projection, checkpoint: Checkpoint,
                       events: list) -> tuple[int, tuple[int, str] | None]:
-    """Fold a batch and move the checkpoint past what was applied, in the caller's transaction.
+    """Fold a batch and move the checkpoint past what was folded or set aside, in the caller's transaction.
 
-    A failure is recorded on the checkpoint (or cleared when the batch folds);
-    returns how many events were applied and the failure, if any.
+    A stop (a fault of the database) is recorded on the checkpoint, or the
+    last one cleared; returns how many events were passed and the stop, if any.
     """
-    done, failure = _fold(projection, events)
-    _advance(checkpoint, done[-1].position if done else checkpoint.position, failure)
-    return len(done), failure
+    passed, failure = fold(projection, events)
+    _advance(checkpoint, passed[-1].position if passed else checkpoint.position, failure)
+    return len(passed), failure
 
 
 def _advance(checkpoint: Checkpoint, position: int, failure: tuple[int, str] | None) -> None:
@@ -196,24 +251,50 @@ def _advance(checkpoint: Checkpoint, position: int, failure: tuple[int, str] | N
     checkpoint.save()
 
 
-def _fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] | None]:
-    """Apply a batch; on an error, keep the events before the failing one and report it."""
+def _detail(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+def fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] | None]:
+    """Apply a batch; an event that cannot be folded is set aside and the rest go on.
+
+    Returns the events passed (folded or set aside) and, when the database
+    itself failed, where that stopped the fold.
+    """
     try:
         with database.atomic():
             projection.apply_batch(events)
+        _resolve(projection, events)
         return events, None
     except Exception:
-        pass  # find the failing event one at a time; everything before it stays
-    done = []
+        pass  # find the event that cannot be folded (or where the database failed), one at a time
+    passed = []
     for event in events:
         try:
             with database.atomic():
                 projection.apply(event)
+        except TRANSIENT as exc:
+            return passed, (event.position, _detail(exc))
         except Exception as exc:
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            return done, (event.position, detail)
-        done.append(event)
-    return done, None
+            log.error("read model %s set aside the event at position %s: %s", projection.name, event.position,
+                      _detail(exc))
+            quarantine.set_aside(projection.name, event, _detail(exc))
+        else:
+            _resolve(projection, [event])
+        passed.append(event)
+    return passed, None
+
+
+def _resolve(projection: Projection, folded: list) -> None:
+    """Corrections and retractions just folded resolve the set-aside events they act on."""
+    targets: dict[str, int] = {}
+    for event in folded:
+        if event.type in META_TYPES:
+            targets.setdefault(event.data["target"], event.position)
+    if targets:
+        waiting = quarantine.unresolved(projection.name, targets)
+        if waiting:
+            quarantine.resolve(projection.name, {t: targets[t] for t in waiting})
 
 
 def rebuild(projection: Projection, *, progress: Callable[[str, int], None] | None = None) -> None:
@@ -266,9 +347,10 @@ def _refold(projection: Projection, head: int) -> None:
 def status(projections: Iterable[Projection]) -> list[Status]:
     head = store.head_position()
     by_name = {c.name: c for c in Checkpoint.select()}
+    aside = quarantine.counts()
     out = []
     for p in projections:
         c = by_name.get(p.name)
         out.append(Status(p.name, p.version, c.position if c else 0, head, c.failed_position if c else None,
-                          c.error if c else None, c.updated_at if c else None))
+                          c.error if c else None, c.updated_at if c else None, aside.get(p.name, 0)))
     return out

@@ -95,9 +95,9 @@ class Timeline(Projection):
         self.apply_batch([event])
 
     def apply_batch(self, events: list[RecordedEvent]) -> None:
-        batch = Batch("timeline_entry", events, lambda e: True)
+        batch = Batch("timeline_entry", COLUMNS, _row, events, lambda e: True, set_aside=self.name)
         if batch.steps:
-            batch.write(COLUMNS, _row)
+            batch.write()
 
     def refold(self, upto: int) -> None:
         """Every fact as logged, in one INSERT ... SELECT; then the corrections and retractions, folded.
@@ -106,8 +106,9 @@ class Timeline(Projection):
         sort key, and the sort key depends only on the date text: it is
         computed once per distinct date, not once per event.
         """
-        days = [(occurred, sort_prefix(occurred)) for (occurred,) in database.execute_sql(
-            sql("SELECT DISTINCT occurred FROM event WHERE position <= ?"), (upto,))]
+        distinct = database.execute_sql(sql("SELECT DISTINCT occurred FROM event WHERE position <= ?"),
+                                        (upto,)).fetchall()  # read to the end: a cursor left open locks the table
+        days = [(occurred, sort_prefix(occurred)) for (occurred,) in distinct]
         database.execute_sql("CREATE TEMPORARY TABLE timeline_day (occurred VARCHAR(100) PRIMARY KEY, "
                              "prefix VARCHAR(8) NOT NULL)")
         try:

@@ -1,5 +1,10 @@
-"""Folding incrementally, in any split into batches, gives exactly the rows a rebuild from 0 gives."""
+"""Folding incrementally, in any split into batches, gives exactly the rows a rebuild from 0 gives.
 
+That includes the events a read model cannot fold: both set aside the same ones, with the same reasons, and
+fold them when a later correction makes them foldable.
+"""
+
+import os
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +16,10 @@ import events
 import projections
 from events import store
 from events.db import database
-from projections import runner
+from projections import agreements, exercises, meetings, quarantine, runner, timeline
+
+#: Examples per run; PROPERTY_EXAMPLES=500 for a longer search after changing a fold.
+EXAMPLES = int(os.environ.get("PROPERTY_EXAMPLES", "25"))
 
 STREAMS = {
     "agreement/a": ("AgreementNegotiationsOpened", "AgreementSigned", "AgreementEnteredIntoForce", "AgreementAdopted",
@@ -23,8 +31,12 @@ STREAMS = {
     "meeting/n": ("MeetingHeld", "MeetingPlanned"),
     "context/c": ("IncidentOccurred", "MeetingHeld"),
 }
+#: A fact a read model cannot fold: its title holds POISON (agreements, exercises, meetings) or it is dated
+#: POISON_DATE (the timeline). Each read model raises on it wherever it folds it, as a bug or a value no rule
+#: foresaw would; catching up sets it aside, and a rebuild must set aside exactly the same.
+POISON, POISON_DATE = "unfoldable", "1999-09-09"
 DATES = ("2016-12-01", "2017", "2017-21", "2018-07", "2023/2027", "2011/..", "[..2017-01-06]", "2019-06-26",
-         "2027", "2030-05", "2017-01-06", "2031")
+         "2027", "2030-05", "2017-01-06", "2031", POISON_DATE)
 KINDS = ("official", "press", "analysis")
 
 fact = st.fixed_dictionaries({
@@ -35,6 +47,7 @@ fact = st.fixed_dictionaries({
     "session": st.none() | st.integers(1, 4),
     "claim": st.none() | st.just("f"),
     "kind": st.sampled_from(KINDS),
+    "poison": st.booleans(),
 })
 revision = st.fixed_dictionaries({
     "op": st.sampled_from(("correct", "retract")),
@@ -54,7 +67,7 @@ def _events(ops: list[dict], live: dict[str, events.NewEvent], counter: list[int
         if op["op"] == "fact":
             types = STREAMS[op["stream"]]
             counter[0] += 1
-            data = {"title": f"fact {counter[0]}"}
+            data = {"title": f"fact {counter[0]}{' ' + POISON if op['poison'] else ''}"}
             if op["session"] is not None:
                 data["session"] = op["session"]
             if op["claim"]:
@@ -73,20 +86,38 @@ def _events(ops: list[dict], live: dict[str, events.NewEvent], counter: list[int
                                                                                     "reason": "r"}))
             else:
                 counter[0] += 1
-                changes = {"occurred": op["occurred"], "data": {"place": f"{op['place']} {counter[0]}"}}
+                fixed = {"place": f"{op['place']} {counter[0]}", "title": f"corrected {counter[0]}"}
+                changes = {"occurred": op["occurred"], "data": fixed}
                 live[target_id] = events.NewEvent(target.stream, target.type, op["occurred"],
-                                                  {**target.data, "place": f"{op['place']} {counter[0]}"},
-                                                  target.sources, target.event_id)
+                                                  {**target.data, **fixed}, target.sources, target.event_id)
                 out.append(events.NewEvent(target.stream, "EventCorrected", "2026", {
                     "target": target_id, "reason": "r", "changes": changes}))
     return out
 
 
 def _dump() -> dict:
-    return {p.name: p.dump() for p in projections.PROJECTIONS.values()}
+    return {**{p.name: p.dump() for p in projections.PROJECTIONS.values()}, "set aside": quarantine.dump()}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def _poison(monkeypatch) -> None:
+    """Each read model raises on a poisoned fact in code its incremental and bulk folds both run."""
+
+    def raising(real, poisoned):
+        def check(*args):
+            if poisoned(*args):
+                raise ValueError("poisoned fact")
+            return real(*args)
+        return check
+
+    titled = lambda data: POISON in str(data.get("title", ""))  # noqa: E731
+    monkeypatch.setattr(agreements, "_stage", raising(agreements._stage, lambda form: titled(form.data)))
+    monkeypatch.setattr(exercises, "_filter_columns", raising(exercises._filter_columns, titled))
+    monkeypatch.setattr(meetings, "_describe", raising(meetings._describe,
+                                                       lambda step, name: titled((step.after or step.before).data)))
+    monkeypatch.setattr(timeline, "sort_prefix", raising(timeline.sort_prefix, lambda day: day == POISON_DATE))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(groups=groups, splits=st.lists(st.integers(1, 9), min_size=1, max_size=8))
 def test_incremental_folding_in_any_batches_equals_a_rebuild(monkeypatch, groups, splits):
     with tempfile.TemporaryDirectory() as directory:
@@ -105,11 +136,13 @@ def test_incremental_folding_in_any_batches_equals_a_rebuild(monkeypatch, groups
                     events.append(batch, author="property")
             log = list(store.read_all())
             start, i = 0, 0
+            _poison(monkeypatch)
             while start < len(log):  # fold in the generated split, the way catch-up folds a batch
                 size = splits[i % len(splits)]
                 with database.atomic():
                     for projection in projections.PROJECTIONS.values():
-                        projection.apply_batch(log[start:start + size])
+                        passed, stopped = runner.fold(projection, log[start:start + size])
+                        assert stopped is None and len(passed) == len(log[start:start + size])
                 start, i = start + size, i + 1
             incremental = _dump()
             for projection in projections.PROJECTIONS.values():

@@ -1,9 +1,12 @@
 import gc
 
+from peewee import OperationalError
+
 import events
 import projections
 from events import store
-from projections import runner
+from projections import exercises as exercise_model
+from projections import quarantine, runner
 from projections.exercises import Exercises
 from seeds.loader import seed
 
@@ -28,26 +31,86 @@ def test_a_read_model_already_ahead_is_not_folded_twice(log):
     assert all(s.failed_position is None and s.lag == 0 for s in projections.status())
 
 
-def test_one_failing_read_model_stops_at_its_event_and_the_others_go_on(log, monkeypatch):
+POISON = "cannot fold this"
+
+
+def _poison_exercises(monkeypatch) -> None:
+    """Make the exercises fold raise, on every path it takes, on an edition whose title holds POISON."""
+    real = exercise_model._filter_columns
+
+    def filter_columns(data):
+        if POISON in str(data.get("title", "")):
+            raise RuntimeError(POISON)
+        return real(data)
+
+    monkeypatch.setattr(exercise_model, "_filter_columns", filter_columns)
+
+
+def _edition(title: str, **kwargs) -> events.NewEvent:
+    return events.NewEvent("exercise/poisoned", "ExerciseConducted", "2024-05", {"title": title},
+                           [{"url": "https://example.org", "quote": "q", "kind": "press"}], **kwargs)
+
+
+def test_an_event_a_read_model_cannot_fold_is_set_aside_and_the_fold_goes_on(log, monkeypatch):
+    seed()
+    projections.ensure_schema()
+    projections.catch_up()
+    _poison_exercises(monkeypatch)
+    bad = events.append([_edition(f"Drill ({POISON})")], author="t")[0]
+    good = events.append([_edition("A later drill")], author="t")[0]
+    projections.catch_up()
+    status = {s.name: s for s in projections.status()}
+    assert all(s.lag == 0 and s.failed_position is None for s in status.values())  # nothing stopped
+    assert status["exercises"].set_aside == 1 and not status["exercises"].healthy
+    assert [(q.position, q.event_id) for q in quarantine.pending("exercises")] == [(bad.position, bad.event_id)]
+    assert f"RuntimeError: {POISON}" in quarantine.pending(event_id=bad.event_id)[0].error
+    titles = {e.title for s in exercise_model.exercises() for e in s.editions}
+    assert "A later drill" in titles and good.position > bad.position
+    assert not any(POISON in t for t in titles)
+
+
+def test_a_correction_of_a_set_aside_event_folds_it_in_its_corrected_form(log, monkeypatch):
+    projections.ensure_schema()
+    _poison_exercises(monkeypatch)
+    bad = events.append([_edition(f"Drill ({POISON})")], author="t")[0]
+    projections.catch_up()
+    fix = events.append([events.NewEvent("exercise/poisoned", "EventCorrected", "2026", {
+        "target": bad.event_id, "reason": "typo", "changes": {"data": {"title": "Drill Pégase"}}})], author="t")[0]
+    projections.catch_up()
+    assert quarantine.pending("exercises") == []
+    assert quarantine.dump() == [("exercises", bad.position, bad.event_id, f"RuntimeError: {POISON}", fix.position)]
+    [series] = exercise_model.exercises()
+    assert [(e.event_id, e.title) for e in series.editions] == [(bad.event_id, "Drill Pégase")]
+    assert [(c.event_id, c.change, c.position) for c in exercise_model.changes()] == [
+        (bad.event_id, "added", fix.position)]  # the feed learns of it when it became foldable, not in the past
+    incremental = projections.get("exercises").dump(), quarantine.dump()
+    projections.rebuild("exercises")
+    assert (projections.get("exercises").dump(), quarantine.dump()) == incremental
+
+
+def test_a_fault_of_the_database_stops_the_fold_and_it_goes_on_later(log, monkeypatch):
     seed()
     projections.ensure_schema()
     first = next(e for e in store.read(limit=1000) if e.stream.startswith("exercise/"))
+    real = Exercises.apply_batch
 
-    def broken(self, event):
-        if event.position == first.position:
-            raise RuntimeError("cannot fold this")
+    def locked(self, batch):
+        if any(e.position == first.position for e in batch):
+            raise OperationalError("database is locked")
+        real(self, batch)
 
-    monkeypatch.setattr(Exercises, "apply_batch", lambda self, batch: [broken(self, e) for e in batch])
-    monkeypatch.setattr(Exercises, "apply", broken)
+    monkeypatch.setattr(Exercises, "apply_batch", locked)
+    monkeypatch.setattr(Exercises, "apply", lambda self, event: locked(self, [event]))
     projections.catch_up()
     status = {s.name: s for s in projections.status()}
-    assert (status["exercises"].position, status["exercises"].failed_position) == (first.position - 1, first.position)
-    assert "RuntimeError: cannot fold this" in status["exercises"].error
+    assert status["exercises"].failed_position == first.position and status["exercises"].position < first.position
+    assert "database is locked" in status["exercises"].error
+    assert quarantine.pending() == []  # not the event's fault: nothing set aside
     assert all(s.lag == 0 for name, s in status.items() if name != "exercises")
-    events.append([events.NewEvent("context/x", "IncidentOccurred", "2026", {"title": "later"},
-                                   [{"url": "https://example.org", "quote": "q", "kind": "press"}])], author="t")
+    monkeypatch.setattr(Exercises, "apply_batch", real)
+    monkeypatch.undo()
     projections.catch_up()
-    assert projections.status()[1].position == first.position - 1  # still stopped where it failed
+    assert all(s.lag == 0 and s.healthy for s in projections.status())
 
 
 def _indexes() -> dict[str, set[str]]:
