@@ -30,7 +30,7 @@ from events.vocabulary import META_TYPES
 from . import quarantine
 from .base import Projection, in_feed_order, stable_id
 from .claims import resolve, source_rank
-from .facts import latest, restated_fact
+from .facts import latest, restated_fact, strings
 from .lifecycle import STAGES, Stage, Status, status_on, transitions_after
 from .paging import DEFAULT_LIMIT, Page, check_limit
 
@@ -387,8 +387,12 @@ def _view(stream: str, forms: list[_Form], as_of: date) -> AgreementView:
     term = next((f.data.get("term") for f, _ in shown if f.data.get("term")), None)
     return AgreementView(
         stream, _name(forms, stream), str(latest.get("agreement") or latest.get("title") or stream),
-        latest.get("category"), list(latest.get("parties") or []), term, status_on(_stages(forms), as_of), stages,
+        _text(latest.get("category")), strings(latest.get("parties")), term, status_on(_stages(forms), as_of), stages,
     )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def agreements(as_of: date, known_at: datetime | None = None, *, after: str | None = None,

@@ -8,12 +8,14 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
+from peewee import DatabaseError
 
 import events
 import projections
 from events.integrity import verify as verify_chain
 from events.transfer import export as export_log
 from events.transfer import import_lines
+from projections import quarantine
 from seeds.catalog import SEEDS_DIR, SeedError
 from seeds.loader import seed as seed_log
 
@@ -203,29 +205,38 @@ def rebuild(name: str | None) -> None:
 
         projections.rebuild(name, progress=advance)
     lines = [line for line in projections.status() if name in (None, line.name)]
-    for line in lines:
-        click.echo(_status_line(line))
-    if any(line.failed_position is not None for line in lines):
-        sys.exit(1)
+    _report(lines)
 
 
 @main.command("status")
 @with_appcontext
 def status() -> None:
-    """Each read model's checkpoint, its lag behind the log head, and the failure that stopped it, if any."""
-    projections.ensure_schema()
-    lines = projections.status()
+    """Each read model's checkpoint, its lag behind the log head, what stopped it and the events it set aside.
+
+    Exits 1 when a read model stopped or set aside an event it could not fold.
+    """
+    try:
+        projections.ensure_schema()
+        lines = projections.status()
+    except DatabaseError as exc:
+        raise click.ClickException(f"cannot read the status of the database at {_where()}: {exc} "
+                                   "(run `chronology init-db` on a new database)") from None
+    _report(lines)
+
+
+def _report(lines: list[projections.runner.Status]) -> None:
+    """Print each read model's line and every event set aside; exit 1 unless all are healthy."""
     for line in lines:
-        click.echo(_status_line(line))
-    if any(line.failed_position is not None for line in lines):
+        text = f"{line.name} v{line.version}: at position {line.position} of {line.head}, lag {line.lag}"
+        if line.failed_position is not None:
+            text += f"; STOPPED at position {line.failed_position}: {line.error}"
+        if line.set_aside:
+            text += f"; {line.set_aside} event{'s' if line.set_aside != 1 else ''} set aside"
+        click.echo(text)
+    for item in quarantine.pending():
+        click.echo(f"  set aside by {item.name}: position {item.position} (event {item.event_id}): {item.error}")
+    if not all(line.healthy for line in lines):
         sys.exit(1)
-
-
-def _status_line(line: projections.runner.Status) -> str:
-    text = f"{line.name} v{line.version}: at position {line.position} of {line.head}, lag {line.lag}"
-    if line.failed_position is not None:
-        text += f"; FAILED at position {line.failed_position}: {line.error}"
-    return text
 
 
 def _where() -> str:

@@ -75,7 +75,8 @@ def catch_up() -> str:
     failed = [s for s in projections.status() if s.failed_position is not None]
     if failed:
         raise RuntimeError("; ".join(f"{s.name} stopped at position {s.failed_position}: {s.error}" for s in failed))
-    return f"applied {applied} events"
+    aside = sum(s.set_aside for s in projections.status())
+    return f"applied {applied} events" + (f"; {aside} set aside (see /status)" if aside else "")
 
 
 def publish_calendar() -> str:

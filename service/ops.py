@@ -13,11 +13,12 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, g, render_template
 
 import events
 import projections
 from events import db, store
+from projections import quarantine
 
 from . import jobs
 from . import scheduler as deployment_scheduler
@@ -32,14 +33,14 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _run(run: jobs.JobRun) -> dict[str, Any]:
+def _run(run: jobs.JobRun, *, private: bool) -> dict[str, Any]:
     detail = run.detail or ""
     return {
         "name": run.name,
         "outcome": run.outcome,
         "started_at": _iso(run.started_at),
         "finished_at": _iso(run.finished_at),
-        "host": run.host,
+        **({"host": run.host} if private else {}),
         # A failure's last line says what went wrong; the whole traceback is in the logs and the job_run row.
         "detail": detail.strip().splitlines()[-1] if detail.strip() else "",
     }
@@ -51,8 +52,12 @@ def scheduler_here() -> dict[str, Any]:
     return {"campaigning": started is not None, "leading": bool(started and started.leading)}
 
 
-def snapshot() -> dict[str, Any]:
-    """Everything the status page shows, as plain data."""
+def snapshot(*, private: bool = False) -> dict[str, Any]:
+    """Everything the status page shows, as plain data.
+
+    Where the database lives and which process runs the jobs are for
+    editors (``private``): the public learns the service's health, not its paths.
+    """
     from .server import describe
 
     runs = jobs.last_runs()
@@ -60,15 +65,16 @@ def snapshot() -> dict[str, Any]:
     return {
         "head": store.head_position(),
         "backend": db.backend_name(),
-        "database": describe(current_app.config["DATABASE_URL"]),
+        **({"database": describe(current_app.config["DATABASE_URL"])} if private else {}),
         "projections": [s.to_dict() for s in projections.status()],
+        "set_aside": [item.to_dict() for item in quarantine.pending()],
         "jobs": {
-            name: ({**_run(runs[name]), "every_seconds": job.every.total_seconds()} if name in runs
+            name: ({**_run(runs[name], private=private), "every_seconds": job.every.total_seconds()} if name in runs
                    else {"name": name, "outcome": "never run", "every_seconds": job.every.total_seconds()})
             for name, job in jobs.JOBS.items()
         },
-        "verify": _run(runs["verify"]) if "verify" in runs else None,
-        "scheduler": {**scheduler_here(), "last_seen_leader": leader},
+        "verify": _run(runs["verify"], private=private) if "verify" in runs else None,
+        "scheduler": {**scheduler_here(), **({"last_seen_leader": leader} if private else {})},
     }
 
 
@@ -98,7 +104,7 @@ def healthz() -> Response:
 @bp.get("/api/status")
 def status_json() -> Response:
     try:
-        data = snapshot()
+        data = snapshot(private=g.get("editor") is not None)
     except Exception as exc:
         _database_down(exc)
         return json_error(503, "the database is unavailable")
@@ -110,7 +116,7 @@ def status_json() -> Response:
 @bp.get("/status")
 def status_page() -> Response | tuple[str, int]:
     try:
-        data = snapshot()
+        data = snapshot(private=g.get("editor") is not None)
     except Exception as exc:
         _database_down(exc)
         return render_template("error.html", status=503, title="Service unavailable",

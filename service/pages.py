@@ -14,6 +14,7 @@ from flask import Blueprint, abort, render_template, request
 import events
 from events.corrections import EventState, fold
 from events.vocabulary import META_TYPES, STREAM_KINDS
+from projections import quarantine
 from projections.tallies import tallies
 
 from .templating import canonical_event_id
@@ -86,7 +87,8 @@ def event(event_id: str) -> str:
     target = None
     if state.original.type in META_TYPES:
         target = _find(state.original.data.get("target", ""))
-    return render_template("event.html", state=state, event=state.original, target=target)
+    aside = quarantine.pending(event_id=state.original.event_id)
+    return render_template("event.html", state=state, event=state.original, target=target, set_aside=aside)
 
 
 @dataclass(frozen=True)

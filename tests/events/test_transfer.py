@@ -174,5 +174,5 @@ def test_an_import_line_the_log_cannot_store_is_refused_naming_the_line_and_fiel
     first = orjson.loads(lines[0])
     first["occurred"] = "2018-07" + " " * 300
     _fresh("sqlite", request)
-    with pytest.raises(ImportRejected, match="line 1: .*occurred: is 307 characters long"):
+    with pytest.raises(ImportRejected, match=r"line 1: .*occurred: is 307 characters long"):
         import_lines([orjson.dumps(first), *lines[1:]])

@@ -1,7 +1,6 @@
 import pytest
 
 import events
-
 from events import NewEvent, UnknownEventType, ValidationError
 from events.validation import prepare, prepare_fields
 

@@ -183,17 +183,27 @@ def test_rebuild_of_an_unknown_read_model_lists_the_known_ones(cli):
     assert "no read model named 'exercise' (known: agreements, exercises, meetings, timeline, tallies)" in result.output
 
 
-def test_status_names_the_position_and_error_where_a_read_model_stopped(cli, monkeypatch):
+def test_status_names_every_event_a_read_model_set_aside_and_exits_1(cli, monkeypatch):
     from projections import exercises
 
     def broken(data):
         raise RuntimeError("cannot fold this")
 
     assert cli("init-db").exit_code == 0 and cli("seed").exit_code == 0
-    # Every edition's filter columns fail: the bulk refold, then the fold event by event.
+    # Every edition's filter columns fail: the bulk refold, then the fold event by event, which sets each aside.
     monkeypatch.setattr(exercises, "_filter_columns", broken)
     assert cli("rebuild", "exercises").exit_code == 1
     status = cli("status")
     assert status.exit_code == 1
     [line] = [line for line in status.output.splitlines() if line.startswith("exercises")]
-    assert "FAILED at position" in line and "RuntimeError: cannot fold this" in line
+    assert line.endswith("events set aside") and "lag 0" in line  # it went on to the head
+    aside = [line for line in status.output.splitlines() if line.startswith("  set aside by exercises")]
+    assert aside and all("RuntimeError: cannot fold this" in line for line in aside)
+
+
+def test_status_of_a_database_without_tables_says_so_in_one_line(database_url, tmp_path):
+    result = CliRunner().invoke(main, ["status"], env={"DATABASE_URL": database_url,
+                                                       "CHRONOLOGY_INSTANCE": str(tmp_path / "instance")})
+    assert result.exit_code == 1
+    assert "cannot read the status of the database" in result.output and "chronology init-db" in result.output
+    assert "Traceback" not in result.output

@@ -1,7 +1,10 @@
+import os
+
 import pytest
 
 import events
 from service import jobs
+from tests.conftest import sign_in
 
 
 def test_healthz_is_ok_when_the_database_answers(client):
@@ -30,15 +33,32 @@ def test_status_reports_head_backend_read_models_and_jobs(seeded_app, client):
         jobs.run(seeded_app, "catch-up")
     status = client.get("/api/status").get_json()
     assert status["head"] == head > 0
-    assert status["backend"] == "sqlite" and status["database"].endswith("chronology.sqlite3")
+    assert status["backend"] == "sqlite"
     assert {p["name"] for p in status["projections"]} >= {"agreements", "exercises"}
-    assert all(p["lag"] == 0 and p["checkpoint"] == head and p["failed_position"] is None
+    assert all(p["lag"] == 0 and p["checkpoint"] == head and p["failed_position"] is None and p["set_aside"] == 0
                for p in status["projections"])
+    assert status["set_aside"] == []
     assert status["verify"]["outcome"] == "ok" and status["verify"]["detail"].startswith("ok:")
     assert status["jobs"]["catch-up"]["outcome"] == "ok"
     assert status["jobs"]["backup"]["outcome"] == "never run"
-    assert status["scheduler"] == {"campaigning": False, "leading": False,
-                                   "last_seen_leader": status["jobs"]["catch-up"]["host"]}
+    assert status["scheduler"] == {"campaigning": False, "leading": False}
+
+
+def test_status_shows_paths_and_processes_to_editors_only(seeded_app, client, editor_account):
+    """Where the database lives and which host:pid runs the jobs help an operator, and an attacker."""
+    with seeded_app.app_context():
+        jobs.run(seeded_app, "catch-up")
+    public = client.get("/api/status").get_json()
+    page = client.get("/status").get_data(as_text=True)
+    assert "database" not in public and "host" not in public["jobs"]["catch-up"]
+    assert "last_seen_leader" not in public["scheduler"]
+    assert "chronology.sqlite3" not in page and f":{os.getpid()}" not in page
+    sign_in(client, *editor_account)
+    private = client.get("/api/status").get_json()
+    assert private["database"].endswith("chronology.sqlite3")
+    assert private["jobs"]["catch-up"]["host"].endswith(f":{os.getpid()}")
+    assert private["scheduler"]["last_seen_leader"] == private["jobs"]["catch-up"]["host"]
+    assert "chronology.sqlite3" in client.get("/status").get_data(as_text=True)
 
 
 def test_a_failed_verify_shows_on_the_status_page(seeded_app, client, tamper):

@@ -219,3 +219,48 @@ def test_meetings_page_a_keyset_at_a_time(seeded_app, monkeypatch):
 ])
 def test_a_cursor_of_another_kind_is_400(client, path, message):
     assert message in page(client, path, 400)
+
+
+def _agreement_stage(stream: str, title: str, **data) -> events.NewEvent:
+    return make_event(stream=stream, type_="AgreementSigned", occurred="2020-03", title=title, data=data,
+                      sources=[{"url": "https://example.org/agreement", "quote": "signed in March 2020"}])
+
+
+def test_an_agreement_event_no_fold_can_read_is_set_aside_and_every_later_agreement_still_shows(seeded_app):
+    """A term like 2020/garbage, written before the rules refused it, once stopped the agreements view for good."""
+    client = seeded_app.test_client()
+    with seeded_app.app_context():
+        [bad] = events.append([_agreement_stage("agreement/broken", "Broken term", term="2020/garbage")],
+                              author="old version")
+        [later] = events.append([_agreement_stage("agreement/later", "A later agreement")], author="editor")
+        projections.catch_up()
+    listing = client.get("/api/agreements?limit=1000").get_json()["agreements"]
+    assert "agreement/later" in {a["stream"] for a in listing}
+    assert "agreement/broken" not in {a["stream"] for a in listing}
+    assert f"<chr:position>{later.position}</chr:position>" in page(client, "/agreements/feed.atom")
+    status = client.get("/api/status").get_json()
+    assert [(s["position"], s["read_model"]) for s in status["set_aside"]] == [(bad.position, "agreements")]
+    assert "garbage" in status["set_aside"][0]["error"]
+    assert "Not reflected in every view" in page(client, f"/events/{bad.event_id}")
+    assert "could not fold" in page(client, "/status")
+    with seeded_app.app_context():
+        events.append([events.NewEvent("agreement/broken", "EventCorrected", "2026", {
+            "target": bad.event_id, "reason": "the term was garbled", "changes": {"data": {"term": "2020/2025"}}})],
+            author="editor")
+        projections.catch_up()
+    listing = client.get("/api/agreements?limit=1000&as_of=2021-01-01").get_json()["agreements"]
+    assert {a["stream"]: a["term"] for a in listing}["agreement/broken"] == "2020/2025"
+    assert client.get("/api/status").get_json()["set_aside"] == []
+    assert "Not reflected" not in page(client, f"/events/{bad.event_id}")
+
+
+def test_parties_that_are_not_a_list_do_not_break_the_agreements_page(seeded_app):
+    client = seeded_app.test_client()
+    with seeded_app.app_context():
+        events.append([_agreement_stage("agreement/odd-parties", "Odd parties", parties=5, category=["x"])],
+                      author="old version")
+        projections.catch_up()
+    assert "Odd parties" in page(client, "/agreements?limit=1000")
+    [odd] = [a for a in client.get("/api/agreements?limit=1000").get_json()["agreements"]
+             if a["stream"] == "agreement/odd-parties"]
+    assert (odd["parties"], odd["category"]) == ([], None)
