@@ -16,6 +16,7 @@ from events.corrections import EventState, fold
 from events.vocabulary import META_TYPES, STREAM_KINDS
 from projections.tallies import tallies
 
+from . import integrity
 from .templating import canonical_event_id
 
 bp = Blueprint("pages", __name__)
@@ -86,7 +87,13 @@ def event(event_id: str) -> str:
     target = None
     if state.original.type in META_TYPES:
         target = _find(state.original.data.get("target", ""))
-    return render_template("event.html", state=state, event=state.original, target=target)
+    # The page shows the original and every correction or retraction of it: the latest of them is in doubt
+    # once the record failed verification at or before its position.
+    drawn_from = max([state.original.position, *(r.event.position for r in state.revisions)])
+    failed = integrity.failure()
+    in_doubt = failed if failed is not None and drawn_from >= (failed.broken_at or 0) else None
+    return render_template("event.html", state=state, event=state.original, target=target, in_doubt=in_doubt,
+                           drawn_from=drawn_from)
 
 
 @dataclass(frozen=True)
