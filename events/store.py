@@ -259,6 +259,26 @@ def head_position(known_at: datetime | None = None) -> int:
     return top.position if top else 0
 
 
+#: Positions asked in one ``IN (...)``: a page of any feed, well under every backend's limit on parameters.
+HASHES_PER_QUERY = 1000
+
+
+def hashes(positions: Iterable[int]) -> dict[int, str]:
+    """The hash of the event at each of ``positions`` that the log holds (absent ones are left out).
+
+    What a page of feed entries cites as its events' hashes, and what a
+    witness's claims are compared with: one query per thousand positions.
+    """
+    wanted = sorted(set(positions))
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), HASHES_PER_QUERY):
+        chunk = wanted[start:start + HASHES_PER_QUERY]
+        marks = ", ".join("?" * len(chunk))
+        rows = database.execute_sql(sql(f"SELECT position, hash FROM event WHERE position IN ({marks})"), tuple(chunk))
+        found.update((position, hash_) for position, hash_ in rows)
+    return found
+
+
 def get(event_id: str) -> RecordedEvent:
     found = _by_ids([event_id])
     if not found:

@@ -39,10 +39,28 @@ EXPORT_KEYS = frozenset({
 def export(out: BinaryIO, after: int = 0) -> int:
     """Write every event after ``after`` as one line of canonical JSON; return the count."""
     count = 0
-    for row in raw_rows(after):
-        out.write(row_document(row, with_hash=True) + b"\n")
-        count += 1
+    for chunk in export_chunks(after):
+        out.write(chunk)
+        count += chunk.count(b"\n")  # a canonical document never holds a raw newline: JSON escapes it
     return count
+
+
+def export_chunks(after: int = 0, upto: int | None = None, *, rows: int = 1000) -> Iterator[bytes]:
+    """The bytes of an export, ``rows`` lines at a time, from position ``after`` + 1 to ``upto`` (inclusive).
+
+    One source for ``export`` and for a download of the log, so the two are
+    the same bytes; ``upto`` pins a download to the head it started from.
+    """
+    lines: list[bytes] = []
+    for row in raw_rows(after):
+        if upto is not None and row[0] > upto:
+            break
+        lines.append(row_document(row, with_hash=True))
+        if len(lines) >= rows:
+            yield b"\n".join(lines) + b"\n"
+            lines.clear()
+    if lines:
+        yield b"\n".join(lines) + b"\n"
 
 
 @dataclass(frozen=True)

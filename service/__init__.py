@@ -60,9 +60,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _install(app: Flask) -> None:
     """Headers, error pages, template helpers, every blueprint (one concern each), and repeated 304s in front."""
-    from . import errors, security, templating
+    from . import errors, integrity, security, templating
     from .api import bp as api
     from .auth import bp as auth
+    from .downloads import bp as downloads
     from .editing import bp as editing
     from .feeds import bp as feeds
     from .heads import heads
@@ -75,6 +76,7 @@ def _install(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
-    for blueprint in (pages, auth, editing, readmodels, feeds, api, ops, readmodel_api,):
+    integrity.init_app(app)
+    for blueprint in (pages, auth, editing, readmodels, feeds, downloads, api, ops, readmodel_api,):
         app.register_blueprint(blueprint)
     app.wsgi_app = Revalidations(app.wsgi_app, lambda: heads.generation)  # type: ignore[method-assign]

@@ -19,7 +19,7 @@ from lxml import etree
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 AT_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
-CHRONOLOGY_NS = "https://france-japan-chronology.example/ns/feed"  # the log position of an entry
+CHRONOLOGY_NS = "https://france-japan-chronology.example/ns/feed"  # an entry's log position and its event's hash
 #: The ``updated`` of a feed with no entries: nothing has happened since the epoch (never "now").
 EMPTY_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 FEED_NAMESPACE = uuid.UUID("9a1b6f0e-3b7d-5d2a-9c44-2f9d61d0e7a3")
@@ -45,6 +45,7 @@ class Entry:
     link: str
     categories: tuple[Category, ...]
     position: int
+    hash: str | None  # of the event at ``position``: every copy of the entry witnesses the chain (None: not in the log)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,11 @@ class _History(BaseExtension):
 
 
 class _Position(BaseEntryExtension):
-    """``chr:position`` (where the entry stands in the log) and the entry's alternate link.
+    """``chr:position`` and ``chr:hash`` (where the entry stands in the log, and that event's hash) and its link.
+
+    A subscriber's copy of an entry is thereby a copy of the chain's hash at
+    that position, kept outside the database: ``chronology verify --against``
+    reads it back.
 
     feedgen 1.0 drops ``rel`` and ``type`` from entry links (a shadowed
     variable), so the link is written here.
@@ -117,6 +122,7 @@ class _Position(BaseEntryExtension):
 
     def __init__(self) -> None:
         self.value: int | None = None
+        self.hash: str | None = None
         self.link: str | None = None
 
     def extend_ns(self) -> dict[str, str]:
@@ -127,6 +133,8 @@ class _Position(BaseEntryExtension):
             etree.SubElement(entry, "link", rel="alternate", type="text/html", href=self.link)
         if self.value is not None:
             etree.SubElement(entry, f"{{{CHRONOLOGY_NS}}}position").text = str(self.value)
+        if self.hash is not None:
+            etree.SubElement(entry, f"{{{CHRONOLOGY_NS}}}hash").text = self.hash
         return entry
 
 
@@ -168,5 +176,6 @@ def render(doc: Document) -> bytes:
             else:
                 fe.category(term=c.term, scheme=c.scheme)
         fe.history.value = item.position
+        fe.history.hash = item.hash
         fe.history.link = item.link
     return fg.atom_str(pretty=False, encoding="UTF-8", xml_declaration=True)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import click
 from flask import current_app
@@ -15,11 +19,17 @@ import projections
 from events.integrity import verify as verify_chain
 from events.transfer import export as export_log
 from events.transfer import import_lines
+from events.witness import WitnessError, compare, read_claims
 from projections import quarantine
 from seeds.catalog import SEEDS_DIR, SeedError
 from seeds.loader import seed as seed_log
 
 from . import create_app, schema
+from .atom import CHRONOLOGY_NS
+
+#: A witness fetched over HTTP: how long to wait for each read, and how much to read at most.
+FETCH_TIMEOUT_SECONDS = 30
+FETCH_LIMIT_BYTES = 4 * 1024**3
 
 
 @click.group(cls=AppGroup)
@@ -42,13 +52,68 @@ def init_db() -> None:
 
 
 @main.command("verify")
+@click.option("--against", "witnesses", multiple=True, metavar="FILE_OR_URL",
+              help="An earlier export, a downloaded /log.jsonl or a saved Atom page (a file, '-' for stdin, or "
+                   "an http(s) URL) to hold the log against. Repeatable.")
 @with_appcontext
-def verify() -> None:
-    """Walk the hash chain; exit 1 and name the first broken position if any."""
+def verify(witnesses: tuple[str, ...]) -> None:
+    """Walk the hash chain; exit 1 and name the first broken position if any.
+
+    With --against, also compare the log with copies kept outside it and
+    name the first position whose hash differs (a chain rewritten from an
+    altered row) or that the log no longer holds (a truncated tail): exit 1.
+    A witness that cannot be read, or whose lines do not hash to what they
+    claim, is reported and exits 2 (unless the log differs: 1).
+    """
     result = verify_chain()
     click.echo(str(result))
-    if not result.ok:
-        sys.exit(1)
+    differs, unreadable = not result.ok, False
+    for witness in witnesses:
+        try:
+            with _witness(witness) as stream:
+                comparison = compare(read_claims(stream, namespace=CHRONOLOGY_NS, max_bytes=FETCH_LIMIT_BYTES
+                                                 if _is_url(witness) else None), witness=witness)
+        except (WitnessError, OSError) as exc:  # urllib's errors are OSErrors
+            click.echo(f"cannot compare with {witness}: {exc}", err=True)
+            unreadable = True
+            continue
+        click.echo(str(comparison))
+        differs = differs or not comparison.ok
+    if differs or unreadable:
+        sys.exit(1 if differs else 2)
+
+
+def _is_url(text: str) -> bool:
+    return "://" in text
+
+
+class _SameSchemeRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects to http(s) only (urllib would also follow one to ftp://)."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
+        if not newurl.lower().startswith(("http://", "https://")):
+            raise WitnessError(f"{req.full_url} redirects to {newurl[:80]}, which is not an http(s) URL")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+@contextmanager
+def _witness(text: str) -> Iterator[BinaryIO]:
+    """The bytes of a witness: a file, stdin ('-'), or an http(s) URL fetched with a timeout."""
+    if text == "-":
+        yield sys.stdin.buffer
+    elif _is_url(text):
+        scheme = text.split("://", 1)[0].lower()
+        if scheme not in ("http", "https"):
+            raise WitnessError(f"only http:// and https:// URLs are fetched, not {scheme}://")
+        request = urllib.request.Request(text, headers={
+            "User-Agent": "chronology-verify", "Accept": "application/x-ndjson, application/atom+xml, */*;q=0.1"})
+        opener = urllib.request.build_opener(_SameSchemeRedirects)
+        with opener.open(request, timeout=FETCH_TIMEOUT_SECONDS) as response:
+            yield response
+    else:
+        with open(text, "rb") as stream:
+            yield stream
 
 
 @main.command("export")

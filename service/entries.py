@@ -71,8 +71,13 @@ def _fact_html(form: Form, summary: str) -> str:
     return f"<p>{_e(summary)}</p><p>{_e(when)}</p><ul>{sources}</ul>"
 
 
-def fact_entry(event: RecordedEvent, form: Form, *, updated: datetime, position: int, base: str) -> Entry:
-    """An event's entry in ``form`` (its original, or as a correction left it)."""
+def fact_entry(event: RecordedEvent, form: Form, *, updated: datetime, position: int, hash_: str,
+               base: str) -> Entry:
+    """An event's entry in ``form`` (its original, or as a correction left it).
+
+    ``position`` and ``hash_`` are those of the event that published this
+    form: the fact itself, or the correction that gave it.
+    """
     title = str(form.data.get("title") or event.type)
     summary = str(form.data.get("summary") or title)
     return Entry(
@@ -85,6 +90,7 @@ def fact_entry(event: RecordedEvent, form: Form, *, updated: datetime, position:
         link=f"{base}/events/{event.event_id}",
         categories=_categories(base, event.type, event.stream),
         position=position,
+        hash=hash_,
     )
 
 
@@ -105,7 +111,7 @@ def meta_entry(event: RecordedEvent, target: RecordedEvent, target_title: str, b
     return Entry(
         id=event.event_id, title=title, updated=event.recorded_at, published=event.recorded_at,
         summary=f"{title}: {reason}", content=str(body), link=f"{base}/events/{event.event_id}",
-        categories=_categories(base, event.type, event.stream), position=event.position,
+        categories=_categories(base, event.type, event.stream), position=event.position, hash=event.hash,
     )
 
 
@@ -125,14 +131,15 @@ def event_entries(batch: Sequence[RecordedEvent], base: str) -> tuple[list[Entry
     for event in batch:
         if event.type not in META_TYPES:
             entries.append(fact_entry(event, Form.of(event), updated=event.recorded_at, position=event.position,
-                                      base=base))
+                                      hash_=event.hash, base=base))
             continue
         target = targets[event.data["target"]]
         before = _form_at(target, event.position - 1)
         target_title = str(before.data.get("title") or target.type)
         if event.type == "EventCorrected":
             form = _form_at(target, event.position)
-            entries.append(fact_entry(target, form, updated=event.recorded_at, position=event.position, base=base))
+            entries.append(fact_entry(target, form, updated=event.recorded_at, position=event.position,
+                                      hash_=event.hash, base=base))
         else:
             tombstones.append(Tombstone(target.event_id, event.recorded_at,
                                         str(event.data.get("reason") or "retracted"),
@@ -148,11 +155,12 @@ def _day(value: date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
-def change_entry(change: Any, base: str, model: str) -> Entry:
+def change_entry(change: Any, base: str, model: str, hash_: str | None) -> Entry:
     """A read model's change row (agreements, exercises, meetings) as an entry.
 
     Its id and ``updated`` are the row's, which the read model derives from
-    the log alone: a rebuild gives the same entries.
+    the log alone: a rebuild gives the same entries. ``hash_`` is the hash of
+    the event at the row's position, the one that caused the change.
     """
     if hasattr(change, "to_status"):
         title = f"{change.name}: {change.from_status} → {change.to_status}" if change.from_status \
@@ -184,4 +192,5 @@ def change_entry(change: Any, base: str, model: str) -> Entry:
                              else "from an appended event"),
                     Category(change.stream, f"{base}/subjects/", change.stream)),
         position=change.position,
+        hash=hash_,
     )

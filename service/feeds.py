@@ -45,7 +45,7 @@ bp = Blueprint("feeds", __name__)
 
 DEFAULT_PAGE_SIZE = 50
 #: Bump when the rendering changes: every validator changes with it.
-RENDER_VERSION = 1
+RENDER_VERSION = 2  # 2: entries carry chr:hash
 _ARCHIVE_NUMBER = re.compile(r"[1-9][0-9]{0,17}")
 _POSITION_KEY = re.compile(r"0|[1-9][0-9]{0,17}")
 _UUID_KEY = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -381,6 +381,11 @@ def _row_fingerprint(rows: Iterable[Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _hash_fingerprint(hashes: dict[int, str]) -> str:
+    """A digest of the events' hashes a page of changes cites: a rewritten log changes the validator too."""
+    return hashlib.sha256("|".join(f"{p}:{h}" for p, h in sorted(hashes.items())).encode()).hexdigest()
+
+
 def _model_archive_url(feed: ModelFeed, key: str) -> str:
     return f"{base_url()}/{feed.name}/feed/archive/{key}.atom"
 
@@ -397,13 +402,15 @@ def _model_feed(feed: ModelFeed) -> Response:
             older = feed.changes(moment, limit=depth, descending=True)
             prev = older[-1].id if len(older) == depth else "0"
 
+    hashes = events.store.hashes(c.position for c in newest)
+
     def build() -> atom.Document:
-        entries = [change_entry(c, base_url(), feed.name) for c in newest]
+        entries = [change_entry(c, base_url(), feed.name, hashes.get(c.position)) for c in newest]
         links = {"prev-archive": _model_archive_url(feed, prev)} if prev else {}
         return atom.Document(atom.feed_id(feed.name), feed.title, "The newest changes; older ones are in the "
                              "archives.", base_url() + request.path, f"{base_url()}/{feed.name}", entries, [], links)
 
-    return _respond((feed.name, prev, _row_fingerprint(newest)),
+    return _respond((feed.name, prev, _row_fingerprint(newest), _hash_fingerprint(hashes)),
                     max((c.updated for c in newest), default=atom.EMPTY_UPDATED), build)
 
 
@@ -420,8 +427,10 @@ def _model_archive(feed: ModelFeed, key: str) -> Response:
     if len(page) < size:
         abort(404, description=f"This archive page is not complete yet: only full pages of {size} are archived.")
 
+    hashes = events.store.hashes(c.position for c in page)
+
     def build() -> atom.Document:
-        entries = [change_entry(c, base_url(), feed.name) for c in page]
+        entries = [change_entry(c, base_url(), feed.name, hashes.get(c.position)) for c in page]
         links = {"current": f"{base_url()}/{feed.name}/feed.atom",
                  "next-archive": _model_archive_url(feed, page[-1].id)}
         if after is not None:
@@ -430,7 +439,8 @@ def _model_archive(feed: ModelFeed, key: str) -> Response:
         return atom.Document(atom.feed_id(feed.name), f"{feed.title}: archive", "A complete page of changes.",
                              base_url() + request.path, f"{base_url()}/{feed.name}", entries, [], links, archive=True)
 
-    return _respond((feed.name, "archive", key, _row_fingerprint(page)), max(c.updated for c in page), build,
+    return _respond((feed.name, "archive", key, _row_fingerprint(page), _hash_fingerprint(hashes)),
+                    max(c.updated for c in page), build,
                     immutable=True)
 
 

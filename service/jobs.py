@@ -23,10 +23,11 @@ from peewee import AutoField, CharField, TextField
 import projections
 from events import store
 from events.db import database
-from events.integrity import verify
 from events.models import BaseModel, UTCTimeField
 from events.transfer import export
 from projections import calendar
+
+from . import integrity
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class CalendarPublication(BaseModel):
 
 def create_tables() -> None:
     database.create_tables([JobRun, CalendarPublication], safe=True)
+    integrity.create_tables()
 
 
 def now() -> datetime:
@@ -94,17 +96,45 @@ def publish_calendar() -> str:
     return f"published {len(due)} calendar transitions"
 
 
+def backups() -> Path:
+    return Path(current_app.instance_path) / "backups"
+
+
+def newest_backup() -> Path | None:
+    """The latest backup file (their names sort by the time they were taken), if any."""
+    found = sorted(backups().glob("chronology-*.jsonl"))
+    return found[-1] if found else None
+
+
 def verify_log() -> str:
-    """Walk the hash chain; a broken chain fails the job, so the status page shows it."""
-    result = verify()
-    if not result.ok:
-        raise RuntimeError(str(result))
-    return str(result)
+    """Walk the hash chain and hold the log against the newest backup; every page shows a break.
+
+    The verdict is recorded for the pages whatever it is (a clean check
+    clears an earlier break); a break, or a backup that cannot be read,
+    also fails the job, so the status page and the logs show it.
+    """
+    found = integrity.check(newest_backup())
+    integrity.record(found.verdict)
+    if not found.verdict.ok or found.unreadable:
+        raise RuntimeError(found.detail)
+    return found.detail
 
 
 def backup() -> str:
-    """Export the log to a dated JSON Lines file in the instance folder, keeping the newest few."""
-    folder = Path(current_app.instance_path) / "backups"
+    """Export the log to a dated JSON Lines file in the instance folder, keeping the newest few.
+
+    Only a log that verifies, and agrees with the newest backup, is backed
+    up: a backup of a rewritten log would launder the rewrite, since the
+    next check compares with the newest backup.
+    """
+    found = integrity.check(newest_backup())
+    integrity.record(found.verdict)
+    if not found.verdict.ok:
+        raise RuntimeError(f"no backup taken: the record failed verification at position {found.verdict.broken_at}"
+                           f"\n{found.detail}")
+    if found.unreadable:
+        raise RuntimeError(f"no backup taken: {found.unreadable} (move it out of backups/ to take new ones)")
+    folder = backups()
     folder.mkdir(parents=True, exist_ok=True)
     stamp = now().strftime("%Y%m%dT%H%M%SZ")
     target = folder / f"chronology-{stamp}-p{store.head_position()}.jsonl"
@@ -131,7 +161,7 @@ class Job:
 JOBS: dict[str, Job] = {job.name: job for job in (
     Job("catch-up", catch_up, timedelta(seconds=5), "fold new events into the read models"),
     Job("calendar", publish_calendar, timedelta(minutes=1), "publish calendar transitions that fell due"),
-    Job("verify", verify_log, timedelta(hours=1), "check the hash chain"),
+    Job("verify", verify_log, timedelta(hours=1), "check the hash chain and hold the log against the newest backup"),
     Job("backup", backup, timedelta(days=1), "export the log to instance/backups"),
 )}
 

@@ -1,10 +1,12 @@
 """What an operator (or a load balancer) asks the service: is it alive, and how is it doing.
 
-``/healthz`` answers only whether the database answers, cheaply, for probes.
-``/status`` (a page) and ``/api/status`` (JSON) show the log's head, each
-read model's checkpoint and lag, the last run of each scheduled job, the
-last integrity check and who runs the scheduler: enough to operate a
-deployment one did not write.
+``/healthz`` answers only whether the database answers, cheaply, for probes
+(a failed integrity check is the readers' business, shown on every page,
+not a reason to take the service out of rotation). ``/status`` (a page) and
+``/api/status`` (JSON) show the log's head, each read model's checkpoint and
+lag, the last run of each scheduled job, the last integrity check and its
+verdict, and who runs the scheduler: enough to operate a deployment one did
+not write.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import projections
 from events import db, store
 from projections import quarantine
 
-from . import jobs
+from . import integrity, jobs
 from . import scheduler as deployment_scheduler
 from .errors import json_error
 
@@ -61,6 +63,7 @@ def snapshot(*, private: bool = False) -> dict[str, Any]:
     from .server import describe
 
     runs = jobs.last_runs()
+    verdict = integrity.latest()
     leader = max(runs.values(), key=lambda r: r.started_at).host if runs else None
     return {
         "head": store.head_position(),
@@ -74,6 +77,7 @@ def snapshot(*, private: bool = False) -> dict[str, Any]:
             for name, job in jobs.JOBS.items()
         },
         "verify": _run(runs["verify"], private=private) if "verify" in runs else None,
+        "integrity": verdict.to_dict() if verdict else None,
         "scheduler": {**scheduler_here(), **({"last_seen_leader": leader} if private else {})},
     }
 

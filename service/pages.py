@@ -17,6 +17,7 @@ from events.vocabulary import META_TYPES, STREAM_KINDS
 from projections import quarantine
 from projections.tallies import tallies
 
+from . import integrity
 from .templating import canonical_event_id
 
 bp = Blueprint("pages", __name__)
@@ -88,7 +89,13 @@ def event(event_id: str) -> str:
     if state.original.type in META_TYPES:
         target = _find(state.original.data.get("target", ""))
     aside = quarantine.pending(event_id=state.original.event_id)
-    return render_template("event.html", state=state, event=state.original, target=target, set_aside=aside)
+    # The page shows the original and every correction or retraction of it: the latest of them is in doubt
+    # once the record failed verification at or before its position.
+    drawn_from = max([state.original.position, *(r.event.position for r in state.revisions)])
+    failed = integrity.failure()
+    in_doubt = failed if failed is not None and drawn_from >= (failed.broken_at or 0) else None
+    return render_template("event.html", state=state, event=state.original, target=target, in_doubt=in_doubt,
+                           drawn_from=drawn_from, set_aside=aside)
 
 
 @dataclass(frozen=True)

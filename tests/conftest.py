@@ -160,6 +160,34 @@ def tamper() -> Callable[[str], None]:
     return alter_behind_the_triggers
 
 
+def rewrite_chain(position: int, statement: str) -> None:
+    """Alter a row behind the triggers, then recompute every hash from ``position`` on: ``verify`` passes again.
+
+    What an intruder who knows the algorithm would do; only a copy kept
+    outside the database (an export, a feed entry) can show it.
+    """
+    from events.canonical import chain_hash
+    from events.integrity import raw_rows, row_document
+
+    alter_behind_the_triggers(statement)
+    rows = list(raw_rows(position - 1))
+    prev, cases = rows[0][12], []
+    for row in rows:
+        new = chain_hash(row_document((*row[:12], prev, row[13]), with_hash=False))
+        cases.append((row[0], prev, new))
+        prev = new
+    prev_cases = " ".join(f"WHEN {n} THEN '{p}'" for n, p, _ in cases)
+    hash_cases = " ".join(f"WHEN {n} THEN '{h}'" for n, _, h in cases)
+    alter_behind_the_triggers(f"UPDATE event SET prev_hash = CASE position {prev_cases} END, "
+                              f"hash = CASE position {hash_cases} END WHERE position >= {position}")
+
+
+@pytest.fixture
+def rewrite() -> Callable[[int, str], None]:
+    """Rewrite the chain from a position on after altering a row there (for tests of witnesses)."""
+    return rewrite_chain
+
+
 # --- the service ---------------------------------------------------------------
 
 EDITOR_NAME = "ada"

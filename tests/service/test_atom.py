@@ -20,7 +20,8 @@ def entry(id_: str = ID1, updated: datetime = T1, position: int = 1, content: st
     return Entry(id_, "ACSA signed — July 2018", updated, T1, "France and Japan signed an ACSA.", content,
                  f"https://example.org/events/{id_}",
                  (Category("AgreementSigned", "https://example.org/types/", "The agreement was signed."),
-                  Category("agreement/acsa", "https://example.org/subjects/", "agreement/acsa")), position)
+                  Category("agreement/acsa", "https://example.org/subjects/", "agreement/acsa")), position,
+                 f"{position:064x}")
 
 
 def document(entries: list[Entry], **kwargs: object) -> Document:
@@ -42,12 +43,14 @@ def test_entries_carry_their_own_times_ids_links_categories_and_position() -> No
     assert first.findtext("a:published", namespaces=NS) == T1.isoformat()
     assert first.findtext("a:title", namespaces=NS) == "ACSA signed — July 2018"
     assert first.findtext("chr:position", namespaces=NS) == "1"
+    assert first.findtext("chr:hash", namespaces=NS) == f"{1:064x}"
     (link,) = first.findall("a:link", NS)
     assert link.attrib == {"rel": "alternate", "type": "text/html", "href": f"https://example.org/events/{ID1}"}
     terms = [(c.get("term"), c.get("scheme")) for c in first.findall("a:category", NS)]
     assert terms == [("AgreementSigned", "https://example.org/types/"),
                      ("agreement/acsa", "https://example.org/subjects/")]
     assert second.findtext("chr:position", namespaces=NS) == "2"
+    assert second.findtext("chr:hash", namespaces=NS) == f"{2:064x}"
     assert root.find("fh:archive", NS) is None
 
 

@@ -1,8 +1,14 @@
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
 import pytest
 from click.testing import CliRunner
 
 import projections
 from service.cli import main
+from tests.conftest import make_app
 
 
 @pytest.fixture
@@ -207,3 +213,101 @@ def test_status_of_a_database_without_tables_says_so_in_one_line(database_url, t
     assert result.exit_code == 1
     assert "cannot read the status of the database" in result.output and "chronology init-db" in result.output
     assert "Traceback" not in result.output
+
+
+# --- verify --against: copies kept outside the database ------------------------------
+
+
+@contextmanager
+def serving(files: dict[str, bytes]) -> Iterator[str]:
+    """A plain HTTP server on 127.0.0.1 answering ``files`` by path (and a redirect to ftp:// at /away)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/away":
+                self.send_response(302)
+                self.send_header("Location", "ftp://127.0.0.1/log.jsonl")
+                self.end_headers()
+                return
+            body = files.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def saved_archive_page(database_url: str, instance, number: int) -> bytes:
+    """A subscriber's copy of the log's archive page ``number`` (pages of 10)."""
+    app = make_app(database_url, instance, FEED_PAGE_SIZE=10)
+    response = app.test_client().get(f"/feed/archive/{number}.atom")
+    assert response.status_code == 200
+    return response.data
+
+
+@pytest.fixture
+def witnessed(cli, tmp_path, database_url) -> dict[str, object]:
+    """A seeded log, an export of it and a saved archive page (positions 41-50) kept in files."""
+    cli("init-db")
+    cli("seed")
+    export_file, page_file = tmp_path / "earlier.jsonl", tmp_path / "archive-5.atom"
+    export_file.write_bytes(cli("export").stdout_bytes)
+    page_file.write_bytes(saved_archive_page(database_url, tmp_path / "web", 5))
+    return {"export": str(export_file), "page": str(page_file), "bytes": export_file.read_bytes()}
+
+
+def test_verify_against_an_earlier_export_a_saved_page_or_a_url_catches_a_rewritten_chain(cli, witnessed, rewrite):
+    with serving({"/log.jsonl": witnessed["bytes"]}) as site:
+        url = f"{site}/log.jsonl"
+        intact = cli("verify", "--against", witnessed["export"], "--against", witnessed["page"], "--against", url)
+        assert intact.exit_code == 0, intact.output
+        assert f"matches {witnessed['export']}: " in intact.output
+        assert f"matches {witnessed['page']}: 10 positions compared, 41 to 50" in intact.output
+        rewrite(45, "UPDATE event SET author = 'mallory' WHERE position = 45")
+        assert cli("verify").exit_code == 0  # the chain alone cannot tell
+        for witness in (witnessed["export"], witnessed["page"], url):
+            result = cli("verify", "--against", witness)
+            assert result.exit_code == 1, result.output
+            assert f"DIFFERS from {witness} at position 45: the hash there is not the one" in result.output
+
+
+def test_verify_against_an_earlier_export_or_a_saved_page_catches_a_truncated_tail(cli, witnessed, tamper):
+    tamper("DELETE FROM event WHERE position > 44")
+    assert cli("verify").exit_code == 0
+    both = cli("verify", "--against", witnessed["page"], "--against", witnessed["export"])
+    assert both.exit_code == 1
+    assert f"DIFFERS from {witnessed['page']} at position 45: the log ends at position 44, but " \
+           f"{witnessed['page']} holds positions up to 50" in both.output
+    top = len(witnessed["bytes"].splitlines())
+    assert f"DIFFERS from {witnessed['export']} at position 45: the log ends at position 44, but " \
+           f"{witnessed['export']} holds positions up to {top}" in both.output
+
+
+def test_verify_against_a_witness_it_cannot_read_says_why_and_exits_2(cli, witnessed, tmp_path, tamper):
+    forged = tmp_path / "forged.jsonl"
+    forged.write_bytes(witnessed["bytes"].replace(b'"author":"seed"', b'"author":"sEEd"', 1))
+    with serving({}) as site:
+        cases = {
+            str(tmp_path / "missing.jsonl"): "No such file",
+            str(forged): "line 1 (position 1): its hash is not the hash of its content",
+            "file:///etc/passwd": "only http:// and https:// URLs are fetched, not file://",
+            f"{site}/nothing": "HTTP Error 404",
+            f"{site}/away": "which is not an http(s) URL",
+        }
+        for witness, reason in cases.items():
+            result = cli("verify", "--against", witness)
+            assert result.exit_code == 2, (witness, result.output)
+            assert f"cannot compare with {witness}: " in result.stderr and reason in result.stderr, result.stderr
+    assert cli("verify", "--against", str(forged), "--against", witnessed["page"]).exit_code == 2
+    tamper("DELETE FROM event WHERE position > 44")
+    assert cli("verify", "--against", str(forged), "--against", witnessed["page"]).exit_code == 1  # differs: 1

@@ -26,7 +26,8 @@ def test_a_fact_says_what_and_when_and_quotes_its_sources_escaped(sqlite_log):
     (event,) = events.append([make_event(occurred="2018-07", title="ACSA signed", sources=sources,
                                          data={"summary": "<script>alert(1)</script>", "place": "Paris"})],
                              author="test")
-    entry = fact_entry(event, Form.of(event), updated=event.recorded_at, position=event.position, base=BASE)
+    entry = fact_entry(event, Form.of(event), updated=event.recorded_at, position=event.position, hash_=event.hash,
+                       base=BASE)
     assert entry.title == "ACSA signed — July 2018"
     assert entry.summary == "<script>alert(1)</script>"  # plain text: the XML layer escapes it
     html = _html(entry.content)
@@ -54,8 +55,9 @@ def test_a_correction_republishes_the_form_it_gave_not_a_later_one(sqlite_log):
     republished, own = entries
     assert republished.id == fact.event_id and republished.title == "ACSA signed — June 2018"  # not July
     assert republished.updated == first[0].recorded_at and republished.published == fact.recorded_at
-    assert republished.position == first[0].position
+    assert (republished.position, republished.hash) == (first[0].position, first[0].hash)
     assert own.id == first[0].event_id and own.title == "Corrected: ACSA signed"
+    assert (own.position, own.hash) == (first[0].position, first[0].hash)
     assert "It was 2018-06." in own.summary
     assert tombstones == []
 
@@ -74,16 +76,16 @@ def test_change_rows_become_entries_with_their_own_ids_and_times():
     status = SimpleNamespace(id="6f36b215-6966-5ff4-8401-b553426d0cb3", name="Roadmap", from_status="in force",
                              to_status="expired", effective=date(2031, 1, 1), cause="calendar", event_id="e1",
                              position=7, updated=moment, stream="agreement/roadmap")
-    entry = change_entry(status, BASE, "agreements")
-    assert (entry.id, entry.updated, entry.position) == (status.id, moment, 7)
+    entry = change_entry(status, BASE, "agreements", "f" * 64)
+    assert (entry.id, entry.updated, entry.position, entry.hash) == (status.id, moment, 7, "f" * 64)
     assert entry.title == "Roadmap: in force → expired"
     assert [c.term for c in entry.categories] == ["calendar", "agreement/roadmap"]
     assert "from the calendar" in _html(entry.content).xpath("string()")
     first = SimpleNamespace(**{**vars(status), "from_status": "", "to_status": "signed", "cause": "event"})
-    assert change_entry(first, BASE, "agreements").title == "Roadmap: signed"
+    assert change_entry(first, BASE, "agreements", "f" * 64).title == "Roadmap: signed"
     edition = SimpleNamespace(id="x", title="Pegase", change="corrected", occurred="2023-07", event_id="e2",
                               position=3, updated=moment, stream="exercise/pegase")
-    assert change_entry(edition, BASE, "exercises").title == "Pegase — July 2023 (corrected)"
+    assert change_entry(edition, BASE, "exercises", "e" * 64).title == "Pegase — July 2023 (corrected)"
 
 
 def test_a_fact_corrected_in_its_own_batch_appears_once_in_its_corrected_form(sqlite_log):

@@ -550,3 +550,46 @@ def test_a_rebuild_is_invisible_in_every_read_model_feed(seeded_feed_app, name):
         projections.rebuild()
     sub, archives = walk(client, f"/{name}/feed.atom")
     assert [_change_entries(page) for page in (sub, *archives)] == before
+
+
+# --- every entry witnesses the chain ------------------------------------------------
+
+
+def _claims(root: etree._Element) -> list[tuple[int, str | None]]:
+    return [(int(e.findtext("chr:position", namespaces=NS)), e.findtext("chr:hash", namespaces=NS))
+            for e in root.findall("a:entry", NS)]
+
+
+def test_every_entry_of_every_feed_and_archive_carries_its_events_hash(seeded_feed_app):
+    client = seeded_feed_app.test_client()
+    with seeded_feed_app.app_context():
+        logged = list(events.read_all())
+    hashes = {e.position: e.hash for e in logged}
+    busiest_type = Counter(e.type for e in logged).most_common(1)[0][0]
+    busiest_subject = Counter(e.stream for e in logged).most_common(1)[0][0]
+    urls = ["/feed.atom", f"/types/{busiest_type}/feed.atom", f"/subjects/{busiest_subject}/feed.atom",
+            *(f"/{name}/feed.atom" for name in feeds._model_feeds())]
+    archived = 0
+    for url in urls:
+        sub, archives = walk(client, url)
+        assert archives, f"{url} has no archive page to check"
+        for document in (sub, *archives):
+            claims = _claims(document)
+            assert claims, url
+            assert all(found == hashes[position] for position, found in claims), url
+        archived += len(archives)
+    assert archived >= len(urls)
+
+
+def test_a_read_model_feed_never_shows_a_stale_hash_under_an_old_validator(seeded_feed_app, rewrite):
+    if "agreements" not in feeds._model_feeds():
+        pytest.skip("the agreements read model is not in this build")
+    client = seeded_feed_app.test_client()
+    before, first = fetch(client, "/agreements/feed.atom")
+    position, old = _claims(before)[0]
+    with seeded_feed_app.app_context():
+        rewrite(position, f"UPDATE event SET author = 'mallory' WHERE position = {position}")
+        new = events.store.hashes([position])[position]
+    after, second = fetch(client, "/agreements/feed.atom", **{"If-None-Match": first.headers["ETag"]})
+    assert new != old and _claims(after)[0] == (position, new)
+    assert second.headers["ETag"] != first.headers["ETag"]

@@ -6,7 +6,7 @@ import events
 import projections
 from events.integrity import verify
 from events.transfer import import_lines
-from service import create_app, jobs
+from service import create_app, integrity, jobs
 from service.jobs import CalendarPublication, JobRun
 
 
@@ -93,3 +93,58 @@ def test_job_history_is_pruned_to_the_newest_runs_of_each_job(jobs_app, monkeypa
         kept = [r.id for r in JobRun.select().where(JobRun.name == "catch-up").order_by(JobRun.id)]
         assert kept == runs[-3:]
         assert JobRun.select().where(JobRun.name == "verify").count() == 1
+
+
+# --- the scheduled check holds the log against the newest backup ------------------------
+
+
+def test_the_verify_job_catches_a_rewritten_chain_through_the_newest_backup(jobs_app, rewrite):
+    assert jobs.run(jobs_app, "backup").outcome == "ok"
+    with jobs_app.app_context():
+        rewrite(50, "UPDATE event SET author = 'mallory' WHERE position = 50")
+        assert verify().ok  # the chain alone cannot tell
+    run = jobs.run(jobs_app, "verify")
+    assert run.outcome == "failed"
+    assert "DIFFERS from backup chronology-" in run.detail and "at position 50: the hash there" in run.detail
+    with jobs_app.app_context():
+        verdict = integrity.latest()
+    assert verdict.broken_at == 50 and "the record was altered, or the chain rewritten" in verdict.reason
+
+
+def test_the_verify_job_catches_a_truncated_tail_through_the_newest_backup(jobs_app, tamper):
+    assert jobs.run(jobs_app, "backup").outcome == "ok"
+    with jobs_app.app_context():
+        tamper("DELETE FROM event WHERE position > 80")
+    run = jobs.run(jobs_app, "verify")
+    assert run.outcome == "failed" and "at position 81: the log ends at position 80" in run.detail
+    with jobs_app.app_context():
+        assert integrity.latest().broken_at == 81
+
+
+def test_no_backup_is_taken_of_a_log_that_differs_from_the_last_one(jobs_app, tmp_path, rewrite):
+    assert jobs.run(jobs_app, "backup").outcome == "ok"
+    with jobs_app.app_context():
+        rewrite(30, "UPDATE event SET author = 'mallory' WHERE position = 30")
+    run = jobs.run(jobs_app, "backup")
+    assert run.outcome == "failed" and "no backup taken: the record failed verification at position 30" in run.detail
+    assert len(list((tmp_path / "instance" / "backups").glob("chronology-*.jsonl"))) == 1  # the evidence is kept
+
+
+def test_a_clean_check_clears_the_verdict_and_a_forged_backup_fails_the_job_alone(jobs_app, tmp_path, tamper):
+    with jobs_app.app_context():
+        tamper("UPDATE event SET author = 'mallory' WHERE position = 3")
+    assert jobs.run(jobs_app, "verify").outcome == "failed"
+    with jobs_app.app_context():
+        assert integrity.latest().broken_at == 3
+        tamper("UPDATE event SET author = 'seed' WHERE position = 3")  # restored
+    assert jobs.run(jobs_app, "verify").outcome == "ok"
+    with jobs_app.app_context():
+        assert integrity.latest().ok
+    folder = tmp_path / "instance" / "backups"
+    folder.mkdir(parents=True)
+    (folder / "chronology-99991231T000000Z-p1.jsonl").write_bytes(b'{"position": 1}\n')
+    run = jobs.run(jobs_app, "verify")
+    assert run.outcome == "failed" and "cannot serve as a witness: line 1: not an export line" in run.detail
+    with jobs_app.app_context():
+        assert integrity.latest().ok  # the log itself verified
+    assert jobs.run(jobs_app, "backup").outcome == "failed"

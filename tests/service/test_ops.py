@@ -39,6 +39,7 @@ def test_status_reports_head_backend_read_models_and_jobs(seeded_app, client):
                for p in status["projections"])
     assert status["set_aside"] == []
     assert status["verify"]["outcome"] == "ok" and status["verify"]["detail"].startswith("ok:")
+    assert status["integrity"]["ok"] is True and status["integrity"]["broken_at"] is None
     assert status["jobs"]["catch-up"]["outcome"] == "ok"
     assert status["jobs"]["backup"]["outcome"] == "never run"
     assert status["scheduler"] == {"campaigning": False, "leading": False}
@@ -69,6 +70,7 @@ def test_a_failed_verify_shows_on_the_status_page(seeded_app, client, tamper):
     status = client.get("/api/status").get_json()
     assert status["verify"]["outcome"] == "failed"
     assert "position 3" in status["verify"]["detail"]
+    assert status["integrity"]["ok"] is False and status["integrity"]["broken_at"] == 3
     page = client.get("/status")
     assert page.status_code == 200
     assert b"failed" in page.data and b"position 3" in page.data

@@ -176,3 +176,47 @@ def test_subjects_page_a_keyset_at_a_time_per_kind(seeded_app, monkeypatch):
 def test_bad_subject_paging_is_400(client, query, message):
     response = client.get(f"/subjects?{query}")
     assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+# --- a break found by the scheduled check is told to every reader -------------------------
+
+
+def _event_page_says_it_failed(page: str) -> bool:
+    return "The record here failed verification." in page
+
+
+def test_a_break_found_by_the_verify_job_shows_on_every_page_and_on_event_pages_from_it(seeded_app, tamper):
+    from service import jobs
+
+    client = seeded_app.test_client()
+    with seeded_app.app_context():
+        logged = list(events.read_all())
+        untouched = next(e for e in logged[:39] if not events.state(e.event_id).revisions)
+        early_fact = next(e for e in logged[:39] if e.type not in ("EventCorrected", "EventRetracted")
+                          and e.event_id != untouched.event_id and not events.state(e.event_id).revisions)
+        assert "role=\"alert\"" not in html(client, "/")
+        tamper("UPDATE event SET author = 'mallory' WHERE position = 40")
+        corrected_later = events.append([events.NewEvent(early_fact.stream, "EventCorrected", early_fact.occurred, {
+            "title": "summary", "target": early_fact.event_id, "changes": {"data": {"summary": "Reworded."}},
+            "reason": "Clearer."})], author="test")[0]
+    run = jobs.run(seeded_app, "verify")
+    assert run.outcome == "failed"
+    banner = "The record failed verification at position 40 on <time datetime="
+    for path in ("/", "/agreements", "/exercises", "/meetings", "/timeline", "/subjects", "/status",
+                 f"/subjects/{untouched.stream}", f"/events/{untouched.event_id}"):
+        page = html(client, path)
+        assert '<p class="banner failed" role="alert">' + banner in page, path
+        assert "hash does not match the stored content: the row was altered. Pages may show altered text." in page
+    missing = client.get("/events/not-an-id").get_data(as_text=True)
+    assert banner in missing  # error pages too
+    assert not _event_page_says_it_failed(html(client, f"/events/{untouched.event_id}"))
+    for event in (logged[39], logged[45], corrected_later):
+        assert _event_page_says_it_failed(html(client, f"/events/{event.event_id}")), event.position
+    assert _event_page_says_it_failed(html(client, f"/events/{early_fact.event_id}"))  # its current form is later
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.data == b"ok"  # liveness, not integrity
+    with seeded_app.app_context():
+        tamper(f"UPDATE event SET author = '{logged[39].author}' WHERE position = 40")  # restored
+    assert jobs.run(seeded_app, "verify").outcome == "ok"
+    assert banner not in html(client, "/")
+    assert not _event_page_says_it_failed(html(client, f"/events/{logged[45].event_id}"))
