@@ -108,18 +108,21 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     missing tables. The scheduled jobs run in one process of the whole
     deployment (set CHRONOLOGY_SCHEDULER=off to run none here).
     """
+    from .proxies import BadProxySetting
     from .server import DatabaseUnreachable, Options, Server, load, prepare
 
     try:
-        has_editors = prepare(load())
-    except DatabaseUnreachable as exc:
+        app = load()
+        has_editors = prepare(app)
+    except (DatabaseUnreachable, BadProxySetting) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     if not has_editors:
         click.echo("No editor account yet: create one with `chronology create-editor NAME` "
                    "(then `chronology create-token NAME` for the JSON API).", err=True)
     click.echo(f"serving on http://{host}:{port}/ with {workers} workers", err=True)
-    Server(Options(host=host, port=port, workers=workers, threads=threads)).run()
+    Server(Options(host=host, port=port, workers=workers, threads=threads,
+                   forwarded_allow_ips=app.config["FORWARDED_ALLOW_IPS"])).run()
 
 
 @main.command("create-editor")
