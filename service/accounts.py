@@ -10,7 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as WaitedTooLong
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,13 +28,28 @@ MAX_PASSWORD = 1024
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 TOKEN_PREFIX = "chr_"
 
-_hasher = PasswordHasher()
+# OWASP's Argon2id floor (19 MiB, 2 passes, 1 lane). Hashes made with other parameters are rehashed at
+# their next successful sign-in.
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+#: Threads of one process that check passwords for sign-ins; the other sign-ins wait their turn.
+#: Only these threads ever hold Argon2's memory: a request thread's freed 19 MiB would stay in its own
+#: malloc arena, so checking in all 8 request threads would keep 8 x 19 MiB however few ran at once.
+CONCURRENT_CHECKS = 2
+#: How long a sign-in waits for its turn before it is answered "busy" instead.
+CHECK_WAIT = 5.0
+_checkers = ThreadPoolExecutor(max_workers=CONCURRENT_CHECKS, thread_name_prefix="password-check")
+T = TypeVar("T")
 
 
 class AccountError(ValueError):
     """A name, password or token that cannot be accepted, with the reason."""
+
+
+class ChecksBusy(Exception):
+    """The password checkers of this process stayed busy for CHECK_WAIT seconds."""
 
 
 class Editor(BaseModel):
@@ -91,18 +110,32 @@ def create_editor(name: str, password: str) -> Editor:
 
 
 def authenticate(name: str, password: str) -> Editor | None:
-    """The editor whose name and password these are, or None (same cost either way)."""
+    """The editor whose name and password these are, or None (same cost either way).
+
+    Raises ChecksBusy when the password checkers do not get to it in time.
+    """
     editor = Editor.get_or_none(Editor.name == name) if NAME_PATTERN.match(name or "") else None
     try:
-        _hasher.verify(editor.password_hash if editor else _DUMMY_HASH, password)
+        _in_checker(_hasher.verify, editor.password_hash if editor else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         return None
     if editor is None:
         return None
     if _hasher.check_needs_rehash(editor.password_hash):
-        editor.password_hash = _hasher.hash(password)
-        editor.save()
+        editor.password_hash = _in_checker(_hasher.hash, password)
+        Editor.update(password_hash=editor.password_hash).where(Editor.id == editor.id).execute()
     return editor
+
+
+def _in_checker(work: Callable[..., T], *args: str) -> T:
+    """Run an Argon2 computation on a password-checker thread and wait for it (ChecksBusy if it never starts)."""
+    future = _checkers.submit(work, *args)
+    try:
+        return future.result(timeout=CHECK_WAIT)
+    except WaitedTooLong:
+        if future.cancel():
+            raise ChecksBusy(f"the {CONCURRENT_CHECKS} password checkers were busy for {CHECK_WAIT:g} s") from None
+        return future.result()  # already running: it finishes in a moment
 
 
 def find_editor(name: str) -> Editor | None:

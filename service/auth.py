@@ -15,19 +15,15 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
-from . import accounts
+from . import accounts, signins
 from .forms import SignInForm
-from .throttle import Throttle
 
 bp = Blueprint("auth", __name__)
 
 SESSION_KEY = "editor_id"
-THROTTLE = "chronology.sign_in_throttle"
+#: What a sign-in answered "busy" asks the browser to wait.
+RETRY_BUSY_SECONDS = 5
 
-
-@bp.record_once
-def _keep_a_throttle(state: Any) -> None:
-    state.app.extensions[THROTTLE] = Throttle()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -72,20 +68,22 @@ def sign_in() -> str | Response | tuple[str, int]:
     form = SignInForm()
     target = safe_next(request.values.get("next"))
     if form.validate_on_submit():
-        sign_ins: Throttle = current_app.extensions[THROTTLE]
-        keys = (f"addr:{request.remote_addr}", f"name:{form.name.data}")
-        wait = sign_ins.retry_after(*keys)
-        if wait:
-            abort(429, description=f"Too many failed sign-ins; try again in {wait // 60 + 1} minutes.",
-                  retry_after=wait)
-        editor = accounts.authenticate(form.name.data or "", form.password.data or "")
+        name = form.name.data or ""
+        try:
+            attempt = signins.attempt(name, request.remote_addr or "")
+        except signins.Throttled as exc:
+            abort(429, description=str(exc), retry_after=exc.wait)
+        try:
+            editor = accounts.authenticate(name, form.password.data or "")
+        except accounts.ChecksBusy:
+            abort(503, description="Too many sign-ins are being checked at once; try again in a few seconds.",
+                  retry_after=RETRY_BUSY_SECONDS)
         if editor is not None:
-            sign_ins.succeeded(*keys)
+            signins.succeeded(attempt)
             session.clear()  # a fresh session: nothing carried over from before sign-in
             session[SESSION_KEY] = editor.id
             flash(f"Signed in as {editor.name}.", "info")
             return redirect(target)
-        sign_ins.failed(*keys)
         form.form_errors.append("That name and password do not match an editor account.")
     status = 400 if request.method == "POST" else 200
     return render_template("sign_in.html", form=form, next=target), status

@@ -71,34 +71,6 @@ def test_sign_in_ignores_a_foreign_next(client, editor_account):
     assert response.headers["Location"] == "/"
 
 
-def test_repeated_failed_sign_ins_are_refused_for_a_while_even_with_the_right_password(client, editor_account):
-    from service import throttle
-
-    client.application.extensions["chronology.sign_in_throttle"] = throttle.Throttle(limit=3)
-    for _ in range(3):
-        assert sign_in(client, editor_account[0], "wrong password here").status_code == 400
-    refused = sign_in(client, *editor_account)
-    assert refused.status_code == 429
-    assert int(refused.headers["Retry-After"]) > 0
-    assert "Too many failed sign-ins" in refused.get_data(as_text=True)
-    assert "Signed in as" not in client.get("/").get_data(as_text=True)
-
-
-def test_the_throttle_forgets_failures_once_the_window_has_passed():
-    from service.throttle import Throttle
-
-    now = [1000.0]
-    throttle = Throttle(limit=2, window=60, clock=lambda: now[0])
-    throttle.failed("addr:x")
-    throttle.failed("addr:x")
-    assert throttle.retry_after("addr:x", "name:y") == 61
-    now[0] += 61
-    assert throttle.retry_after("addr:x") == 0
-    throttle.failed("name:y")
-    throttle.succeeded("name:y")
-    assert throttle.retry_after("name:y") == 0
-
-
 def test_behind_tls_the_session_cookie_is_marked_secure(monkeypatch, sqlite_url, tmp_path):
     from service import accounts
     from tests.conftest import EDITOR_NAME, EDITOR_PASSWORD, make_app
