@@ -2,7 +2,9 @@
 
 Reading is public. Writing needs an editor, identified by the session cookie
 (signed with SECRET_KEY); ``g.editor`` is set on every request so templates
-and views can ask who is there.
+and views can ask who is there. A cookie is only as good as the session
+generation it carries (see ``accounts``): signing out ends the session
+for every copy of the cookie, not only in this browser.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .forms import SignInForm
 bp = Blueprint("auth", __name__)
 
 SESSION_KEY = "editor_id"
+GENERATION_KEY = "generation"
 #: What a sign-in answered "busy" asks the browser to wait.
 RETRY_BUSY_SECONDS = 5
 
@@ -36,8 +39,10 @@ def load_editor() -> None:
         # Not touching the session keeps `Vary: Cookie` off public responses, so shared caches keep one copy.
         g.editor = None
         return
-    editor_id = session.get(SESSION_KEY)
-    g.editor = accounts.Editor.get_or_none(accounts.Editor.id == editor_id) if isinstance(editor_id, int) else None
+    g.editor = accounts.session_is_current(session.get(SESSION_KEY), session.get(GENERATION_KEY))
+    if g.editor is None and SESSION_KEY in session:
+        session.pop(SESSION_KEY)  # ended by sign-out, a new password or disabling: the browser forgets it too
+        session.pop(GENERATION_KEY, None)
 
 
 def safe_next(target: str | None) -> str:
@@ -82,6 +87,7 @@ def sign_in() -> str | Response | tuple[str, int]:
             signins.succeeded(attempt)
             session.clear()  # a fresh session: nothing carried over from before sign-in
             session[SESSION_KEY] = editor.id
+            session[GENERATION_KEY] = editor.session_generation
             flash(f"Signed in as {editor.name}.", "info")
             return redirect(target)
         form.form_errors.append("That name and password do not match an editor account.")
@@ -91,9 +97,11 @@ def sign_in() -> str | Response | tuple[str, int]:
 
 @bp.route("/sign-out", methods=["GET", "POST"])
 def sign_out() -> str | Response:
-    """GET asks to confirm (a link must not sign anyone out); POST, with its CSRF token, signs out."""
+    """GET asks to confirm (a link must not sign anyone out); POST, with its CSRF token, ends every session."""
     if request.method == "GET":
         return render_template("sign_out.html")
+    if g.get("editor") is not None:
+        accounts.end_sessions(g.editor.id)
     session.clear()
-    flash("Signed out.", "info")
+    flash("Signed out, in every browser.", "info")
     return redirect("/")
