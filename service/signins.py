@@ -128,7 +128,7 @@ def attempt(name: str, address: str) -> Attempt:
 
 def succeeded(attempt: Attempt) -> None:
     """The password was right: the pair and the address start again from nothing."""
-    with database.atomic():
+    with _transaction():
         for key in sorted(attempt.keys):  # the order every attempt locks them in
             SignInFailures.delete().where(SignInFailures.key == key).execute()
 
@@ -138,25 +138,36 @@ def _locked(counted: tuple[str, ...]) -> Iterator[list[SignInFailures]]:
     """A transaction holding the rows of ``counted`` (created empty if missing), in key order.
 
     PostgreSQL: each row is created or locked by one upsert, which waits for
-    any other transaction holding it. SQLite: BEGIN IMMEDIATE takes the
+    any other transaction holding it. SQLite: the transaction took the
     database's write lock before reading.
     """
     ordered = sorted(counted)
+    with _transaction():
+        for key in ordered:
+            insert = SignInFailures.insert(key=key, failures=0, last_failure=_EPOCH, blocked_until=_EPOCH)
+            if db.is_postgres():
+                insert = insert.on_conflict(conflict_target=[SignInFailures.key],
+                                            update={SignInFailures.failures: SignInFailures.failures})
+            else:
+                insert = insert.on_conflict_ignore()
+            insert.execute()
+        yield list(SignInFailures.select().where(SignInFailures.key.in_(ordered)).order_by(SignInFailures.key))
+
+
+@contextmanager
+def _transaction() -> Iterator[None]:
+    """A transaction in which two attempts never both read before either writes.
+
+    PostgreSQL: the rows are locked one by one (``_locked``). SQLite: BEGIN
+    IMMEDIATE; a write lock held past the busy timeout (a long import) is a
+    StoreBusy, answered 503, rather than an error.
+    """
     if db.is_postgres():
         with database.atomic():
-            for key in ordered:
-                (SignInFailures
-                 .insert(key=key, failures=0, last_failure=_EPOCH, blocked_until=_EPOCH)
-                 .on_conflict(conflict_target=[SignInFailures.key],
-                              update={SignInFailures.failures: SignInFailures.failures})
-                 .execute())
-            yield list(SignInFailures.select().where(SignInFailures.key.in_(ordered)).order_by(SignInFailures.key))
+            yield
     else:
-        with database.atomic("IMMEDIATE"):
-            SignInFailures.insert_many(
-                [{"key": key, "failures": 0, "last_failure": _EPOCH, "blocked_until": _EPOCH} for key in ordered]
-            ).on_conflict_ignore().execute()
-            yield list(SignInFailures.select().where(SignInFailures.key.in_(ordered)).order_by(SignInFailures.key))
+        with db.writing():
+            yield
 
 
 def _prune(before: datetime) -> None:

@@ -109,6 +109,15 @@ def test_counts_are_forgotten_after_a_day_without_failures(app, editor_account, 
         assert signins.SignInFailures.get_by_id(f"pair:{EDITOR_NAME}|{ATTACKER}").failures == signins.FREE["pair"]
 
 
+def test_counts_forgotten_for_a_day_are_deleted_by_later_attempts(service, clock):
+    post_sign_in(client_at(service, ATTACKER), EDITOR_NAME, WRONG)
+    clock(24 * 3600 + 1)
+    post_sign_in(client_at(service, EDITOR_HOME), EDITOR_NAME, WRONG)
+    with service.app_context():
+        assert sorted(row.key for row in signins.SignInFailures.select()) == [
+            f"addr:{EDITOR_HOME}", f"pair:{EDITOR_NAME}|{EDITOR_HOME}"]
+
+
 def test_one_address_guessing_at_many_names_waits_too(app, editor_account, clock):
     client = client_at(app, ATTACKER)
     for n in range(signins.FREE["addr"]):
@@ -197,3 +206,27 @@ def test_behind_a_trusted_proxy_each_client_is_counted_by_its_own_address(sqlite
 ])
 def test_an_ipv6_host_is_counted_by_its_64(address, key):
     assert signins.address_key(address) == key
+
+
+@pytest.fixture
+def short_busy_timeout(monkeypatch):
+    """Writers give up after 0.2 s instead of a minute (requested before the app connects)."""
+    monkeypatch.setattr(events.db, "BUSY_TIMEOUT_SECONDS", 0.2)
+
+
+def test_a_sign_in_behind_a_long_write_on_sqlite_is_a_503_not_an_error(short_busy_timeout, app, editor_account,
+                                                                        sqlite_url):
+    import sqlite3
+
+    client = client_at(app, EDITOR_HOME)
+    token = csrf_token_of(client, "/sign-in")
+    holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    holder.execute("BEGIN IMMEDIATE")  # an import or a rebuild holding the database
+    try:
+        response = post_sign_in(client, EDITOR_NAME, EDITOR_PASSWORD, token)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert post_sign_in(client, EDITOR_NAME, EDITOR_PASSWORD).status_code == 302
