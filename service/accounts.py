@@ -102,14 +102,18 @@ def create_tables() -> None:
 
 
 def _add_missing_columns() -> None:
+    def missing() -> list[str]:
+        present = {column.name for column in database.get_columns(Editor._meta.table_name)}
+        return [name for name in _ADDED_COLUMNS if name not in present]
+
+    if not missing():
+        return  # the usual start: nothing to lock
     types = db.POSTGRES_TYPES if db.is_postgres() else db.SQLITE_TYPES
     with database.atomic() if db.is_postgres() else database.atomic("IMMEDIATE"):
-        present = {column.name for column in database.get_columns(Editor._meta.table_name)}
-        for name, ddl in _ADDED_COLUMNS.items():
-            if name not in present:
-                # IF NOT EXISTS: another host starting at the same moment may have added it already.
-                guard = "IF NOT EXISTS " if db.is_postgres() else ""
-                database.execute_sql(f"ALTER TABLE editor ADD COLUMN {guard}{name} {ddl.format(**types)}")
+        for name in missing():  # again, under the lock: another process may have just added them
+            # IF NOT EXISTS: on PostgreSQL a host starting at the same moment may still be adding it.
+            guard = "IF NOT EXISTS " if db.is_postgres() else ""
+            database.execute_sql(f"ALTER TABLE editor ADD COLUMN {guard}{name} {_ADDED_COLUMNS[name].format(**types)}")
 
 
 def has_editors() -> bool:
@@ -155,8 +159,10 @@ def authenticate(name: str, password: str) -> Editor | None:
     if editor is None or editor.disabled:
         return None
     if _hasher.check_needs_rehash(editor.password_hash):
-        editor.password_hash = _in_checker(_hasher.hash, password)
-        Editor.update(password_hash=editor.password_hash).where(Editor.id == editor.id).execute()
+        checked, editor.password_hash = editor.password_hash, _in_checker(_hasher.hash, password)
+        # Only over the hash just checked: a password set meanwhile (set-password) is not undone.
+        (Editor.update(password_hash=editor.password_hash)
+         .where(Editor.id == editor.id, Editor.password_hash == checked).execute())
     return editor
 
 
