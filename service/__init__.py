@@ -11,6 +11,8 @@ from flask import Flask
 
 import events
 
+from . import proxies
+
 
 def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'chronology.sqlite3'}"
@@ -41,6 +43,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=256 * 1024,  # an event with long quotes is a few KB; anything this big is a mistake
         # Behind TLS, the session cookie must never travel in clear.
         SESSION_COOKIE_SECURE=os.environ.get("CHRONOLOGY_SECURE_COOKIES", "").lower() in ("1", "true", "yes", "on"),
+        # gunicorn reads the same variable: one setting says whose X-Forwarded-* headers both believe.
+        FORWARDED_ALLOW_IPS=os.environ.get("FORWARDED_ALLOW_IPS", proxies.DEFAULT),
     )
     app.config.from_pyfile("config.py", silent=True)
     if config:
@@ -59,7 +63,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _install(app: Flask) -> None:
-    """Headers, error pages, template helpers, every blueprint (one concern each), and repeated 304s in front."""
+    """Headers, error pages, template helpers, every blueprint (one concern each), repeated 304s in front,
+    and the client's address from a trusted proxy's X-Forwarded-For before anything reads it."""
     from . import errors, integrity, security, templating
     from .api import bp as api
     from .auth import bp as auth
@@ -80,3 +85,5 @@ def _install(app: Flask) -> None:
     for blueprint in (pages, auth, editing, readmodels, feeds, downloads, api, ops, readmodel_api,):
         app.register_blueprint(blueprint)
     app.wsgi_app = Revalidations(app.wsgi_app, lambda: heads.generation)  # type: ignore[method-assign]
+    trusted = proxies.TrustedProxies(app.config["FORWARDED_ALLOW_IPS"])
+    app.wsgi_app = proxies.ClientAddress(app.wsgi_app, trusted)  # type: ignore[method-assign]

@@ -2,7 +2,9 @@
 
 Reading is public. Writing needs an editor, identified by the session cookie
 (signed with SECRET_KEY); ``g.editor`` is set on every request so templates
-and views can ask who is there.
+and views can ask who is there. A cookie is only as good as the session
+generation it carries (see ``accounts``): signing out ends the session
+for every copy of the cookie, not only in this browser.
 """
 
 from __future__ import annotations
@@ -15,19 +17,16 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
-from . import accounts
+from . import accounts, signins
 from .forms import SignInForm
-from .throttle import Throttle
 
 bp = Blueprint("auth", __name__)
 
 SESSION_KEY = "editor_id"
-THROTTLE = "chronology.sign_in_throttle"
+GENERATION_KEY = "generation"
+#: What a sign-in answered "busy" asks the browser to wait.
+RETRY_BUSY_SECONDS = 5
 
-
-@bp.record_once
-def _keep_a_throttle(state: Any) -> None:
-    state.app.extensions[THROTTLE] = Throttle()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -40,8 +39,10 @@ def load_editor() -> None:
         # Not touching the session keeps `Vary: Cookie` off public responses, so shared caches keep one copy.
         g.editor = None
         return
-    editor_id = session.get(SESSION_KEY)
-    g.editor = accounts.Editor.get_or_none(accounts.Editor.id == editor_id) if isinstance(editor_id, int) else None
+    g.editor = accounts.session_is_current(session.get(SESSION_KEY), session.get(GENERATION_KEY))
+    if g.editor is None and SESSION_KEY in session:
+        session.pop(SESSION_KEY)  # ended by sign-out, a new password or disabling: the browser forgets it too
+        session.pop(GENERATION_KEY, None)
 
 
 def safe_next(target: str | None) -> str:
@@ -72,20 +73,23 @@ def sign_in() -> str | Response | tuple[str, int]:
     form = SignInForm()
     target = safe_next(request.values.get("next"))
     if form.validate_on_submit():
-        sign_ins: Throttle = current_app.extensions[THROTTLE]
-        keys = (f"addr:{request.remote_addr}", f"name:{form.name.data}")
-        wait = sign_ins.retry_after(*keys)
-        if wait:
-            abort(429, description=f"Too many failed sign-ins; try again in {wait // 60 + 1} minutes.",
-                  retry_after=wait)
-        editor = accounts.authenticate(form.name.data or "", form.password.data or "")
+        name = form.name.data or ""
+        try:
+            attempt = signins.attempt(name, request.remote_addr or "")
+        except signins.Throttled as exc:
+            abort(429, description=str(exc), retry_after=exc.wait)
+        try:
+            editor = accounts.authenticate(name, form.password.data or "")
+        except accounts.ChecksBusy:
+            abort(503, description="Too many sign-ins are being checked at once; try again in a few seconds.",
+                  retry_after=RETRY_BUSY_SECONDS)
         if editor is not None:
-            sign_ins.succeeded(*keys)
+            signins.succeeded(attempt)
             session.clear()  # a fresh session: nothing carried over from before sign-in
             session[SESSION_KEY] = editor.id
+            session[GENERATION_KEY] = editor.session_generation
             flash(f"Signed in as {editor.name}.", "info")
             return redirect(target)
-        sign_ins.failed(*keys)
         form.form_errors.append("That name and password do not match an editor account.")
     status = 400 if request.method == "POST" else 200
     return render_template("sign_in.html", form=form, next=target), status
@@ -93,9 +97,11 @@ def sign_in() -> str | Response | tuple[str, int]:
 
 @bp.route("/sign-out", methods=["GET", "POST"])
 def sign_out() -> str | Response:
-    """GET asks to confirm (a link must not sign anyone out); POST, with its CSRF token, signs out."""
+    """GET asks to confirm (a link must not sign anyone out); POST, with its CSRF token, ends every session."""
     if request.method == "GET":
         return render_template("sign_out.html")
+    if g.get("editor") is not None:
+        accounts.end_sessions(g.editor.id)
     session.clear()
-    flash("Signed out.", "info")
+    flash("Signed out, in every browser.", "info")
     return redirect("/")

@@ -175,18 +175,21 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     missing tables. The scheduled jobs run in one process of the whole
     deployment (set CHRONOLOGY_SCHEDULER=off to run none here).
     """
+    from .proxies import BadProxySetting
     from .server import DatabaseUnreachable, Options, Server, load, prepare
 
     try:
-        has_editors = prepare(load())
-    except DatabaseUnreachable as exc:
+        app = load()
+        has_editors = prepare(app)
+    except (DatabaseUnreachable, BadProxySetting) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     if not has_editors:
         click.echo("No editor account yet: create one with `chronology create-editor NAME` "
                    "(then `chronology create-token NAME` for the JSON API).", err=True)
     click.echo(f"serving on http://{host}:{port}/ with {workers} workers", err=True)
-    Server(Options(host=host, port=port, workers=workers, threads=threads)).run()
+    Server(Options(host=host, port=port, workers=workers, threads=threads,
+                   forwarded_allow_ips=app.config["FORWARDED_ALLOW_IPS"])).run()
 
 
 @main.command("create-editor")
@@ -210,6 +213,52 @@ def create_editor(name: str, password_stdin: bool) -> None:
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"editor {name!r} created; sign in at /sign-in")
+
+
+@main.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@with_appcontext
+def set_password(name: str, password_stdin: bool) -> None:
+    """Give the editor NAME a new password (asked twice, or read with --password-stdin).
+
+    Every session of NAME ends: signed-in browsers must sign in again. API
+    tokens are not affected (see revoke-tokens).
+    """
+    from . import accounts
+
+    schema.create_all()
+    try:
+        if accounts.find_editor(name) is None:
+            raise accounts.AccountError(f"no editor named {name!r}")
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        editor = accounts.set_password(name, password)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password of {name!r} changed; every session of {name!r} has ended")
+    if editor.disabled:
+        click.echo(f"{name!r} is still disabled: the new password does not sign in", err=True)
+
+
+@main.command("disable-editor")
+@click.argument("name")
+@with_appcontext
+def disable_editor(name: str) -> None:
+    """Disable the editor NAME: no sign-in, every session ends, and NAME's API tokens are refused.
+
+    The account and everything NAME wrote stay; the name cannot be reused.
+    """
+    from . import accounts
+
+    schema.create_all()
+    try:
+        accounts.disable_editor(name)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"editor {name!r} disabled: signed out everywhere, sign-in and API tokens refused")
 
 
 @main.command("create-token")

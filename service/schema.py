@@ -5,12 +5,13 @@ from __future__ import annotations
 import events
 import projections
 
-from . import accounts, jobs
+from . import accounts, jobs, signins
 
 
 def create_all() -> None:
-    """The log, the read models, the accounts and the job records; safe to run again."""
+    """The log, the read models, the accounts, the sign-in failures and the job records; safe to run again."""
     events.create_schema()
     projections.ensure_schema()
     accounts.create_tables()
+    signins.create_tables()
     jobs.create_tables()

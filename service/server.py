@@ -21,7 +21,7 @@ from playhouse import db_url
 
 import events
 
-from . import accounts, create_app, scheduler, schema
+from . import accounts, create_app, proxies, scheduler, schema
 
 SCHEDULER_ENV = "CHRONOLOGY_SCHEDULER"
 
@@ -93,6 +93,8 @@ def load(config: dict[str, Any] | None = None) -> Flask:
     """``create_app``, with a DATABASE_URL it cannot even open turned into the one-line refusal."""
     try:
         return create_app(config)
+    except proxies.BadProxySetting:
+        raise
     except (ValueError, OSError) as exc:
         url = (config or {}).get("DATABASE_URL") or os.environ.get("DATABASE_URL", "the default SQLite file")
         raise DatabaseUnreachable(f"cannot use the database at {describe(url)}: {_reason(exc)}") from None
@@ -114,6 +116,9 @@ class Options:
     port: int = 8000
     workers: int = 2
     threads: int = 8
+    #: The app's FORWARDED_ALLOW_IPS, so gunicorn and Flask believe forwarded headers from the same peers
+    #: (None: gunicorn reads the FORWARDED_ALLOW_IPS variable itself, as create_app does).
+    forwarded_allow_ips: str | None = None
 
 
 class Server(BaseApplication):
@@ -141,6 +146,7 @@ class Server(BaseApplication):
             # gunicorn >= 24 opens a control socket at one fixed path per user: two serve processes on
             # one host would fight over it, and nothing here uses it.
             "control_socket_disable": True,
+            "forwarded_allow_ips": self.options.forwarded_allow_ips,
         }
         for key, value in settings.items():
             if value is not None and key in self.cfg.settings:

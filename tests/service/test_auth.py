@@ -71,32 +71,57 @@ def test_sign_in_ignores_a_foreign_next(client, editor_account):
     assert response.headers["Location"] == "/"
 
 
-def test_repeated_failed_sign_ins_are_refused_for_a_while_even_with_the_right_password(client, editor_account):
-    from service import throttle
-
-    client.application.extensions["chronology.sign_in_throttle"] = throttle.Throttle(limit=3)
-    for _ in range(3):
-        assert sign_in(client, editor_account[0], "wrong password here").status_code == 400
-    refused = sign_in(client, *editor_account)
-    assert refused.status_code == 429
-    assert int(refused.headers["Retry-After"]) > 0
-    assert "Too many failed sign-ins" in refused.get_data(as_text=True)
-    assert "Signed in as" not in client.get("/").get_data(as_text=True)
+def copy_of_session(client):
+    """A second browser holding a copy of ``client``'s session cookie (as a thief or a shared machine would)."""
+    thief = client.application.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
 
 
-def test_the_throttle_forgets_failures_once_the_window_has_passed():
-    from service.throttle import Throttle
+def test_a_session_cookie_copied_before_sign_out_no_longer_works_after_it(editor_client):
+    thief = copy_of_session(editor_client)
+    assert thief.get("/events/new").status_code == 200
+    editor_client.post("/sign-out", data={"csrf_token": csrf_token_of(editor_client, "/")})
+    response = thief.get("/events/new")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+    assert "Signed in as" not in thief.get("/").get_data(as_text=True)
 
-    now = [1000.0]
-    throttle = Throttle(limit=2, window=60, clock=lambda: now[0])
-    throttle.failed("addr:x")
-    throttle.failed("addr:x")
-    assert throttle.retry_after("addr:x", "name:y") == 61
-    now[0] += 61
-    assert throttle.retry_after("addr:x") == 0
-    throttle.failed("name:y")
-    throttle.succeeded("name:y")
-    assert throttle.retry_after("name:y") == 0
+
+def test_signing_out_in_one_browser_ends_the_session_in_another(seeded_app, editor_account):
+    laptop, phone = seeded_app.test_client(), seeded_app.test_client()
+    assert sign_in(laptop, *editor_account).status_code == 302
+    assert sign_in(phone, *editor_account).status_code == 302
+    page = laptop.get("/sign-out").get_data(as_text=True)
+    assert f"Signing out ends every session of {editor_account[0]}" in page
+    laptop.post("/sign-out", data={"csrf_token": csrf_token_of(laptop, "/")})
+    assert phone.get("/events/new").status_code == 302
+    assert sign_in(phone, *editor_account).status_code == 302  # signing in again starts a new session
+    assert phone.get("/events/new").status_code == 200
+
+
+def test_a_session_without_the_current_generation_is_not_honoured(seeded_app, editor_account):
+    """A cookie from before sessions carried a generation, or with a forged one, names nobody."""
+    from service import accounts
+
+    client = seeded_app.test_client()
+    with seeded_app.app_context():
+        editor = accounts.find_editor(editor_account[0])
+    for forged in ({"editor_id": editor.id}, {"editor_id": editor.id, "generation": editor.session_generation + 1}):
+        with client.session_transaction() as session:
+            session.clear()
+            session.update(forged)
+        assert client.get("/events/new").status_code == 302
+        with client.session_transaction() as session:
+            assert "editor_id" not in session  # and the browser is told to forget it
+
+
+def test_a_disabled_editor_is_signed_out_at_the_next_request(editor_client, editor_account):
+    from service import accounts
+
+    with editor_client.application.app_context():
+        accounts.disable_editor(editor_account[0])
+    assert editor_client.get("/events/new").status_code == 302
+    assert sign_in(editor_client, *editor_account).status_code == 400
 
 
 def test_behind_tls_the_session_cookie_is_marked_secure(monkeypatch, sqlite_url, tmp_path):

@@ -165,6 +165,70 @@ def test_rotating_tokens_keeps_only_the_newest(accounts_cli, sqlite_url, tmp_pat
     assert accounts_cli("revoke-tokens", "nobody").exit_code == 1
 
 
+def _signed_in_client(sqlite_url, tmp_path, password="correct horse battery staple"):
+    from tests.conftest import make_app, sign_in
+
+    app = make_app(sqlite_url, tmp_path / "web")
+    client = app.test_client()
+    assert sign_in(client, "ada", password).status_code == 302
+    assert client.get("/events/new").status_code == 200
+    return client
+
+
+def test_set_password_changes_it_and_ends_every_session(accounts_cli, sqlite_url, tmp_path):
+    from tests.conftest import sign_in
+
+    accounts_cli("create-editor", "ada", "--password-stdin", input="correct horse battery staple\n")
+    browser = _signed_in_client(sqlite_url, tmp_path)
+    changed = accounts_cli("set-password", "ada", input="a brand new passphrase\na brand new passphrase\n")
+    assert changed.exit_code == 0, changed.output
+    assert "password of 'ada' changed; every session of 'ada' has ended" in changed.output
+    assert browser.get("/events/new").status_code == 302
+    assert sign_in(browser, "ada", "correct horse battery staple").status_code == 400
+    assert sign_in(browser, "ada", "a brand new passphrase").status_code == 302
+
+
+@pytest.mark.parametrize(("args", "password", "message"), [
+    (("set-password", "nobody", "--password-stdin"), "a brand new passphrase", "no editor named 'nobody'"),
+    (("set-password", "ada", "--password-stdin"), "short", "at least 12 characters"),
+    (("disable-editor", "nobody"), None, "no editor named 'nobody'"),
+])
+def test_set_password_and_disable_editor_name_what_is_wrong(accounts_cli, args, password, message):
+    accounts_cli("create-editor", "ada", "--password-stdin", input="correct horse battery staple\n")
+    result = accounts_cli(*args, input=None if password is None else password + "\n")
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_disable_editor_ends_sessions_refuses_sign_in_and_api_tokens(accounts_cli, sqlite_url, tmp_path):
+    from tests.conftest import sign_in
+
+    accounts_cli("create-editor", "ada", "--password-stdin", input="correct horse battery staple\n")
+    token = accounts_cli("create-token", "ada").stdout.strip()
+    browser = _signed_in_client(sqlite_url, tmp_path)
+    api = browser.application.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.post("/api/events", headers=headers, json={}).status_code == 422  # the token is accepted
+    disabled = accounts_cli("disable-editor", "ada")
+    assert disabled.exit_code == 0, disabled.output
+    assert "editor 'ada' disabled" in disabled.output
+    assert browser.get("/events/new").status_code == 302
+    assert sign_in(browser, "ada", "correct horse battery staple").status_code == 400
+    refused = api.post("/api/events", headers=headers, json={})
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "this API token is unknown or has been revoked"
+    still = accounts_cli("set-password", "ada", "--password-stdin", input="a brand new passphrase\n")
+    assert still.exit_code == 0 and "'ada' is still disabled" in still.stderr
+    assert sign_in(browser, "ada", "a brand new passphrase").status_code == 400
+
+
+def test_help_lists_the_account_commands():
+    result = CliRunner().invoke(main, ["--help"])
+    for command in ("create-editor", "set-password", "disable-editor", "create-token", "revoke-tokens"):
+        assert command in result.output
+    assert "ends" in CliRunner().invoke(main, ["set-password", "--help"]).output
+
+
 # --- read models: rebuild and status -------------------------------------------
 
 

@@ -1,4 +1,5 @@
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -134,3 +135,59 @@ def test_several_workers_elect_one_scheduler_on_sqlite(tmp_path):
     assert {name for name, _ in seen} == {"catch-up", "calendar", "verify", "backup"}
     assert len({host for _, host in seen}) == 1, seen
     assert err.count("runs the scheduled jobs") == 1
+
+
+def test_serve_refuses_a_bad_forwarded_allow_ips_in_one_line(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "CHRONOLOGY_INSTANCE": str(tmp_path),
+           "FORWARDED_ALLOW_IPS": "10.0.0.2,proxy.internal"}
+    done = subprocess.run([CHRONOLOGY, "serve", "--port", str(free_port())], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert lines == ["error: FORWARDED_ALLOW_IPS: 'proxy.internal' is not an IP address or network "
+                     "(give addresses or networks separated by commas, or *)"]
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def _browser_sign_in(base: str, forwarded_for: str, name: str, password: str) -> int:
+    """A fresh browser behind the proxy (loopback, trusted by default) signs in; the status of the POST."""
+    import http.cookiejar
+    import urllib.error
+    import urllib.parse
+
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
+                                         _NoRedirects())
+    headers = {"X-Forwarded-For": forwarded_for}
+    with opener.open(urllib.request.Request(base + "/sign-in", headers=headers), timeout=10) as page:
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.read().decode()).group(1)
+    body = urllib.parse.urlencode({"csrf_token": token, "name": name, "password": password}).encode()
+    try:
+        with opener.open(urllib.request.Request(base + "/sign-in", data=body, headers=headers), timeout=30) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.slow
+def test_under_gunicorn_sign_ins_are_counted_per_forwarded_client_in_the_database(tmp_path):
+    from service import signins
+    from tests.service.processes import PASSWORD, Serve, cli, environment
+
+    env = environment(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path / "instance", CHRONOLOGY_SCHEDULER="off")
+    cli(env, "init-db")
+    cli(env, "create-editor", "ada", "--password-stdin", input=PASSWORD + "\n")
+    serve = Serve(env, workers=2).wait_ready()
+    try:
+        attacker = [_browser_sign_in(serve.base, "203.0.113.9", "ada", "wrong password here")
+                    for _ in range(signins.FREE["pair"] + 3)]
+        editor = _browser_sign_in(serve.base, "198.51.100.7", "ada", PASSWORD)
+    finally:
+        serve.stop()
+    # Two workers answer in turn as gunicorn chooses: the count is the database's, so it holds whichever did.
+    assert attacker[:signins.FREE["pair"]] == [400] * signins.FREE["pair"]
+    assert 429 in attacker[signins.FREE["pair"]:]
+    assert editor == 302  # from its own address, behind the same proxy
