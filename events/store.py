@@ -63,6 +63,15 @@ def append(events: Sequence[NewEvent], *, author: str) -> list[RecordedEvent]:
     event id reused with other content leaves the log untouched. An event id
     already recorded with the same content returns the original record.
     """
+    return [record for record, _ in append_each(events, author=author)]
+
+
+def append_each(events: Sequence[NewEvent], *, author: str) -> list[tuple[RecordedEvent, bool]]:
+    """``append``, saying of each event whether this call recorded it (False: it was already in the log).
+
+    Decided under the write lock, so of several identical requests racing
+    each other exactly one is told it recorded the event.
+    """
     check_author(author)
     prepared = _prepare_all(events)
     if not prepared:
@@ -74,7 +83,7 @@ def append(events: Sequence[NewEvent], *, author: str) -> list[RecordedEvent]:
         fresh = [r for r, is_new in results if is_new]
         if fresh and _listeners:
             database.after_commit(lambda: _notify(fresh))
-    return [r for r, _ in results]
+    return results
 
 
 def _prepare_all(events: Sequence[NewEvent]) -> list[Prepared]:
@@ -419,6 +428,18 @@ def subjects(kind: str, upto: int, *, batch: int = 5000) -> Iterator[list[Record
         held = page[cut:]
         if cut:
             yield page[:cut]
+
+
+def stream_page(stream: str, *, after_version: int = 0, limit: int = 60) -> list[RecordedEvent]:
+    """One keyset page of a subject's stream in version order: a page of a long stream costs what a short one does."""
+    return _decode(database.execute_sql(sql(f"{SELECT} WHERE stream = ? AND version > ? ORDER BY version LIMIT ?"),
+                                        (stream, after_version, limit)))
+
+
+def find_many(event_ids: Iterable[str]) -> dict[str, RecordedEvent]:
+    """The events among ``event_ids`` that are in the log, by id."""
+    wanted = sorted(set(event_ids))
+    return {e.event_id: e for i in range(0, len(wanted), 500) for e in _by_ids(wanted[i:i + 500])}
 
 
 def read_stream(stream: str, *, known_at: datetime | None = None) -> list[RecordedEvent]:

@@ -30,9 +30,14 @@ def ensure_schema() -> None:
     runner.ensure_schema(PROJECTIONS.values())
 
 
-def catch_up() -> int:
-    """Fold every new event into every read model; return how many event applications were made."""
-    return runner.catch_up_together(PROJECTIONS.values())
+def catch_up(*, rounds: int | None = None, batch: int = runner.BATCH, wait: bool = True) -> int:
+    """Fold new events into every read model (at most ``rounds`` batches); return how many applications were made."""
+    return runner.catch_up_together(PROJECTIONS.values(), rounds=rounds, batch=batch, wait=wait)
+
+
+def lag() -> int:
+    """How many events the read model furthest behind has yet to fold."""
+    return max((s.lag for s in status()), default=0)
 
 
 def rebuild(name: str | None = None, progress: Callable[[str, int], None] | None = None) -> None:

@@ -16,12 +16,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
-from flask import Blueprint, Response, g, request, url_for
+from flask import Blueprint, Response, current_app, g, request, url_for
 
 import events
 from events import store
 
-from . import accounts
+from . import accounts, params
 from .errors import json_error
 from .security import csrf
 from .templating import canonical_event_id
@@ -34,6 +34,12 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_WAIT = 30.0
 POLL_SECONDS = 0.2  # how often a long-poll looks at the head for appends made by other processes
+#: Positions are 64-bit integers in the database: anything larger is not a position.
+MAX_POSITION = 2**63 - 1
+#: Long-polls one process holds at once unless LONG_POLL_BUDGET says (``chronology serve`` sets a quarter of its
+#: threads), and the seconds a follower turned away is asked to wait.
+DEFAULT_LONG_POLL_BUDGET = 2
+LONG_POLL_RETRY = 5
 
 _appended = threading.Condition()
 
@@ -44,39 +50,6 @@ def _wake(_recorded: list[events.RecordedEvent]) -> None:
 
 
 store.on_append(_wake)  # appends in this process wake long-polls at once
-
-
-class BadParameter(ValueError):
-    def __init__(self, name: str, reason: str) -> None:
-        self.name = name
-        super().__init__(f"{name}: {reason}")
-
-
-def _integer(name: str, default: int, low: int, high: int | None = None) -> int:
-    text = request.args.get(name)
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < low or (high is not None and value > high) or not text.strip().isdigit():
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise BadParameter(name, f"must be a whole number {bound}, not {text!r}")
-    return value
-
-
-def _seconds(name: str, high: float) -> float:
-    text = request.args.get(name)
-    if text is None:
-        return 0.0
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= high:  # also refuses nan
-        raise BadParameter(name, f"must be a number of seconds between 0 and {high:g}, not {text!r}")
-    return value
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -95,30 +68,75 @@ def wait_for_head(after: int, seconds: float) -> int:
             _appended.wait(min(POLL_SECONDS, remaining))
 
 
+class LongPolls:
+    """How many requests of this process may be held waiting for the log at once.
+
+    Each held long-poll holds a server thread: past the budget a poll is
+    answered at once (an empty page with ``Retry-After``) rather than let
+    followers take every thread a page, a feed or ``/healthz`` needs.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def hold(self) -> bool:
+        with self._lock:
+            if self._held >= self.budget:
+                return False
+            self._held += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self._held -= 1
+
+
+def _long_polls() -> LongPolls:
+    found = current_app.extensions.get("chronology.long_polls")
+    if found is None:
+        found = current_app.extensions["chronology.long_polls"] = LongPolls(
+            int(current_app.config.get("LONG_POLL_BUDGET", DEFAULT_LONG_POLL_BUDGET)))
+    return found
+
+
 @bp.get("/events")
 def list_events() -> Response:
     """One keyset page of the log after a position; ``next`` continues from its last event."""
-    try:
-        after = _integer("after", 0, 0)
-        limit = _integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-        wait = _seconds("wait", MAX_WAIT)
-    except BadParameter as exc:
-        return json_error(400, str(exc), field=exc.name)
+    after = params.integer("after", 0, 0, MAX_POSITION)
+    limit = params.integer("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    wait = params.seconds("wait", MAX_WAIT)
+    head = store.head_position()
+    if after > head:
+        return json_error(400, f"after: {after} is beyond the head of the log (position {head}): a follower's "
+                               "cursor is never past the head, so start again from it", parameter="after", head=head)
     page = store.read(after=after, limit=limit)
+    busy = False
     if not page and wait:
-        wait_for_head(after, wait)
-        page = store.read(after=after, limit=limit)
+        polls = _long_polls()
+        if polls.hold():
+            try:
+                head = wait_for_head(after, wait)
+            finally:
+                polls.release()
+            page = store.read(after=after, limit=limit)
+        else:
+            busy = True
     last = page[-1].position if page else after
     following = url_for("api.list_events") + "?" + urlencode({"after": last, "limit": limit})
     response = _json({
         "events": [orjson.Fragment(event.export_line()) for event in page],
         "after": after,
         "last_position": last,
-        "head": store.head_position(),
+        "head": max(head, last),
         "next": following,
+        **({"retry_after": LONG_POLL_RETRY} if busy else {}),
     })
     response.headers["Link"] = f'<{following}>; rel="next"'
     response.headers["Cache-Control"] = "no-cache"
+    if busy:  # too many followers already waiting here: come back rather than hold a thread
+        response.headers["Retry-After"] = str(LONG_POLL_RETRY)
     return response
 
 
@@ -191,6 +209,7 @@ def append_event() -> Response:
         "location": location,
         "page": f"/events/{recorded.event_id}",
         "created": appended.created,
+        "views_lag": appended.lag,
     }, status=201 if appended.created else 200)
     response.headers["Location"] = location
     return response

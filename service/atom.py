@@ -1,5 +1,9 @@
 """Atom documents rendered with feedgen: entries, RFC 5005 archive markers, RFC 6721 tombstones.
 
+Every text is passed through ``xml_safe``: a log written before such text was
+refused may hold a character XML 1.0 cannot carry, and one of them would make
+the whole document, an immutable archive page included, unwritable.
+
 This module knows nothing of the log or of URLs: ``feeds`` describes a
 document (its entries, links and tombstones) and this renders it. Every time
 in a document comes from the data: feedgen stamps "now" on anything left
@@ -15,6 +19,8 @@ from datetime import UTC, datetime
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
+
+from events.text import xml_safe
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
@@ -105,7 +111,7 @@ class _History(BaseExtension):
                                        ref=urn(stone.ref), when=_stamp(stone.when))
             etree.SubElement(deleted, "link", rel="alternate", type="text/html", href=stone.link)
             comment = etree.SubElement(deleted, f"{{{AT_NS}}}comment")
-            comment.text = stone.comment
+            comment.text = xml_safe(stone.comment)
         return feed
 
 
@@ -147,8 +153,8 @@ def render(doc: Document) -> bytes:
     fg = FeedGenerator()
     fg.register_extension("history", _History, _Position, rss=False)
     fg.id(doc.id)
-    fg.title(doc.title)
-    fg.subtitle(doc.subtitle)
+    fg.title(xml_safe(doc.title))
+    fg.subtitle(xml_safe(doc.subtitle))
     fg.updated(doc.updated)
     fg.author(name="France–Japan partnership chronology")
     fg.link(href=doc.self_url, rel="self", type="application/atom+xml")
@@ -165,16 +171,16 @@ def render(doc: Document) -> bytes:
     for item in doc.entries:
         fe = fg.add_entry(order="append")
         fe.id(urn(item.id))
-        fe.title(item.title)
+        fe.title(xml_safe(item.title))
         fe.updated(item.updated)
         fe.published(item.published)
-        fe.summary(item.summary)
-        fe.content(item.content, type="html")
+        fe.summary(xml_safe(item.summary))
+        fe.content(xml_safe(item.content), type="html")
         for c in item.categories:
             if c.label:
-                fe.category(term=c.term, scheme=c.scheme, label=c.label)
+                fe.category(term=xml_safe(c.term), scheme=c.scheme, label=xml_safe(c.label))
             else:
-                fe.category(term=c.term, scheme=c.scheme)
+                fe.category(term=xml_safe(c.term), scheme=c.scheme)
         fe.history.value = item.position
         fe.history.hash = item.hash
         fe.history.link = item.link

@@ -172,8 +172,12 @@ def _append(form: EventForm) -> Response | None:
         form.form_errors.append("This form was already used to append a different event; "
                                 "check the fields and submit again.")
     else:
-        flash(f"Appended at position {appended.event.position}." if appended.created
-              else "This event was already appended; nothing new was written.", "info")
+        message = (f"Appended at position {appended.event.position}." if appended.created
+                   else "This event was already appended; nothing new was written.")
+        if appended.lag:
+            message += (f" The views are still folding {appended.lag} earlier events (an import): "
+                        "they will show it within a minute.")
+        flash(message, "info")
         return redirect(f"/events/{appended.event.event_id}", code=303)
     return None
 

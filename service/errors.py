@@ -11,9 +11,11 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
 
 import events
+
+from .params import BadParameter
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,15 @@ def server_error(exc: Exception) -> Response:
     return http_error(wrapped)
 
 
+def bad_parameter(exc: BadParameter) -> Response:
+    """A query parameter that does not parse: 400 naming it, as JSON or as a page (the same words)."""
+    if wants_json():
+        return json_error(400, str(exc), parameter=exc.name)
+    return http_error(BadRequest(description=f"{exc}."))
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(BadParameter, bad_parameter)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(events.StoreBusy, store_busy)
     app.register_error_handler(HTTPException, http_error)

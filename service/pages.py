@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template
 
 import events
-from events.corrections import EventState, fold
+from events.corrections import EventState
 from events.vocabulary import META_TYPES, STREAM_KINDS
 from projections import quarantine
 from projections.tallies import tallies
 
-from . import integrity
+from . import integrity, params
 from .templating import canonical_event_id
 
 bp = Blueprint("pages", __name__)
@@ -119,14 +119,14 @@ def _subject_page(kind: str, after: str | None, total: int, size: int) -> Subjec
 @bp.get("/subjects")
 def subjects() -> str:
     """The subjects of each kind, a page at a time: ``kind`` (and ``after``, from a page's link) shows one kind."""
-    kind = request.args.get("kind", "").strip() or None
-    after = request.args.get("after", "").strip() or None
+    after = params.text("after", 200)
+    kind = params.choice("kind", tuple(STREAM_KINDS), "a kind of subject")
     if kind is None and after is not None:
-        kind = after.split("/", 1)[0]
-    if kind is not None and kind not in STREAM_KINDS:
-        abort(400, description=f"kind: {kind[:40]!r} is not a kind of subject; use one of {', '.join(STREAM_KINDS)}.")
-    if after is not None and (not after.startswith(f"{kind}/") or len(after) > 200):
-        abort(400, description=f"after: {after[:60]!r} is not a subject of kind {kind} ({kind}/slug).")
+        kind = after.split("/", 1)[0] if after.split("/", 1)[0] in STREAM_KINDS else None
+        if kind is None:
+            raise params.BadParameter("after", f"{after[:60]!r} is not a subject (kind/slug)")
+    if after is not None:
+        after = params.subject("after", kind)  # type: ignore[arg-type]
     kept = tallies()
     kinds, size = ([kind], SUBJECTS_PAGE) if kind else (list(STREAM_KINDS), SUBJECTS_OVERVIEW)
     pages = [_subject_page(k, after, kept.get(k, (0, 0))[0], size) for k in kinds]
@@ -134,17 +134,22 @@ def subjects() -> str:
                            page_size=size)
 
 
+STREAM_PAGE = 60  # events of one subject per page: a subject may have tens of thousands
+
+
 @bp.get("/subjects/<path:stream>")
 def subject(stream: str) -> str:
-    """A subject's whole stream, in version order, each fact with its corrections folded in."""
-    stream_events = events.read_stream(stream)
-    if not stream_events:
+    """A subject's stream a page at a time, in version order, each fact with its own corrections folded in."""
+    total = events.stream_version(stream)
+    if not total:
         abort(404, description=f"There is no subject {stream!r}.")
-    metas = [e for e in stream_events if e.type in META_TYPES]
-    states: dict[str, EventState] = {
-        e.event_id: fold(e, [m for m in metas if m.position > e.position])
-        for e in stream_events if e.type not in META_TYPES
-    }
+    after = params.integer("after", 0, 0, total)
+    page = events.store.stream_page(stream, after_version=after, limit=STREAM_PAGE)
+    facts = [e for e in page if e.type not in META_TYPES]
+    targets = events.store.find_many(e.data["target"] for e in page if e.type in META_TYPES)
+    states = events.store.states(list({e.event_id: e for e in [*facts, *targets.values()]}.values()))
     titles = {event_id: s.current.data.get("title", "") for event_id, s in states.items()}
-    return render_template("subject.html", stream=stream, kind=stream.split("/", 1)[0], events=stream_events,
-                           states=states, titles=titles)
+    following = page[-1].version if page and page[-1].version < total else None
+    return render_template("subject.html", stream=stream, kind=stream.split("/", 1)[0], events=page,
+                           states=states, titles=titles, total=total, after=after, following=following,
+                           page_size=STREAM_PAGE)

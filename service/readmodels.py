@@ -1,14 +1,14 @@
 """The pages of the read models: active agreements, exercise history, meetings and dialogues, the timeline.
 
 Each page reads one query of ``projections`` and nothing else; a bad query
-parameter is a 400 page naming the parameter, never a 500.
+parameter is a 400 naming the parameter (``params``), never a 500.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 
 import events
 from events import dates
@@ -17,51 +17,9 @@ from projections import exercises as exercise_model
 from projections import meetings as meeting_model
 from projections import timeline as timeline_model
 
-from . import timeline_svg
+from . import params, timeline_svg
 
 bp = Blueprint("readmodels", __name__)
-
-
-def date_param(name: str) -> date | None:
-    """The query parameter ``name`` as a calendar day, None when absent, 400 when unreadable."""
-    text = request.args.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(400, description=f"{name}: {text[:40]!r} is not a date; use YYYY-MM-DD (e.g. 2019-06-01).")
-
-
-def moment_param(name: str) -> datetime | None:
-    """A recorded time: a full timestamp (UTC unless it says otherwise), or a day meaning the end of that day."""
-    text = request.args.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        abort(400, description=f"{name}: {text[:40]!r} is not a date or time; use YYYY-MM-DD or "
-                               "YYYY-MM-DDTHH:MM (UTC).")
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def int_param(name: str, low: int, high: int) -> int | None:
-    text = request.args.get(name, "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or not low <= int(text) <= high:
-        abort(400, description=f"{name}: {text[:40]!r} is not a year between {low} and {high}.")
-    return int(text)
-
-
-def text_param(name: str, limit: int = 100) -> str | None:
-    text = " ".join(request.args.get(name, "").split())
-    if len(text) > limit:
-        abort(400, description=f"{name}: at most {limit} characters.")
-    return text or None
 
 
 def _today() -> date:
@@ -79,25 +37,16 @@ def agreement_page(as_of: date, known_at: datetime | None, after: str | None,
     try:
         page = agreement_model.agreements(as_of, known_at, after=after, limit=limit or AGREEMENTS_PAGE)
     except ValueError as exc:
-        abort(400, description=str(exc))
+        raise params.BadParameter("after", str(exc).removeprefix("after: ")) from None
     return page, page.next_after
-
-
-def cursor_param(kind: str) -> str | None:
-    """``after``: the subject (``kind/slug``) the previous page ended with; 400 when it is not one of ``kind``."""
-    after = text_param("after", 200)
-    if after is not None and not after.startswith(f"{kind}/"):
-        abort(400, description=f"after: {after[:60]!r} is not a subject of kind {kind} ({kind}/slug); "
-                               "follow the page's own links.")
-    return after
 
 
 @bp.get("/agreements")
 def agreements() -> str:
     """Every agreement's status on ``as_of`` (default today), as the record stood at ``known_at`` (default now)."""
-    as_of = date_param("as_of") or _today()
-    known_at = moment_param("known_at")
-    after = text_param("after", 200)
+    as_of = params.day("as_of") or _today()
+    known_at = params.moment("known_at")
+    after = params.subject("after", "agreement")
     views, next_after = agreement_page(as_of, known_at, after)
     for view in views:  # a lifecycle reads from its first stage to its latest
         view.stages.sort(key=lambda stage: (_start(stage.occurred), stage.position))
@@ -110,10 +59,10 @@ def agreements() -> str:
 @bp.get("/exercises")
 def exercises() -> str:
     """Every exercise series and its editions, filtered by year, domain and participant."""
-    year = int_param("year", 1900, 2200)
-    domain = text_param("domain")
-    participant = text_param("participant")
-    after = cursor_param("exercise")
+    year = params.year("year")
+    domain = params.choice("domain", exercise_model.DOMAINS, "a domain")
+    participant = params.text("participant")
+    after = params.subject("after", "exercise")
     series = exercise_model.exercises(year=year, domain=domain, participant=participant, after=after,
                                       limit=EXERCISES_PAGE)
     domains = sorted({*exercise_model.DOMAINS, *([domain] if domain else [])}, key=str.casefold)
@@ -134,7 +83,7 @@ def _start(occurred: str) -> date:
 @bp.get("/meetings")
 def meetings() -> str:
     """Every dialogue mechanism: its sessions and outcomes, the next planned session, and whether it is overdue."""
-    after = cursor_param("meeting")
+    after = params.subject("after", "meeting")
     views = meeting_model.mechanisms(datetime.now(UTC), after=after, limit=MEETINGS_PAGE)
     outcome_ids = sorted({o for v in views for item in v.sessions for o in item.outcomes})
     found = (events.store.find(event_id) for event_id in outcome_ids)  # a handful: the outcomes of sessions
@@ -149,12 +98,13 @@ TIMELINE_PAGE = 300
 @bp.get("/timeline")
 def timeline() -> str:
     """Everything in valid-time order, drawn as lanes on a year axis, a page at a time, with the same as a list."""
-    after = text_param("after", 40)
-    kind = text_param("kind", 20)
+    after = params.text("after", 40)
+    kind = params.text("kind", 20)
     try:
         entries = timeline_model.entries(after=after, limit=TIMELINE_PAGE + 1, kind=kind)
     except ValueError as exc:
-        abort(400, description=str(exc))
+        name, _, reason = str(exc).partition(": ")
+        raise params.BadParameter(name, reason) from None
     more = len(entries) > TIMELINE_PAGE
     entries = entries[:TIMELINE_PAGE]
     return render_template("timeline.html", entries=entries, picture=timeline_svg.draw(entries, _today()),

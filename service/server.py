@@ -156,4 +156,7 @@ class Server(BaseApplication):
         logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] "
                                                        "%(name)s: %(message)s")
         logging.getLogger("apscheduler").setLevel(logging.WARNING)  # jobs log their own outcome
-        return create_app(self.app_config)
+        app = create_app(self.app_config)
+        # A long-poll holds a thread for up to 30 s: followers may hold a quarter of the threads, never all.
+        app.config.setdefault("LONG_POLL_BUDGET", max(1, self.options.threads // 4))
+        return app

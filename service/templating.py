@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from events import dates
+from events.text import xml_safe
 from events.vocabulary import EVENT_TYPES, STREAM_KINDS
 
 #: Every view a reader can open, in the order the navigation shows them.
@@ -127,6 +128,13 @@ def lines(text: str | None) -> Markup:
     return Markup("<br>").join(escape(line) for line in (text or "").splitlines())
 
 
+def printable(value: Any) -> Any:
+    """What a template prints, with characters XML (and sane HTML) cannot carry replaced: old logs may hold them."""
+    if isinstance(value, Markup):
+        return Markup(xml_safe(str(value)))
+    return xml_safe(value) if isinstance(value, str) else value
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         when=when, precision=precision, moment=moment, participant=participant,
@@ -136,6 +144,7 @@ def init_app(app: Flask) -> None:
         navigation=navigation, routed=routed, feed_link=feed_link, LOG_FEED=LOG_FEED,
         STREAM_KINDS=STREAM_KINDS,
     )
+    app.jinja_env.finalize = printable
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -8,6 +8,9 @@ service.<page>.p50/.p99   GET of each read-model page (/agreements, /exercises, 
 service.api_append.p50/.p99
                           one POST /api/events (bearer token, append + read-model catch-up) at 1M vs 1k; ms,
                           goal <= 1.5.
+service.subject_page.p50  GET /subjects/<stream> of a 50,000-event subject (its first, middle and last page,
+                          one correction in a hundred) vs a 100-event subject, in the same database; ms,
+                          goal <= 1.5: a page reads its own 60 events and their revisions, not the stream.
 
 The baseline of each figure is the same request on the small log, measured in the same run, in alternating
 rounds so a burst of noise hits both. Logs are built with ``workload`` and their read models folded before
@@ -124,4 +127,45 @@ def service(ctx: Context) -> None:
                    params={"events": big_count, "baseline_events": small_count, "requests": len(big.samples[key]),
                            "median_ms": statistics.median(big.samples[key]) * 1000,
                            "baseline": f"the same request on a {small_count}-event log, alternating rounds"})
+    bench_subject_pages(ctx, small)
     events.database.close()
+
+
+def _subject(stream: str, count: int) -> None:
+    """Append a subject of ``count`` sessions, one in a hundred of them corrected later in the stream."""
+    from tests.conftest import make_event
+
+    for start in range(0, count, 5_000):
+        facts = events.append([make_event(stream=stream, type_="MeetingHeld", occurred="2017",
+                                          title=f"Session {i}") for i in range(start, min(count, start + 5_000))],
+                              author="bench")
+        events.append([events.NewEvent(stream, "EventCorrected", "2026", {
+            "target": fact.event_id, "reason": "bench", "changes": {"data": {"title": f"{fact.title}, renamed"}}})
+            for fact in facts[::100]], author="bench")
+
+
+def bench_subject_pages(ctx: Context, site: Site) -> None:
+    big_count, small_count = ctx.size(50_000, 5_000), 100
+    site.use()
+    with site.app.app_context():
+        _subject("meeting/bench-long", big_count)
+        _subject("meeting/bench-short", small_count)
+        big_total = events.stream_version("meeting/bench-long")
+        small_total = events.stream_version("meeting/bench-short")
+    big_pages = [0, big_total // 2, big_total - 30]
+    small_pages = [0, small_total // 2, small_total - 30]
+    ours, theirs = [], []
+    client = site.app.test_client()
+    for r in range(ctx.repeat(40, 5)):
+        for samples, stream, pages in ((ours, "meeting/bench-long", big_pages),
+                                       (theirs, "meeting/bench-short", small_pages))[::1 if r % 2 else -1]:
+            for after in pages:
+                start = time.perf_counter()
+                response = client.get(f"/subjects/{stream}?after={after}")
+                samples.append(time.perf_counter() - start)
+                if response.status_code != 200:
+                    raise RuntimeError(f"/subjects/{stream}?after={after} answered {response.status_code}")
+    report("service.subject_page.p50", percentile(ours, 0.5) * 1000, percentile(theirs, 0.5) * 1000, "ms",
+           goal=GOAL, higher_is_better=False, ours=Timing(ours), theirs=Timing(theirs),
+           note=f"first, middle and last page of a {big_total}-event subject vs a {small_total}-event one",
+           params={"events": big_total, "baseline_events": small_total, "requests": len(ours)})

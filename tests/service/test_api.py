@@ -53,6 +53,43 @@ def test_an_appended_event_is_already_in_the_read_models(app, post):
         assert all(s.lag == 0 for s in projections.status())
 
 
+def test_simultaneous_identical_posts_record_once_and_only_one_says_created(app, client, api_token):
+    body = event_body()
+    gate, answers = threading.Barrier(8), []
+
+    def send():
+        gate.wait()
+        answers.append(app.test_client().post("/api/events", json=body,
+                                              headers={"Authorization": f"Bearer {api_token}"}))
+
+    senders = [threading.Thread(target=send) for _ in range(8)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join(timeout=30)
+    assert sorted(a.status_code for a in answers) == [200] * 7 + [201]
+    assert {a.get_json()["position"] for a in answers} == {1}
+    assert [a.get_json()["created"] for a in answers].count(True) == 1
+    assert log_size(app) == 1
+
+
+def test_an_append_behind_a_backlog_answers_without_folding_it_all_and_says_how_far_views_lag(app, post, new_event):
+    from service import writes
+
+    with app.app_context():
+        events.append([new_event(title=f"imported {i}", event_id=None) for i in range(writes.FOLD_AFTER_APPEND * 3)],
+                      author="import")
+    answer = post(event_body())
+    assert answer.status_code == 201
+    lag = answer.get_json()["views_lag"]
+    assert lag == writes.FOLD_AFTER_APPEND * 2 + 1  # one batch folded; the catch-up job folds the rest
+    with app.app_context():
+        import projections
+
+        projections.catch_up()
+    assert post(event_body(event_id=str(uuid.uuid4()))).get_json()["views_lag"] == 0
+
+
 def test_resending_the_same_event_is_idempotent(app, post):
     body = event_body()
     first = post(body)
@@ -177,12 +214,50 @@ def test_read_events_have_the_export_shape(app, client, post):
 @pytest.mark.parametrize(("query", "name"), [
     ("after=-1", "after"), ("after=abc", "after"), ("after=1.5", "after"), ("limit=0", "limit"),
     ("limit=5000", "limit"), ("wait=31", "wait"), ("wait=soon", "wait"), ("wait=nan", "wait"),
+    ("limit=²", "limit"), ("after=٣", "after"), ("after=9223372036854775808", "after"), ("wait=1e3", "wait"),
 ])
 def test_bad_read_parameters_are_400_naming_them(client, query, name):
     response = client.get(f"/api/events?{query}")
     assert response.status_code == 400
-    assert response.get_json()["field"] == name
+    assert response.get_json()["parameter"] == name
     assert response.get_json()["error"].startswith(f"{name}: ")
+
+
+def test_a_cursor_beyond_the_head_is_400_naming_the_head(app, client, post):
+    """A follower whose cursor is wrong would otherwise wait in vain, or skip the events it missed."""
+    post(event_body())
+    for query in ("after=2", "after=999999999&wait=30"):
+        start = time.monotonic()
+        response = client.get(f"/api/events?{query}")
+        assert response.status_code == 400 and time.monotonic() - start < 2
+        assert response.get_json()["head"] == 1 and "beyond the head of the log (position 1)" in \
+            response.get_json()["error"]
+    assert client.get("/api/events?after=1").status_code == 200
+
+
+def test_long_polls_past_the_budget_are_answered_at_once_with_retry_after(sqlite_url, tmp_path):
+    from tests.conftest import make_app
+
+    application = make_app(sqlite_url, tmp_path / "instance", LONG_POLL_BUDGET=2)
+    held, answers = [], []
+
+    def follow():
+        answers.append(application.test_client().get("/api/events?after=0&wait=3"))
+
+    for _ in range(2):
+        held.append(threading.Thread(target=follow))
+        held[-1].start()
+    time.sleep(0.5)
+    start = time.monotonic()
+    turned_away = application.test_client().get("/api/events?after=0&wait=3")
+    assert time.monotonic() - start < 1
+    assert turned_away.status_code == 200 and turned_away.headers["Retry-After"] == "5"
+    assert turned_away.get_json()["events"] == [] and turned_away.get_json()["retry_after"] == 5
+    for thread in held:
+        thread.join(timeout=10)
+    assert [a.status_code for a in answers] == [200, 200] and all("Retry-After" not in a.headers for a in answers)
+    again = application.test_client().get("/api/events?after=0&wait=0.2")  # the held ones were released
+    assert "Retry-After" not in again.headers
 
 
 def test_an_unknown_event_is_a_json_404(client):

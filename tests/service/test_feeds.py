@@ -593,3 +593,25 @@ def test_a_read_model_feed_never_shows_a_stale_hash_under_an_old_validator(seede
     after, second = fetch(client, "/agreements/feed.atom", **{"If-None-Match": first.headers["ETag"]})
     assert new != old and _claims(after)[0] == (position, new)
     assert second.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_log_holding_text_xml_cannot_carry_still_renders_every_feed_and_archive(feed_app, monkeypatch):
+    """A form feed written before such text was refused once made these documents a 500, the archive for ever."""
+    from events import validation
+
+    with monkeypatch.context() as earlier_version:
+        earlier_version.setattr(validation, "_refuse_unwritable", lambda *args: None)
+        [old] = append(feed_app, make_event(stream="meeting/2plus2", type_="MeetingHeld", occurred="2017-01-06",
+                                            title="Third\x002+2", data={"summary": "pasted\x0cfrom a PDF",
+                                                                        "place": "Paris\ufffe"}))
+    numbered(feed_app, SIZE)  # the old entry ages out of the subscription document into archive 1
+    client = feed_app.test_client()
+    for url in ("/feed/archive/1.atom", "/subjects/meeting/2plus2/feed/archive/0.atom",
+                "/types/MeetingHeld/feed/archive/0.atom"):
+        _, response = fetch(client, url)
+        assert "Third\ufffd2+2" in response.get_data(as_text=True), url
+    meetings, _ = fetch(client, "/meetings/feed.atom")
+    fetch(client, links(meetings)["prev-archive"])  # the read model's archive holding it renders too
+    for path in (f"/events/{old.event_id}", "/subjects/meeting/2plus2", "/timeline", "/meetings"):
+        response = client.get(path)
+        assert response.status_code == 200 and "\x0c" not in response.get_data(as_text=True), path

@@ -220,3 +220,23 @@ def test_a_break_found_by_the_verify_job_shows_on_every_page_and_on_event_pages_
     assert jobs.run(seeded_app, "verify").outcome == "ok"
     assert banner not in html(client, "/")
     assert not _event_page_says_it_failed(html(client, f"/events/{logged[45].event_id}"))
+
+
+def test_a_long_subject_is_paged_by_version_with_corrections_folded_for_each_page(app, client, new_event):
+    """A 42,000-event stream once took 16 s a request: a page now reads its own 60 events and their revisions."""
+    with app.app_context():
+        facts = events.append([new_event(stream="meeting/long", type_="MeetingHeld", occurred="2017",
+                                         title=f"Session {i}") for i in range(130)], author="t")
+        events.append([events.NewEvent("meeting/long", "EventCorrected", "2026", {
+            "target": facts[3].event_id, "reason": "r", "changes": {"data": {"title": "Session three, renamed"}}})],
+            author="t")
+    first = client.get("/subjects/meeting/long").get_data(as_text=True)
+    assert "131 events" in first and "this page shows 1 to 60" in first
+    assert first.count('<li class=') == 60 and "Session three, renamed" in first and "Session 60" not in first
+    assert 'href="/subjects/meeting/long?after=60" rel="next"' in first
+    last = client.get("/subjects/meeting/long?after=120").get_data(as_text=True)
+    assert "this page shows 121 to 131" in last and "Session 129" in last and "rel=\"next\"" not in last
+    assert "Correction" in last and "Session three, renamed" in last  # the correction names its target by title
+    for bad in ("after=x", "after=132", "after=²"):
+        response = client.get(f"/subjects/meeting/long?{bad}")
+        assert response.status_code == 400 and "after: " in response.get_data(as_text=True)

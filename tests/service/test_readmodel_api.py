@@ -44,13 +44,24 @@ def test_agreements_as_known_at_a_recorded_time(api, seeded_app):
 
 @pytest.mark.parametrize(("query", "parameter"), [
     ("as_of=2017-02-30", "as_of"), ("as_of=30/06/2017", "as_of"), ("as_of=2017", "as_of"),
-    ("known_at=yesterday", "known_at"), ("known_at=2017-06-30T10:00:00", "known_at"),
+    ("known_at=yesterday", "known_at"), ("known_at=0001-01-01T00:00:00%2B05:00", "known_at"),
+    ("known_at=9999-12-31T23:59:00-05:00", "known_at"), ("as_of=9999-12-31", "as_of"), ("limit=²", "limit"),
+    ("as_of=２０１７-06-30", "as_of"),
 ])
 def test_bad_dates_are_refused_naming_the_parameter(api, query, parameter):
     response = api.get(f"/api/agreements?{query}")
     assert response.status_code == 400
     body = response.get_json()
     assert body["parameter"] == parameter and body["error"].startswith(f"{parameter}: ")
+    if parameter != "limit":  # the page gives the same answer, in HTML (it pages by itself)
+        page = api.get(f"/agreements?{query}")
+        assert page.status_code == 400 and body["error"].split(":")[0] in page.get_data(as_text=True)
+
+
+def test_a_time_without_an_offset_is_utc_on_pages_and_json_alike(api):
+    naive = api.get("/api/agreements?known_at=2030-06-30T10:00:00").get_json()
+    assert naive["known_at"] == "2030-06-30T10:00:00+00:00"
+    assert api.get("/agreements?known_at=2030-06-30T10:00:00").status_code == 200
 
 
 def test_exercises_filtered_by_year_domain_and_participant(api):
@@ -126,9 +137,9 @@ def test_read_models_come_a_page_at_a_time_following_next(api, path, filters, ro
     ("/api/exercises?limit=1001", "limit", "between 1 and 1000"),
     ("/api/meetings?limit=ten", "limit", "between 1 and 1000"),
     ("/api/agreements?after=agreement/none", "after", "'agreement/none' is not an agreement on record"),
-    ("/api/agreements?after=exercise/pegase", "after", "an agreement subject"),
-    ("/api/exercises?after=pegase", "after", "an exercise subject"),
-    ("/api/meetings?after=agreement/acsa", "after", "a meeting subject"),
+    ("/api/agreements?after=exercise/pegase", "after", "is not a subject of kind agreement"),
+    ("/api/exercises?after=pegase", "after", "is not a subject of kind exercise"),
+    ("/api/meetings?after=agreement/acsa", "after", "is not a subject of kind meeting"),
 ])
 def test_bad_paging_parameters_are_refused_naming_them(api, path, parameter, words):
     response = api.get(path)
