@@ -31,6 +31,26 @@ def _secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+#: Host names a request may carry when the service is not told its public address: the machine itself.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
+
+def trusted_hosts(config: Any) -> list[str] | None:
+    """The Host headers Flask accepts (any other is a 400): TRUSTED_HOSTS, else loopback unless PUBLIC_URL is set.
+
+    Feeds and archive pages cached for a year name their own address; built
+    from a Host header anyone can send, one request could plant another
+    site's links in them. With PUBLIC_URL every link is built from it, and
+    the Host header changes no byte.
+    """
+    configured = config.get("TRUSTED_HOSTS") or os.environ.get("TRUSTED_HOSTS")
+    if isinstance(configured, str):
+        configured = [host.strip() for host in configured.split(",") if host.strip()]
+    if configured:
+        return list(configured)
+    return None if config.get("PUBLIC_URL") else list(LOOPBACK_HOSTS)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application; it connects lazily and starts no background work."""
     app = Flask(__name__, instance_relative_config=True)
@@ -51,6 +71,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(app.instance_path)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     events.connect(app.config["DATABASE_URL"])
     _install(app)
 

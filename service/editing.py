@@ -191,14 +191,31 @@ def _fact_state(event_id: str) -> EventState:
     return state
 
 
-def _meta_event(state: EventState, type_: str, data: dict[str, Any], version: str | None) -> events.NewEvent:
-    expected = int(version) if version and version.isdigit() else None
+def _meta_event(state: EventState, type_: str, data: dict[str, Any], version: str) -> events.NewEvent:
     return events.NewEvent(stream=state.original.stream, type=type_, occurred=_today(), data=data,
-                           expected_version=expected)
+                           expected_version=int(version))
+
+
+_VERSION = re.compile(r"[0-9]{1,18}")
+
+
+def _version_seen(stream: str) -> str:
+    """The subject's version the editor saw: the form's hidden field, else now (opening the form).
+
+    It is what makes a correction refuse to overwrite a change made
+    meanwhile, so a value that is not a version is refused, never skipped.
+    """
+    seen = request.form.get("version")
+    if seen is None:
+        return str(events.stream_version(stream))
+    if not _VERSION.fullmatch(seen):
+        abort(400, description="version: the form's hidden version is not a version number; "
+                               "open the form again from the event's page.")
+    return seen
 
 
 def _record_meta(form: Any, state: EventState, type_: str, data: dict[str, Any],
-                 version: str | None) -> tuple[bool, str | None]:
+                 version: str) -> tuple[bool, str]:
     """Append a correction or retraction; on refusal put the reason on the form and give the version to show."""
     try:
         writes.append_one(_meta_event(state, type_, data, version), author=g.editor.name)
@@ -221,7 +238,7 @@ def correct(event_id: str) -> Any:
     current = state.current
     form = CorrectForm()
     status, preview = 200, None
-    version = request.form.get("version") or str(events.stream_version(state.original.stream))
+    version = _version_seen(state.original.stream)
     if request.method == "GET":
         form.occurred.data = current.occurred
         form.title.data = current.data.get("title", "")
@@ -257,7 +274,7 @@ def retract(event_id: str) -> Any:
     """Withdraw a fact, with the reason; the event stays readable and says it was retracted."""
     state = _fact_state(event_id)
     form = RetractForm()
-    version = request.form.get("version") or str(events.stream_version(state.original.stream))
+    version = _version_seen(state.original.stream)
     status = 200
     if request.method == "POST":
         status = 400

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, SecurityError, ServiceUnavailable
 
 import events
 
@@ -96,7 +96,13 @@ def bad_parameter(exc: BadParameter) -> Response:
     return http_error(BadRequest(description=f"{exc}."))
 
 
+def untrusted_host(exc: SecurityError) -> Response:
+    """A Host header outside TRUSTED_HOSTS: plain text, since no URL can be built for a host we do not serve."""
+    return Response(f"400 Bad Request: {exc.description}\n", status=400, mimetype="text/plain")
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(SecurityError, untrusted_host)
     app.register_error_handler(BadParameter, bad_parameter)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(events.StoreBusy, store_busy)

@@ -157,6 +157,8 @@ class Server(BaseApplication):
                                                        "%(name)s: %(message)s")
         logging.getLogger("apscheduler").setLevel(logging.WARNING)  # jobs log their own outcome
         app = create_app(self.app_config)
+        if app.config["TRUSTED_HOSTS"] is not None and self.options.host not in ("0.0.0.0", "::"):
+            app.config["TRUSTED_HOSTS"].append(self.options.host)  # the address it serves on names it too
         # A long-poll holds a thread for up to 30 s: followers may hold a quarter of the threads, never all.
         app.config.setdefault("LONG_POLL_BUDGET", max(1, self.options.threads // 4))
         return app

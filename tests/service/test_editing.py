@@ -204,6 +204,19 @@ def test_a_stale_correction_is_refused_as_a_conflict(seeded_app, editor_client):
     assert "The subject changed while you were editing (now at version 1)" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("version", ["²", "", "one", "-1"])
+def test_a_version_that_is_not_a_number_is_refused_never_skipped(seeded_app, editor_client, version):
+    """A version that did not parse once skipped the concurrency check (and '²' was a 500)."""
+    path = _appended(editor_client)
+    before = head(seeded_app)
+    for action, extra in (("correct", {"occurred": "2026-21", "title": "Renamed"}), ("retract", {})):
+        data = {"csrf_token": csrf_token_of(editor_client, f"{path}/{action}"), "reason": "typo", "version": version,
+                "submit": "x", **extra}
+        response = editor_client.post(f"{path}/{action}", data=data)
+        assert response.status_code == 400 and "version: " in response.get_data(as_text=True), action
+    assert head(seeded_app) == before
+
+
 def test_retraction_keeps_the_event_reachable_and_says_so(seeded_app, editor_client):
     path = _appended(editor_client)
     token = csrf_token_of(editor_client, f"{path}/retract")

@@ -615,3 +615,19 @@ def test_a_log_holding_text_xml_cannot_carry_still_renders_every_feed_and_archiv
     for path in (f"/events/{old.event_id}", "/subjects/meeting/2plus2", "/timeline", "/meetings"):
         response = client.get(path)
         assert response.status_code == 200 and "\x0c" not in response.get_data(as_text=True), path
+
+
+def test_no_host_header_plants_its_links_in_a_feed(sqlite_url, tmp_path):
+    """Archive pages are cached for a year: a made-up Host must not name another site in them."""
+    plain = make_app(sqlite_url, tmp_path / "plain", FEED_PAGE_SIZE=SIZE)
+    numbered(plain, SIZE)
+    client = plain.test_client()
+    for url in ("/feed.atom", "/feed/archive/1.atom", "/agreements", "/"):
+        assert client.get(url, headers={"Host": "evil.example"}).status_code == 400, url
+        assert client.get(url, headers={"Host": "127.0.0.1:8000"}).status_code == 200, url
+    public = make_app(sqlite_url, tmp_path / "public", FEED_PAGE_SIZE=SIZE, PUBLIC_URL="https://chronology.example")
+    page = public.test_client().get("/feed/archive/1.atom", headers={"Host": "evil.example"})
+    assert page.status_code == 200 and b"evil.example" not in page.data and b"https://chronology.example/" in page.data
+    listed = make_app(sqlite_url, tmp_path / "listed", TRUSTED_HOSTS=["chronology.example"])
+    assert listed.test_client().get("/feed.atom", headers={"Host": "chronology.example"}).status_code == 200
+    assert listed.test_client().get("/feed.atom", headers={"Host": "localhost"}).status_code == 400

@@ -187,3 +187,40 @@ def test_a_crash_loses_no_acknowledged_append(deployment, sqlite_url):
     finally:
         restarted.stop()
     read_models_match_a_rebuild(sqlite_url)
+
+
+def test_forty_long_polls_leave_the_service_answering(deployment):
+    """24 long-polls once held every thread of the default serve, and /healthz took 30 s to answer."""
+    env, _ = deployment
+    server = Serve(env, workers=2).wait_ready()
+    try:
+        head = request(server.base + "/api/status")[1]["head"]
+        answers: list[tuple[int, float, bool]] = []
+
+        def follow() -> None:
+            start = time.monotonic()
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+            conn.request("GET", f"/api/events?after={head}&wait=20")
+            response = conn.getresponse()
+            response.read()
+            answers.append((response.status, time.monotonic() - start, response.getheader("Retry-After") is not None))
+            conn.close()
+
+        followers = [threading.Thread(target=follow) for _ in range(40)]
+        for follower in followers:
+            follower.start()
+        time.sleep(2)  # every follower has been answered at once or is held waiting
+        for path in ("/healthz", "/feed.atom", "/agreements"):
+            for _ in range(3):
+                start = time.monotonic()
+                status = request(server.base + path, timeout=10)[0]
+                assert (status, path) == (200, path) and time.monotonic() - start < 1, (path, time.monotonic() - start)
+        for follower in followers:
+            follower.join(timeout=60)
+        assert len(answers) == 40 and all(status == 200 for status, _, _ in answers)
+        turned_away = [took for _, took, told in answers if told]
+        held = [took for _, took, told in answers if not told]
+        assert turned_away and all(took < 2 for took in turned_away)  # answered at once, told to come back
+        assert held and len(held) <= 2 * 2  # the budget: a quarter of 8 threads in each of 2 workers
+    finally:
+        server.stop()
