@@ -160,6 +160,13 @@ def test_an_edtf_date_longer_than_the_log_holds_is_refused():
     assert error_of(occurred="2017" + " " * 300).reason.startswith("is 304 characters long")
 
 
+def test_an_edtf_date_the_postgresql_column_could_not_hold_is_refused_on_both_backends(log):
+    """A 301-character EDTF set was a 500 on PostgreSQL (varchar(100)) and stored on SQLite."""
+    with pytest.raises(ValidationError, match="occurred: is 304 characters long; an EDTF date has at most 100"):
+        events.append([event(occurred="[" + "2017, " * 49 + "2018, 20]")], author="t")
+    assert events.store.head_position() == 0
+
+
 def test_an_author_longer_than_the_log_holds_is_refused(log):
     with pytest.raises(ValidationError, match="author: must be at most 200"):
         events.append([event()], author="x" * 201)

@@ -95,6 +95,9 @@ def test_exercises_filter_by_year_domain_and_participant(seeded_app):
 @pytest.mark.parametrize("query, message", [
     ("year=twenty", "year: &#39;twenty&#39; is not a year"),
     ("year=99999", "year: &#39;99999&#39; is not a year"),
+    ("year=²", "year: &#39;²&#39; is not a year"),
+    ("year=٢٠١٧", "year: &#39;٢٠١٧&#39; is not a year"),
+    ("domain=bogus", "domain: &#39;bogus&#39; is not a domain"),
     ("participant=" + "x" * 101, "participant: at most 100 characters"),
 ])
 def test_bad_exercise_filters_are_400_pages(client, query, message):
