@@ -4,7 +4,7 @@ Imports nothing from ``projections`` or ``service``; everything else builds on i
 """
 
 from .corrections import EventState, Form
-from .db import connect, create_schema, database
+from .db import connect, create_schema
 from .errors import (
     ConcurrencyConflict,
     EventStoreError,
@@ -22,6 +22,6 @@ from .store import append, current_form, get, head, read, read_all, read_stream,
 __all__ = [
     "ConcurrencyConflict", "EventState", "EventStoreError", "Form", "IdempotencyConflict", "ImportRejected",
     "InvalidDate", "NewEvent", "RecordedEvent", "StoreBusy", "UnknownEvent", "UnknownEventType", "ValidationError",
-    "append", "connect", "create_schema", "current_form", "database", "get", "head", "read", "read_all",
+    "append", "connect", "create_schema", "current_form", "get", "head", "read", "read_all",
     "read_stream", "state", "stream_version", "streams",
 ]

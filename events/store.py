@@ -447,6 +447,22 @@ def read_stream(stream: str, *, known_at: datetime | None = None) -> list[Record
     return list(read_all(0, stream=stream, known_at=known_at))
 
 
+def count(*, stream: str | None = None, type_: str | None = None, upto: int | None = None) -> int:
+    """How many events of a subject or a type the log holds (up to position ``upto``): a filtered feed's length."""
+    where, params = ["1 = 1"], []
+    if stream is not None:
+        where.append("stream = ?")
+        params.append(stream)
+    if type_ is not None:
+        where.append("type = ?")
+        params.append(type_)
+    if upto is not None:
+        where.append("position <= ?")
+        params.append(upto)
+    row = database.execute_sql(sql(f"SELECT COUNT(*) FROM event WHERE {' AND '.join(where)}"), tuple(params)).fetchone()
+    return int(row[0])
+
+
 def stream_version(stream: str) -> int:
     row = database.execute_sql(sql("SELECT MAX(version) FROM event WHERE stream = ?"), (stream,)).fetchone()
     return row[0] or 0

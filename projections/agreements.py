@@ -21,18 +21,17 @@ from peewee import CharField, CompositeKey, DateField, IntegerField, Model, Text
 from events import dates, store
 from events.canonical import dumps, parse_utc, utc_text
 from events.corrections import Form, apply_changes
-from events.db import database
-from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
-from events.store import sql
 from events.vocabulary import META_TYPES
 
 from . import quarantine
-from .base import Projection, in_feed_order, stable_id
+from .base import Projection, in_feed_order
 from .claims import resolve, source_rank
 from .facts import latest, restated_fact, strings
 from .lifecycle import STAGES, Stage, Status, status_on, transitions_after
 from .paging import DEFAULT_LIMIT, Page, check_limit
+from .tables import BaseModel, UTCTimeField, execute_many, insert_rows, query
+from .tuning import stable_id
 
 KIND = "agreement/"
 NAMESPACE = uuid.UUID("0c6b2d2e-59c5-5a52-8e8f-6f1f7b0a9a11")
@@ -80,6 +79,12 @@ class AgreementChange(BaseModel):
     class Meta:
         table_name = "agreement_change"
         indexes = ((("updated", "position", "id"), False), (("stream", "cause", "effective"), False))
+
+
+STAGE_COLUMNS = ("event_id", "known_from", "known_until", "stream", "type", "occurred", "data", "sources", "position",
+                 "recorded_at")
+CHANGE_COLUMNS = ("id", "stream", "name", "from_status", "to_status", "effective", "cause", "event_id", "position",
+                  "updated")
 
 
 @dataclass
@@ -172,13 +177,12 @@ class _Fold:
         self.new_agreements: dict[str, int] = {}
         self.dropped_calendar: dict[str, date] = {}
         marks = ", ".join("?" * len(streams))
-        for row in database.execute_sql(sql(
+        for row in query(
             "SELECT event_id, known_from, stream, type, occurred, data, sources, position, recorded_at "
-            f"FROM agreement_stage WHERE known_until IS NULL AND stream IN ({marks})"), tuple(streams)):
+            f"FROM agreement_stage WHERE known_until IS NULL AND stream IN ({marks})", tuple(streams)):
             self.open[row[2]].append(_Form(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]),
                                            orjson.loads(row[6]), row[7], parse_utc(row[8]), stored=True))
-        self.known = {r[0] for r in database.execute_sql(
-            sql(f"SELECT stream FROM agreement WHERE stream IN ({marks})"), tuple(streams))}
+        self.known = {r[0] for r in query(f"SELECT stream FROM agreement WHERE stream IN ({marks})", tuple(streams))}
 
     def apply(self, event: RecordedEvent) -> None:
         stream = event.stream
@@ -281,28 +285,19 @@ class _Fold:
     def flush(self) -> None:
         for stream in list(self.foreseen):
             self._settle(stream, None)
-        database.cursor().executemany(sql(
-            "DELETE FROM agreement_change WHERE stream = ? AND cause = 'calendar' AND effective > ?"),
-            [(stream, day.isoformat()) for stream, day in self.dropped_calendar.items()])
-        database.cursor().executemany(sql(
-            "UPDATE agreement_stage SET known_until = ? WHERE event_id = ? AND known_from = ?"),
-            [(f.known_until, f.event_id, f.known_from) for f in self.closed if f.stored])
+        execute_many("DELETE FROM agreement_change WHERE stream = ? AND cause = 'calendar' AND effective > ?",
+                     [(stream, day.isoformat()) for stream, day in self.dropped_calendar.items()])
+        execute_many("UPDATE agreement_stage SET known_until = ? WHERE event_id = ? AND known_from = ?",
+                     [(f.known_until, f.event_id, f.known_from) for f in self.closed if f.stored])
         rows = [f.row() for f in self.closed if not f.stored]
         rows += [f.row() for forms in self.open.values() for f in forms if not f.stored]
-        if rows:
-            database.cursor().executemany(sql(
-                "INSERT INTO agreement_stage (event_id, known_from, known_until, stream, type, occurred, data, "
-                "sources, position, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows)
-        database.cursor().executemany(sql(
-            "INSERT INTO agreement (stream, sort_name, first_position) VALUES (?, ?, ?)"),
-            [(stream, _name(self.open[stream], stream), first) for stream, first in self.new_agreements.items()])
-        database.cursor().executemany(sql("UPDATE agreement SET sort_name = ? WHERE stream = ?"),
-                                      [(_name(self.open[stream], stream), stream) for stream in self.known])
-        changes = [(*c[:5], c[5].isoformat(), *c[6:9], utc_text(c[9])) for cs in self.changes.values() for c in cs]
-        if changes:
-            database.cursor().executemany(sql(
-                "INSERT INTO agreement_change (id, stream, name, from_status, to_status, effective, cause, event_id, "
-                "position, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), changes)
+        insert_rows("agreement_stage", STAGE_COLUMNS, rows)
+        insert_rows("agreement", ("stream", "sort_name", "first_position"),
+                    [(s, _name(self.open[s], s), first) for s, first in self.new_agreements.items()])
+        execute_many("UPDATE agreement SET sort_name = ? WHERE stream = ?",
+                     [(_name(self.open[stream], stream), stream) for stream in self.known])
+        insert_rows("agreement_change", CHANGE_COLUMNS,
+                    [(*c[:5], c[5].isoformat(), *c[6:9], utc_text(c[9])) for cs in self.changes.values() for c in cs])
 
 
 # --- queries -----------------------------------------------------------------
@@ -368,9 +363,9 @@ def _visible_forms(streams: list[str], bound: int | None) -> dict[str, list[_For
         where, params = "known_until IS NULL", ()
     else:
         where, params = "known_from <= ? AND (known_until IS NULL OR known_until > ?)", (bound, bound)
-    for row in database.execute_sql(sql(
+    for row in query(
         "SELECT event_id, known_from, stream, type, occurred, data, sources, position, recorded_at "
-        f"FROM agreement_stage WHERE stream IN ({marks}) AND {where}"), (*streams, *params)):
+        f"FROM agreement_stage WHERE stream IN ({marks}) AND {where}", (*streams, *params)):
         out[row[2]].append(_Form(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]),
                                  orjson.loads(row[6]), row[7], parse_utc(row[8]), stored=True))
     return out

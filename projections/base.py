@@ -8,18 +8,16 @@ makes it rebuild itself from position 0 on the next catch-up.
 
 from __future__ import annotations
 
-import hashlib
-import uuid
-from datetime import datetime
 from typing import ClassVar
 
 from peewee import CharField, IntegerField, Model, ModelSelect, TextField
 
 from events import store
-from events.db import database
-from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
 from events.vocabulary import META_TYPES
+
+from . import tables
+from .tables import BaseModel, UTCTimeField
 
 
 class Checkpoint(BaseModel):
@@ -81,7 +79,7 @@ class Projection:
             self.apply_batch(batch)
 
     def create_tables(self) -> None:
-        database.create_tables(self.models, safe=True)
+        tables.create(self.models)
 
     def drop_deferred_indexes(self) -> None:
         for model in self.deferred:
@@ -93,29 +91,11 @@ class Projection:
             model._schema.create_indexes(safe=True)
 
     def drop_tables(self) -> None:
-        database.drop_tables(list(reversed(self.models)), safe=True)
+        tables.drop(self.models)
 
     def dump(self) -> dict[str, list[tuple]]:
         """Every row of every table, sorted: what rebuild-equals-incremental compares."""
-        out = {}
-        for model in self.models:
-            columns = [f.column_name for f in model._meta.sorted_fields]
-            query = f"SELECT {', '.join(columns)} FROM {model._meta.table_name}"
-            out[model._meta.table_name] = sorted(
-                (tuple(_comparable(v) for v in row) for row in database.execute_sql(query)), key=repr
-            )
-        return out
-
-
-def _comparable(value: object) -> object:
-    """Backends return dates and times differently; compare them as ISO text."""
-    if isinstance(value, datetime):
-        from events.canonical import utc_text
-
-        return utc_text(value)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()  # type: ignore[union-attr]
-    return value
+        return tables.dump(self.models)
 
 
 def in_feed_order(query: ModelSelect, model: type[Model], after: tuple | None, limit: int,
@@ -134,12 +114,3 @@ def in_feed_order(query: ModelSelect, model: type[Model], after: tuple | None, l
             | ((model.updated == updated) & beyond(model.position, position))
             | ((model.updated == updated) & (model.position == position) & beyond(model.id, id_)))
     return list(query.order_by(*(o.desc() for o in order) if descending else order).limit(limit))
-
-
-def stable_id(namespace: uuid.UUID, key: str) -> str:
-    """``str(uuid.uuid5(namespace, key))``, without the UUID object: a rebuild makes one for every change row."""
-    digest = bytearray(hashlib.sha1(namespace.bytes + key.encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    x = digest.hex()
-    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"

@@ -18,28 +18,25 @@ from typing import Any, ClassVar
 import orjson
 from peewee import CharField, IntegerField, Model, TextField
 
-from events import dates
+from events import dates, derived
 from events.canonical import parse_utc, utc_text
-from events.db import database
-from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
-from events.store import sql
 
-from .base import Projection, in_feed_order, stable_id
+from .base import Projection, in_feed_order
 from .claims import resolve, source_rank
 from .facts import (
     BASE_COLUMNS,
     Batch,
     Fact,
     FactRow,
-    insert_rows,
     latest,
     participants_of,
-    select_base,
     strings,
     title_of,
 )
 from .paging import DEFAULT_LIMIT, Page, check_limit, like_escaped
+from .tables import BaseModel, UTCTimeField, insert_rows, query
+from .tuning import stable_id
 
 KIND = "exercise/"
 TYPES = frozenset({"ExerciseConducted", "TrainingConducted", "DeploymentConducted", "ExercisePlanned"})
@@ -130,12 +127,7 @@ class Exercises(Projection):
         says of domains and people, so it needs no fact objects and no
         batch bookkeeping: a rebuild reads each exercise event once.
         """
-        query = sql("SELECT position, event_id, stream, type, occurred, occurred_lo, occurred_hi, recorded_at, data "
-                    f"FROM event WHERE type IN ({', '.join('?' * len(TYPES))}) AND substr(stream, 1, ?) = ? "
-                    "AND position > ? AND position <= ? ORDER BY position LIMIT ?")
-        after = 0
-        while True:
-            rows = database.execute_sql(query, (*sorted(TYPES), len(KIND), KIND, after, upto, REFOLD_BATCH)).fetchall()
+        for rows in derived.raw_pages(sorted(TYPES), self.kind, upto, batch=REFOLD_BATCH):
             editions, changes = [], []
             for position, event_id, stream, type_, occurred, lo, hi, recorded_at, data_text in rows:
                 data = orjson.loads(data_text)
@@ -144,9 +136,6 @@ class Exercises(Projection):
                                            position, parse_utc(recorded_at)))
             insert_rows("exercise_edition", COLUMNS, editions)
             insert_rows("exercise_change", CHANGE_COLUMNS, changes)
-            if len(rows) < REFOLD_BATCH:
-                break
-            after = rows[-1][0]
         self.refold_revisions(upto)
 
 
@@ -283,16 +272,14 @@ def exercises(year: int | None = None, domain: str | None = None, participant: s
     keyset = [*where, "stream > ?"] if after is not None else where
     keyset_params = [*params, after] if after is not None else params
     clause = f"WHERE {' AND '.join(keyset)} " if keyset else ""
-    streams = [row[0] for row in database.execute_sql(sql(
-        f"SELECT DISTINCT stream FROM exercise_edition {clause}ORDER BY stream LIMIT ?"),
-        (*keyset_params, limit + 1))]
+    streams = [row[0] for row in query(f"SELECT DISTINCT stream FROM exercise_edition {clause}ORDER BY stream LIMIT ?",
+                                       (*keyset_params, limit + 1))]
     shown, more = streams[:limit], len(streams) > limit
     if not shown:
         return Page()
     marks = ", ".join("?" * len(shown))
-    rows = database.execute_sql(sql(
-        f"{select_base('exercise_edition')} WHERE {' AND '.join([f't.stream IN ({marks})', *where])}"),
-        (*shown, *params))
+    rows = derived.joined_facts("exercise_edition", where=" AND ".join([f"t.stream IN ({marks})", *where]),
+                                params=(*shown, *params))
     facts = [f for f in map(Fact.from_row, rows) if _matches(f, domain, participant)]
     verdicts = resolve(facts, lambda f: f.data.get("fact"), lambda f: (source_rank(f.sources), f.position))
     by_stream: dict[str, list[Fact]] = {}

@@ -13,25 +13,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
 import orjson
 from peewee import CharField, DateField, IntegerField, TextField
 
-from events import dates, store
+from events import dates, derived, store
 from events.canonical import dumps, parse_utc
 from events.corrections import Form, apply_changes
-from events.db import database
-from events.models import BaseModel
 from events.records import RecordedEvent
-from events.store import sql
 from events.vocabulary import META_TYPES
 
 from . import quarantine
+from .tables import BaseModel, delete_positions, insert_rows
 
 #: The columns every fact table starts with, in this order. The fact's id, type and recorded time are the log's,
-#: read by ``select_base`` through the position: a table of every fact need not copy them.
+#: read through the position (``events.derived.joined_facts``): a table of every fact need not copy them.
 BASE_COLUMNS = ("position", "stream", "occurred", "data", "sources", "lo", "hi")
 
 
@@ -53,12 +50,6 @@ class FactRow(BaseModel):
 
 
 CHUNK = 500
-
-
-@lru_cache(maxsize=65536)
-def period(occurred: str) -> dates.Period:
-    """``dates.parse`` cached: the same few thousand date strings recur across a large log."""
-    return dates.parse(occurred)
 
 
 @dataclass(frozen=True)
@@ -88,7 +79,7 @@ class Fact:
 
     @property
     def period(self) -> dates.Period:
-        return period(self.occurred)
+        return dates.parse(self.occurred)
 
     @property
     def lo(self) -> date | None:
@@ -184,34 +175,22 @@ def participants_of(data: dict[str, Any]) -> list[dict[str, str]]:
     return out
 
 
-def _chunks(items: list) -> Iterable[list]:
-    for i in range(0, len(items), CHUNK):
-        yield items[i:i + CHUNK]
-
-
-def select_base(table: str, *extra: str) -> str:
-    """``SELECT`` of a fact table's facts as ``t`` joined to their events as ``e``, in ``Fact.from_row`` order.
-
-    Then whether data was left to the log, then the ``extra`` columns of
-    ``t``. Id, type and recorded time are the event's; data and sources too
-    where the table did not copy them.
-    """
-    more = "".join(f", t.{c}" for c in extra)
-    return ("SELECT e.event_id, t.stream, e.type, t.occurred, COALESCE(t.data, e.data), "
-            f"COALESCE(t.sources, e.sources), t.position, e.recorded_at, t.data IS NULL{more} "
-            f"FROM {table} t JOIN event e ON e.position = t.position")
+def fact_of(row: Sequence[Any]) -> Fact:
+    """A fact from a row of ``events.derived.joined_facts``: marked as logged when the table kept no copy."""
+    fact = Fact.from_row(row)
+    return replace(fact, original=True) if row[8] else fact
 
 
 def load(table: str, column: str, keys: Iterable[str]) -> list[Fact]:
     """The stored facts whose ``column`` (``event_id`` or ``stream``) is one of ``keys``."""
+    wanted = sorted(set(keys))
+    if column == "event_id":
+        return [fact_of(row) for row in derived.facts_of_events(table, wanted)]
     out = []
-    alias = "e" if column == "event_id" else "t"
-    for chunk in _chunks(sorted(set(keys))):
-        marks = ", ".join("?" * len(chunk))
-        query = f"{select_base(table)} WHERE {alias}.{column} IN ({marks})"
-        for row in database.execute_sql(sql(query), tuple(chunk)):
-            fact = Fact.from_row(row)
-            out.append(replace(fact, original=True) if row[8] else fact)
+    for i in range(0, len(wanted), CHUNK):
+        chunk = wanted[i:i + CHUNK]
+        where = f"t.stream IN ({', '.join('?' * len(chunk))})"
+        out += [fact_of(row) for row in derived.joined_facts(table, where=where, params=chunk)]
     return out
 
 
@@ -273,16 +252,6 @@ class Batch:
 
     def write(self) -> None:
         """Replace the touched rows: stored ones are deleted, current ones inserted."""
-        touched = [self.stored[eid].position for eid in self.current if eid in self.stored]
-        for chunk in _chunks(touched):
-            marks = ", ".join("?" * len(chunk))
-            database.execute_sql(sql(f"DELETE FROM {self.table} WHERE position IN ({marks})"), tuple(chunk))
+        delete_positions(self.table, [self.stored[eid].position for eid in self.current if eid in self.stored])
         rows = [self.rows[eid] if eid in self.rows else self.row(f) for eid, f in self.current.items() if f is not None]
         insert_rows(self.table, self.columns, rows)
-
-
-def insert_rows(table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Insert ``rows`` (values in ``columns`` order) into a read model's table in one statement."""
-    if rows:
-        marks = ", ".join("?" * len(columns))
-        database.cursor().executemany(sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"), rows)

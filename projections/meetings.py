@@ -24,17 +24,16 @@ from typing import Any, ClassVar
 
 from peewee import CharField, DateField, IntegerField, Model, TextField
 
-from events import dates
+from events import dates, derived
 from events.canonical import utc_text
-from events.db import database
-from events.models import BaseModel, UTCTimeField
 from events.records import RecordedEvent
-from events.store import sql
 
-from .base import Projection, in_feed_order, stable_id
+from .base import Projection, in_feed_order
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, insert_rows, latest, participants_of, select_base, strings
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, latest, participants_of, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit
+from .tables import BaseModel, UTCTimeField, execute_many, insert_rows, query
+from .tuning import stable_id
 
 KIND = "meeting/"
 TYPES = frozenset({"DialogueEstablished", "MeetingHeld", "MeetingPlanned", "StatementIssued"})
@@ -195,9 +194,8 @@ class Meetings(Projection):
             foreseen[stream] = (facts, day, name, step.event)
         for stream in list(foreseen):
             settle(stream, None)
-        database.cursor().executemany(sql(
-            "DELETE FROM meeting_change WHERE stream = ? AND cause = 'calendar' AND effective > ?"
-        ), [(stream, day.isoformat()) for stream, day in dropped.items()])
+        execute_many("DELETE FROM meeting_change WHERE stream = ? AND cause = 'calendar' AND effective > ?",
+                     [(stream, day.isoformat()) for stream, day in dropped.items()])
         insert_rows("meeting_change", CHANGE_COLUMNS,
                     [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for r in rows])
 
@@ -326,13 +324,13 @@ def mechanisms(now: datetime, *, after: str | None = None, limit: int = DEFAULT_
     """
     check_limit(limit)
     keyset, params = ("WHERE stream > ? ", (after,)) if after is not None else ("", ())
-    streams = [row[0] for row in database.execute_sql(sql(
-        f"SELECT DISTINCT stream FROM meeting_item {keyset}ORDER BY stream LIMIT ?"), (*params, limit + 1))]
+    streams = [row[0] for row in query(f"SELECT DISTINCT stream FROM meeting_item {keyset}ORDER BY stream LIMIT ?",
+                                       (*params, limit + 1))]
     shown, more = streams[:limit], len(streams) > limit
     by_stream: dict[str, list[Fact]] = {s: [] for s in shown}
     if shown:
         marks = ", ".join("?" * len(shown))
-        rows = database.execute_sql(sql(f"{select_base('meeting_item')} WHERE t.stream IN ({marks})"), tuple(shown))
+        rows = derived.joined_facts("meeting_item", where=f"t.stream IN ({marks})", params=shown)
         for fact in map(Fact.from_row, rows):
             by_stream[fact.stream].append(fact)
     today = now.astimezone(UTC).date()

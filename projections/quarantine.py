@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from peewee import CharField, CompositeKey, IntegerField, TextField, fn
 
-from events.db import database
-from events.models import BaseModel
 from events.records import RecordedEvent
+
+from . import tables
+from .tables import BaseModel
 
 
 class Quarantine(BaseModel):
@@ -48,7 +49,7 @@ class SetAside:
 
 
 def create_table() -> None:
-    database.create_tables([Quarantine], safe=True)
+    tables.create([Quarantine])
 
 
 def set_aside(name: str, event: RecordedEvent, error: str) -> None:

@@ -11,7 +11,6 @@ position and the error, keeps its checkpoint before it, and retries later.
 
 from __future__ import annotations
 
-import gc
 import logging
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -21,27 +20,17 @@ from datetime import UTC, datetime
 
 from peewee import InterfaceError, OperationalError
 
-from events import db, store
-from events.db import database
+from events import store
 from events.errors import StoreBusy
 from events.vocabulary import META_TYPES
 
-from . import quarantine
+from . import quarantine, tables
 from .base import Checkpoint, Projection
+from .tuning import fewer_collections, relaxed_sqlite
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000
-#: SQLite's page cache during a rebuild, in KB (the default is 2 MB; the memory budget is 300 MB).
-REBUILD_CACHE_KB = 32 * 1024  # 64 MB was no faster at 100k events and cost 33 MB more
-#: SQLite settings while rebuilding, put back afterwards: no fsync per commit; change ids (primary keys) arrive
-#: in random order, so keep their index pages cached; checkpoint the WAL every 80 MB rather than
-#: every 4 MB, so an index page rewritten by many batches is copied into the database once (~15% at 100k).
-REBUILD_PRAGMAS = {"synchronous": 1, "cache_size": -REBUILD_CACHE_KB, "wal_autocheckpoint": 20_000}
-#: Python's cyclic garbage collection while rebuilding, put back afterwards. A refold keeps a page of decoded
-#: events and their folded forms alive at a time; at the default thresholds (700, 10, 10) the collector walks
-#: them again and again, about 15 % of a rebuild at 1M events. The peak memory measured the same.
-REBUILD_GC_THRESHOLDS = (50_000, 20, 100)
 
 
 #: Faults of the database, not of an event: the fold stops and retries later instead of setting the event aside.
@@ -75,11 +64,11 @@ class Status:
 
 def ensure_schema(projections: Iterable[Projection]) -> None:
     """Create every projection's tables; a projection whose version changed starts again from 0."""
-    database.create_tables([Checkpoint], safe=True)
+    tables.create([Checkpoint])
     quarantine.create_table()
     for projection in projections:
         projection.create_tables()
-        with database.atomic():
+        with tables.atomic():
             checkpoint = Checkpoint.get_or_none(Checkpoint.name == projection.name)
             if checkpoint is None:
                 Checkpoint.create(name=projection.name, version=projection.version)
@@ -87,39 +76,6 @@ def ensure_schema(projections: Iterable[Projection]) -> None:
                 log.info("%s changed from version %s to %s: rebuilding", projection.name,
                          checkpoint.version, projection.version)
                 _reset(projection)
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Run Python's cyclic garbage collector less often for the duration (a bulk fold makes no cycles to speak of)."""
-    saved = gc.get_threshold()
-    gc.set_threshold(*REBUILD_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*saved)
-
-
-@contextmanager
-def rebuilding() -> Iterator[None]:
-    """Relax SQLite's fsync on every commit while read models are refolded from the log.
-
-    A read model is derived data: a commit lost to a power cut is folded
-    again from its checkpoint (rows and checkpoint still commit together), so
-    paying synchronous=FULL's fsync on each batch buys nothing. Appends made
-    meanwhile by this connection are the exception, hence the restore.
-    """
-    if db.is_postgres() or database.in_transaction():
-        yield
-        return
-    saved = {name: database.execute_sql(f"PRAGMA {name}").fetchone()[0] for name in REBUILD_PRAGMAS}
-    try:
-        for name, value in REBUILD_PRAGMAS.items():
-            database.execute_sql(f"PRAGMA {name} = {value}")
-        yield
-    finally:
-        for name, value in saved.items():
-            database.execute_sql(f"PRAGMA {name} = {int(value)}")
 
 
 def _reset(projection: Projection) -> None:
@@ -140,38 +96,12 @@ def _locked(projection: Projection, *, wait: bool = True) -> Iterator[Checkpoint
     ``wait=False`` gives None at once when another process holds the lock:
     whoever holds it is folding, and will fold what the caller wanted folded.
     """
-    if db.is_postgres():
-        with database.atomic():
-            query = Checkpoint.select().where(Checkpoint.name == projection.name)
-            yield query.for_update(skip_locked=not wait).first()
-    elif wait:
-        with database.atomic("IMMEDIATE"):
-            yield Checkpoint.get(Checkpoint.name == projection.name)
-    else:
-        with _sqlite_without_waiting() as locked:
-            if not locked:
-                yield None
-                return
-            with database.atomic("IMMEDIATE"):
-                yield Checkpoint.get(Checkpoint.name == projection.name)
-
-
-@contextmanager
-def _sqlite_without_waiting() -> Iterator[bool]:
-    """Whether SQLite's write lock is free right now (taken and released at once), without the busy wait."""
-    saved = database.execute_sql("PRAGMA busy_timeout").fetchone()[0]
-    database.execute_sql("PRAGMA busy_timeout = 0")
-    try:
-        try:
-            database.execute_sql("BEGIN IMMEDIATE")
-        except OperationalError:
-            free = False
-        else:
-            database.execute_sql("ROLLBACK")
-            free = True
-    finally:
-        database.execute_sql(f"PRAGMA busy_timeout = {int(saved)}")
-    yield free
+    if not wait and not tables.try_exclusive():
+        yield None
+        return
+    with tables.exclusive():
+        query = Checkpoint.select().where(Checkpoint.name == projection.name)
+        yield query.for_update(skip_locked=not wait).first() if tables.is_postgres() else query.get()
 
 
 def catch_up(projection: Projection, *, batch: int = BATCH,
@@ -262,7 +192,7 @@ def fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] | 
     itself failed, where that stopped the fold.
     """
     try:
-        with database.atomic():
+        with tables.atomic():
             projection.apply_batch(events)
         _resolve(projection, events)
         return events, None
@@ -271,7 +201,7 @@ def fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] | 
     passed = []
     for event in events:
         try:
-            with database.atomic():
+            with tables.atomic():
                 projection.apply(event)
         except TRANSIENT as exc:
             return passed, (event.position, _detail(exc))
@@ -313,19 +243,19 @@ def rebuild_together(projections: Iterable[Projection], *,
     failing event and records it like any catch-up.
     """
     chosen = list(projections)
-    with database.atomic():
+    with tables.atomic():
         for projection in chosen:
             _reset(projection)
             projection.drop_deferred_indexes()
     try:
-        with rebuilding(), fewer_collections():
+        with relaxed_sqlite(), fewer_collections():
             head = store.head_position()
             for projection in chosen:
                 _refold(projection, head)
                 if progress:
                     progress(projection.name, head)
     finally:
-        with database.atomic():
+        with tables.atomic():
             for projection in chosen:
                 projection.create_indexes()
     catch_up_together(chosen, progress=progress)
@@ -336,7 +266,7 @@ def _refold(projection: Projection, head: int) -> None:
         if checkpoint.position != 0:  # another process caught up meanwhile: leave its rows alone
             return
         try:
-            with database.atomic():
+            with tables.atomic():
                 projection.refold(head)
         except Exception:
             log.warning("bulk refold of %s failed; folding it event by event", projection.name, exc_info=True)

@@ -14,12 +14,11 @@ from typing import ClassVar
 
 from peewee import CharField, IntegerField, Model
 
-from events.db import database
-from events.models import BaseModel
+from events import derived
 from events.records import RecordedEvent
-from events.store import sql
 
 from .base import Projection
+from .tables import BaseModel, execute, query
 
 
 class SubjectTally(BaseModel):
@@ -52,8 +51,7 @@ class Tallies(Projection):
         """Counted per stream by the database, which reads only the (stream, version) index."""
         counted: dict[str, int] = defaultdict(int)
         subjects: dict[str, int] = defaultdict(int)
-        for stream, n, first in database.execute_sql(sql(
-                "SELECT stream, COUNT(*), MIN(version) FROM event WHERE position <= ? GROUP BY stream"), (upto,)):
+        for stream, n, first in derived.stream_tallies(upto):
             kind = stream.split("/", 1)[0]
             counted[kind] += n
             subjects[kind] += first == 1
@@ -62,15 +60,13 @@ class Tallies(Projection):
     @staticmethod
     def _add(counted: dict[str, int], subjects: dict[str, int]) -> None:
         for kind, n in counted.items():
-            cursor = database.execute_sql(sql(
-                "UPDATE subject_tally SET subjects = subjects + ?, events = events + ? WHERE kind = ?"),
-                (subjects[kind], n, kind))
+            cursor = execute("UPDATE subject_tally SET subjects = subjects + ?, events = events + ? WHERE kind = ?",
+                             (subjects[kind], n, kind))
             if cursor.rowcount == 0:
-                database.execute_sql(sql("INSERT INTO subject_tally (kind, subjects, events) VALUES (?, ?, ?)"),
-                                     (kind, subjects[kind], n))
+                execute("INSERT INTO subject_tally (kind, subjects, events) VALUES (?, ?, ?)",
+                        (kind, subjects[kind], n))
 
 
 def tallies() -> dict[str, tuple[int, int]]:
     """Per kind of subject: (subjects, events), as far as the read model has caught up."""
-    return {kind: (subjects, n) for kind, subjects, n in
-            database.execute_sql("SELECT kind, subjects, events FROM subject_tally")}
+    return {kind: (subjects, n) for kind, subjects, n in query("SELECT kind, subjects, events FROM subject_tally")}

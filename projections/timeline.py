@@ -17,14 +17,12 @@ from typing import Any, ClassVar
 
 from peewee import CharField, Model
 
-from events import dates, db
-from events.db import database
+from events import dates, derived
 from events.records import RecordedEvent
-from events.store import sql
 from events.vocabulary import META_TYPES
 
 from .base import Projection
-from .facts import BASE_COLUMNS, Batch, Fact, FactRow, period, select_base
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow
 
 LANES = ("agreement", "exercise", "meeting", "dialogue", "other")
 UNDATED = 9_999_999
@@ -44,24 +42,23 @@ class TimelineEntry(FactRow):
 COLUMNS = (*BASE_COLUMNS, "lane", "sort_key")
 
 
+#: The lane of a fact by its subject's kind and its type (None: the kind's other types); any other kind is "other".
+LANE_OF: dict[str, dict[str | None, str]] = {
+    "agreement": {None: "agreement"},
+    "exercise": {None: "exercise"},
+    "meeting": {"DialogueEstablished": "dialogue", None: "meeting"},
+}
+
+
 def lane_of(stream: str, type_: str) -> str:
     """Where a fact is drawn: agreements, exercises, meetings, dialogues (set up) or everything else."""
-    kind = stream.split("/", 1)[0]
-    if kind == "meeting":
-        return "dialogue" if type_ == "DialogueEstablished" else "meeting"
-    return kind if kind in ("agreement", "exercise") else "other"
-
-
-#: ``lane_of`` in SQL, on the event row ``e``.
-LANE_SQL = ("CASE WHEN substr(e.stream, 1, 8) = 'meeting/' THEN "
-            "CASE WHEN e.type = 'DialogueEstablished' THEN 'dialogue' ELSE 'meeting' END "
-            "WHEN substr(e.stream, 1, 10) = 'agreement/' THEN 'agreement' "
-            "WHEN substr(e.stream, 1, 9) = 'exercise/' THEN 'exercise' ELSE 'other' END")
+    by_type = LANE_OF.get(stream.split("/", 1)[0])
+    return "other" if by_type is None else by_type.get(type_, by_type[None])
 
 
 def sort_day(occurred: str) -> int:
     """Twice the ordinal of the day a fact sorts on: the middle of an uncertain point, the start of a span."""
-    p = period(occurred)
+    p = dates.parse(occurred)
     if p.precision == "interval" and (p.lo or p.hi):
         return 2 * (p.lo or p.hi).toordinal()  # type: ignore[union-attr]
     if p.lo and p.hi:
@@ -106,23 +103,8 @@ class Timeline(Projection):
         sort key, and the sort key depends only on the date text: it is
         computed once per distinct date, not once per event.
         """
-        distinct = database.execute_sql(sql("SELECT DISTINCT occurred FROM event WHERE position <= ?"),
-                                        (upto,)).fetchall()  # read to the end: a cursor left open locks the table
-        days = [(occurred, sort_prefix(occurred)) for (occurred,) in distinct]
-        database.execute_sql("CREATE TEMPORARY TABLE timeline_day (occurred VARCHAR(100) PRIMARY KEY, "
-                             "prefix VARCHAR(8) NOT NULL)")
-        try:
-            database.cursor().executemany(sql("INSERT INTO timeline_day (occurred, prefix) VALUES (?, ?)"), days)
-            padded = ("lpad(CAST(e.position AS TEXT), 12, '0')" if db.is_postgres()
-                      else "substr('000000000000' || e.position, -12)")
-            metas = ", ".join(f"'{t}'" for t in sorted(META_TYPES))
-            database.execute_sql(sql(
-                f"INSERT INTO timeline_entry ({', '.join(COLUMNS)}) "
-                "SELECT e.position, e.stream, e.occurred, NULL, NULL, e.occurred_lo, e.occurred_hi, "
-                f"{LANE_SQL}, d.prefix || {padded} FROM event e JOIN timeline_day d ON d.occurred = e.occurred "
-                f"WHERE e.position <= ? AND e.type NOT IN ({metas}) ORDER BY e.position"), (upto,))
-        finally:
-            database.execute_sql("DROP TABLE timeline_day")
+        derived.copy_dated_facts("timeline_entry", COLUMNS, upto=upto, skip_types=sorted(META_TYPES), labels=LANE_OF,
+                                 default_label="other", prefix_of=sort_prefix)
         self.refold_revisions(upto)
 
 
@@ -170,10 +152,10 @@ def entries(after: str | None = None, limit: int = 100, kind: str | None = None)
     if kind is not None:
         where.append("t.lane = ?")
         params.append(kind)
-    clause = f" WHERE {' AND '.join(where)}" if where else ""
-    query = f"{select_base('timeline_entry', 'lane', 'sort_key')}{clause} ORDER BY t.sort_key LIMIT ?"
     out = []
-    for row in database.execute_sql(sql(query), (*params, limit)):
+    rows = derived.joined_facts("timeline_entry", where=" AND ".join(where), params=params,
+                                extra=("lane", "sort_key"), order="t.sort_key", limit=limit)
+    for row in rows:
         fact = Fact.from_row(row)
         p = fact.period
         out.append(Entry(fact.event_id, fact.position, fact.stream, row[9], fact.type, fact.title,

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 import events
+from events import tables
 
 from . import proxies
 
@@ -77,8 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.teardown_appcontext
     def close_connection(_exc: BaseException | None) -> None:
-        if not events.database.is_closed():
-            events.database.close()
+        tables.close()
 
     return app
 

@@ -24,9 +24,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from peewee import AutoField, CharField, ForeignKeyField, IntegerField, TextField
 
-from events import db
-from events.db import database
-from events.models import BaseModel, UTCTimeField
+from events import tables
+from events.tables import BaseModel, UTCTimeField
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
@@ -97,23 +96,20 @@ _ADDED_COLUMNS = {
 
 def create_tables() -> None:
     """Create the tables, and add to an older ``editor`` table the columns it lacks; safe to run again."""
-    database.create_tables([Editor, ApiToken], safe=True)
+    tables.create_tables([Editor, ApiToken])
     _add_missing_columns()
 
 
 def _add_missing_columns() -> None:
     def missing() -> list[str]:
-        present = {column.name for column in database.get_columns(Editor._meta.table_name)}
+        present = tables.columns(Editor._meta.table_name)
         return [name for name in _ADDED_COLUMNS if name not in present]
 
     if not missing():
         return  # the usual start: nothing to lock
-    types = db.POSTGRES_TYPES if db.is_postgres() else db.SQLITE_TYPES
-    with database.atomic() if db.is_postgres() else database.atomic("IMMEDIATE"):
+    with tables.exclusive():
         for name in missing():  # again, under the lock: another process may have just added them
-            # IF NOT EXISTS: on PostgreSQL a host starting at the same moment may still be adding it.
-            guard = "IF NOT EXISTS " if db.is_postgres() else ""
-            database.execute_sql(f"ALTER TABLE editor ADD COLUMN {guard}{name} {_ADDED_COLUMNS[name].format(**types)}")
+            tables.add_column("editor", name, _ADDED_COLUMNS[name])
 
 
 def has_editors() -> bool:
@@ -140,7 +136,7 @@ def create_editor(name: str, password: str) -> Editor:
     """Create an editor account; refuse a taken name or a short password."""
     check_name(name)
     check_password(password)
-    with database.atomic():
+    with tables.atomic():
         if Editor.select().where(Editor.name == name).exists():
             raise AccountError(f"an editor named {name!r} already exists")
         return Editor.create(name=name, password_hash=_hasher.hash(password), created_at=datetime.now(UTC))

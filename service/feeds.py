@@ -31,8 +31,6 @@ from flask import Blueprint, Response, abort, current_app, has_request_context, 
 
 import events
 from events import RecordedEvent
-from events.db import database
-from events.store import sql
 from events.vocabulary import EVENT_TYPES
 
 from . import atom, caching, revalidation
@@ -198,19 +196,8 @@ class LogFilter:
         return events.read(after, limit=limit, **self.filters, **kwargs)
 
     def count(self, upto: int | None = None) -> int:
-        where, params = [], []
-        if "stream" in self.filters:
-            where.append("stream = ?")
-            params.append(self.filters["stream"])
-        if "types" in self.filters:
-            where.append("type = ?")
-            params.append(self.filters["types"][0])
-        if upto is not None:
-            where.append("position <= ?")
-            params.append(upto)
-        row = database.execute_sql(sql("SELECT COUNT(*) FROM event WHERE " + " AND ".join(where)),
-                                   tuple(params)).fetchone()
-        return int(row[0])
+        types = self.filters.get("types")
+        return events.store.count(stream=self.filters.get("stream"), type_=types[0] if types else None, upto=upto)
 
 
 def _subject(stream: str) -> LogFilter:

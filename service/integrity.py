@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask, current_app
 from peewee import IntegerField, TextField
 
-from events.db import database
+from events import tables
 from events.integrity import verify
 from events.models import BaseModel, UTCTimeField
 from events.witness import WitnessError, compare, read_claims
@@ -96,7 +96,7 @@ def check(backup: Path | None) -> Check:
 
 
 def create_tables() -> None:
-    database.create_tables([IntegrityVerdict], safe=True)
+    tables.create_tables([IntegrityVerdict])
 
 
 _cache: dict[str, tuple[float, Verdict | None]] = {}
@@ -104,7 +104,7 @@ _cache: dict[str, tuple[float, Verdict | None]] = {}
 
 def record(verdict: Verdict) -> None:
     """Keep ``verdict`` as the latest, for every page of every process (each sees it within the TTL)."""
-    with database.atomic():
+    with tables.atomic():
         IntegrityVerdict.delete().execute()
         IntegrityVerdict.create(id=1, checked_at=verdict.checked_at, broken_at=verdict.broken_at,
                                 reason=verdict.reason)

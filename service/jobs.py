@@ -21,9 +21,8 @@ from flask import Flask, current_app
 from peewee import AutoField, CharField, TextField
 
 import projections
-from events import store
-from events.db import database
-from events.models import BaseModel, UTCTimeField
+from events import store, tables
+from events.tables import BaseModel, UTCTimeField
 from events.transfer import export
 from projections import calendar
 
@@ -60,7 +59,7 @@ class CalendarPublication(BaseModel):
 
 
 def create_tables() -> None:
-    database.create_tables([JobRun, CalendarPublication], safe=True)
+    tables.create_tables([JobRun, CalendarPublication])
     integrity.create_tables()
 
 

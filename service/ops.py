@@ -17,9 +17,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, render_template
 
-import events
 import projections
-from events import db, store
+from events import store, tables
 from projections import quarantine
 
 from . import integrity, jobs
@@ -67,7 +66,7 @@ def snapshot(*, private: bool = False) -> dict[str, Any]:
     leader = max(runs.values(), key=lambda r: r.started_at).host if runs else None
     return {
         "head": store.head_position(),
-        "backend": db.backend_name(),
+        "backend": tables.backend(),
         **({"database": describe(current_app.config["DATABASE_URL"])} if private else {}),
         "projections": [s.to_dict() for s in projections.status()],
         "set_aside": [item.to_dict() for item in quarantine.pending()],
@@ -84,18 +83,17 @@ def snapshot(*, private: bool = False) -> dict[str, Any]:
 
 def _database_down(exc: Exception) -> None:
     log.warning("database did not answer: %s", exc)
-    if not events.database.is_closed():
-        try:
-            events.database.close()
-        except Exception:
-            log.debug("closing the broken connection failed", exc_info=True)
+    try:
+        tables.close()
+    except Exception:
+        log.debug("closing the broken connection failed", exc_info=True)
 
 
 @bp.get("/healthz")
 def healthz() -> Response:
     """200 ``ok`` when the database answers ``SELECT 1``; 503 otherwise."""
     try:
-        events.database.execute_sql("SELECT 1").fetchone()
+        tables.ping()
     except Exception as exc:
         _database_down(exc)
         response = Response("database unavailable\n", status=503, mimetype="text/plain")

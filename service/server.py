@@ -19,7 +19,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from playhouse import db_url
 
-import events
+from events import tables
 
 from . import accounts, create_app, proxies, scheduler, schema
 
@@ -62,7 +62,7 @@ def _probe(url: str) -> None:
         finally:
             conn.close()
     else:
-        events.database.execute_sql("SELECT 1").fetchone()
+        tables.ping()
 
 
 def prepare(app: Flask) -> bool:
@@ -85,8 +85,7 @@ def prepare(app: Flask) -> bool:
                                           f"{_reason(exc)}") from None
             return accounts.has_editors()
     finally:
-        closer = getattr(events.database.obj, "close_all", None) or events.database.obj.close
-        closer()
+        tables.close_all()
 
 
 def load(config: dict[str, Any] | None = None) -> Flask:

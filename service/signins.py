@@ -23,9 +23,8 @@ from datetime import UTC, datetime, timedelta
 
 from peewee import CharField, IntegerField
 
-from events import db
-from events.db import database
-from events.models import BaseModel, UTCTimeField
+from events import tables
+from events.tables import BaseModel, UTCTimeField
 
 #: Failures a key may have before it waits: a (name, address) pair, and an address whatever the names.
 FREE = {"pair": 5, "addr": 20}
@@ -67,7 +66,7 @@ class Attempt:
 
 
 def create_tables() -> None:
-    database.create_tables([SignInFailures], safe=True)
+    tables.create_tables([SignInFailures])
 
 
 def now() -> datetime:
@@ -145,7 +144,7 @@ def _locked(counted: tuple[str, ...]) -> Iterator[list[SignInFailures]]:
     with _transaction():
         for key in ordered:
             insert = SignInFailures.insert(key=key, failures=0, last_failure=_EPOCH, blocked_until=_EPOCH)
-            if db.is_postgres():
+            if tables.is_postgres():
                 insert = insert.on_conflict(conflict_target=[SignInFailures.key],
                                             update={SignInFailures.failures: SignInFailures.failures})
             else:
@@ -162,11 +161,11 @@ def _transaction() -> Iterator[None]:
     IMMEDIATE; a write lock held past the busy timeout (a long import) is a
     StoreBusy, answered 503, rather than an error.
     """
-    if db.is_postgres():
-        with database.atomic():
+    if tables.is_postgres():
+        with tables.atomic():
             yield
     else:
-        with db.writing():
+        with tables.writing():
             yield
 
 
@@ -175,6 +174,6 @@ def _prune(before: datetime) -> None:
     stale = (SignInFailures.select(SignInFailures.key)
              .where(SignInFailures.last_failure < before)
              .limit(PRUNE_BATCH))
-    if db.is_postgres():
+    if tables.is_postgres():
         stale = stale.for_update("FOR UPDATE SKIP LOCKED")
     SignInFailures.delete().where(SignInFailures.key.in_(stale)).execute()

@@ -67,8 +67,8 @@ def postgres_database(postgres_server: str) -> Iterator[Callable[[], str]]:
         return _with_database(postgres_server, names[-1])
 
     yield make
-    if events.database.obj is not None:
-        closer = getattr(events.database.obj, "close_all", None) or events.database.obj.close
+    if events.db.database.obj is not None:
+        closer = getattr(events.db.database.obj, "close_all", None) or events.db.database.obj.close
         closer()
     for name in names:
         _admin(postgres_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -97,8 +97,8 @@ def log(database_url: str) -> Iterator[str]:
     events.connect(database_url)
     events.create_schema()
     yield database_url
-    if not events.database.is_closed():
-        events.database.close()
+    if not events.db.database.is_closed():
+        events.db.database.close()
 
 
 @pytest.fixture
@@ -106,8 +106,8 @@ def sqlite_log(sqlite_url: str) -> Iterator[str]:
     events.connect(sqlite_url)
     events.create_schema()
     yield sqlite_url
-    if not events.database.is_closed():
-        events.database.close()
+    if not events.db.database.is_closed():
+        events.db.database.close()
 
 
 @pytest.fixture
@@ -143,14 +143,14 @@ def alter_behind_the_triggers(statement: str) -> None:
     from events import db
 
     if db.is_postgres():
-        with events.database.atomic():
-            events.database.execute_sql("ALTER TABLE event DISABLE TRIGGER USER")
-            events.database.execute_sql(statement)
-            events.database.execute_sql("ALTER TABLE event ENABLE TRIGGER USER")
+        with events.db.database.atomic():
+            events.db.database.execute_sql("ALTER TABLE event DISABLE TRIGGER USER")
+            events.db.database.execute_sql(statement)
+            events.db.database.execute_sql("ALTER TABLE event ENABLE TRIGGER USER")
     else:
-        events.database.execute_sql("DROP TRIGGER event_refuse_update")
-        events.database.execute_sql("DROP TRIGGER event_refuse_delete")
-        events.database.execute_sql(statement)
+        events.db.database.execute_sql("DROP TRIGGER event_refuse_update")
+        events.db.database.execute_sql("DROP TRIGGER event_refuse_delete")
+        events.db.database.execute_sql(statement)
         events.create_schema()
 
 
@@ -211,8 +211,8 @@ def app(sqlite_url: str, tmp_path):
     """The service on a fresh SQLite file, with CSRF checks on as in production."""
     application = make_app(sqlite_url, tmp_path / "instance")
     yield application
-    if not events.database.is_closed():
-        events.database.close()
+    if not events.db.database.is_closed():
+        events.db.database.close()
 
 
 @pytest.fixture

@@ -146,8 +146,8 @@ def _alternate(big_run: Callable[[], None], small_run: Callable[[], None], big: 
 
     def on(path: Path) -> Callable[[], None]:
         def setup() -> None:
-            if events.database.obj is not None and not events.database.is_closed():
-                events.database.close()
+            if events.db.database.obj is not None and not events.db.database.is_closed():
+                events.db.database.close()
             events.connect(f"sqlite:///{path}")
         return setup
 
@@ -242,6 +242,6 @@ def feeds(ctx: Context) -> None:
     small_n, big_n = 1_000, ctx.size(1_000_000, 20_000)
     small, big = _log(ctx, small_n), _log(ctx, big_n)
     bench_latency(ctx, small, big, small_n, big_n)
-    if events.database.obj is not None and not events.database.is_closed():
-        events.database.close()
+    if events.db.database.obj is not None and not events.db.database.is_closed():
+        events.db.database.close()
     bench_rps(ctx, big, big_n)

@@ -76,8 +76,8 @@ def _copy(source: Path, target: Path) -> Path:
 
 
 def _close() -> None:
-    if events.database.obj is not None and not events.database.is_closed():
-        events.database.close()
+    if events.db.database.obj is not None and not events.db.database.is_closed():
+        events.db.database.close()
 
 
 def _raw_scan(path: Path, count: int) -> None:

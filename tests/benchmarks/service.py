@@ -128,7 +128,7 @@ def service(ctx: Context) -> None:
                            "median_ms": statistics.median(big.samples[key]) * 1000,
                            "baseline": f"the same request on a {small_count}-event log, alternating rounds"})
     bench_subject_pages(ctx, small)
-    events.database.close()
+    events.db.database.close()
 
 
 def _subject(stream: str, count: int) -> None:

@@ -40,8 +40,8 @@ def _remove(path: Path) -> None:
 
 
 def _close_ours() -> None:
-    if events.database.obj is not None and not events.database.is_closed():
-        events.database.close()
+    if events.db.database.obj is not None and not events.db.database.is_closed():
+        events.db.database.close()
 
 
 def _raw_connection(path: Path) -> sqlite3.Connection:

@@ -168,7 +168,7 @@ def build_export(directory: Path, count: int, *, seed: int = 2017) -> tuple[Path
     build_log(f"sqlite:///{db_path}", count, seed=seed)
     with export_path.open("wb") as out:
         export(out)
-    events.database.close()
+    events.db.database.close()
     return db_path, export_path
 
 

@@ -36,7 +36,7 @@ def _appender(url: str, seed: int, total: int, queue) -> None:
         ]
         recorded = events.append(batch, author=f"writer-{seed}")
         acknowledged.extend(e.event_id for e in recorded)
-    events.database.close()
+    events.db.database.close()
     queue.put(acknowledged)
 
 

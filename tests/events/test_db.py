@@ -5,7 +5,7 @@ import pytest
 import events
 from events import db
 
-database = events.database
+database = events.db.database
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ ID = "6b1b7c2e-1111-4111-8111-111111111111"
 
 
 def count() -> int:
-    return events.database.execute_sql("SELECT COUNT(*) FROM event").fetchone()[0]
+    return events.db.database.execute_sql("SELECT COUNT(*) FROM event").fetchone()[0]
 
 
 def test_append_assigns_gap_free_positions_versions_and_a_chain(log, new_event):
@@ -79,8 +79,8 @@ def test_author_is_required(log, new_event):
 def test_database_refuses_update_and_delete(log, new_event):
     events.append([new_event()], author="seed")
     for statement in ("UPDATE event SET author = 'mallory'", "DELETE FROM event"):
-        with pytest.raises(DatabaseError, match="append-only"), events.database.atomic():
-            events.database.execute_sql(statement)
+        with pytest.raises(DatabaseError, match="append-only"), events.db.database.atomic():
+            events.db.database.execute_sql(statement)
     assert events.read()[0].author == "seed"
 
 
@@ -88,8 +88,8 @@ def test_postgres_refuses_truncate(postgres_url, new_event):
     events.connect(postgres_url)
     events.create_schema()
     events.append([new_event()], author="seed")
-    with pytest.raises(DatabaseError, match="append-only"), events.database.atomic():
-        events.database.execute_sql("TRUNCATE event")
+    with pytest.raises(DatabaseError, match="append-only"), events.db.database.atomic():
+        events.db.database.execute_sql("TRUNCATE event")
     assert count() == 1
 
 

@@ -146,10 +146,10 @@ def test_an_import_stores_data_and_sources_as_text_like_an_append(sqlite_log, ne
     events.append([new_event(title="Café «crème»"), new_event(stream="agreement/b", title="日本")], author="seed")
     exported = _export()
     query = "SELECT typeof(data), typeof(sources), data, sources FROM event ORDER BY position"
-    appended = events.database.execute_sql(query).fetchall()
+    appended = events.db.database.execute_sql(query).fetchall()
     _fresh("sqlite", request)
     import_lines(exported.splitlines())
-    assert events.database.execute_sql(query).fetchall() == appended
+    assert events.db.database.execute_sql(query).fetchall() == appended
     assert {row[:2] for row in appended} == {("text", "text")}
 
 

@@ -149,4 +149,4 @@ def test_incremental_folding_in_any_batches_equals_a_rebuild(monkeypatch, groups
                 runner.rebuild(projection)
             assert _dump() == incremental
         finally:
-            events.database.close()
+            events.db.database.close()

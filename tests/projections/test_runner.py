@@ -6,7 +6,7 @@ import events
 import projections
 from events import store
 from projections import exercises as exercise_model
-from projections import quarantine, runner
+from projections import quarantine, runner, tuning
 from projections.exercises import Exercises
 from seeds.loader import seed
 
@@ -114,7 +114,7 @@ def test_a_fault_of_the_database_stops_the_fold_and_it_goes_on_later(log, monkey
 
 
 def _indexes() -> dict[str, set[str]]:
-    return {m._meta.table_name: {i.name for i in events.database.get_indexes(m._meta.table_name)}
+    return {m._meta.table_name: {i.name for i in events.db.database.get_indexes(m._meta.table_name)}
             for p in projections.PROJECTIONS.values() for m in p.models}
 
 
@@ -152,23 +152,23 @@ def test_an_interrupted_rebuild_still_builds_its_indexes(log, monkeypatch):
 def test_a_rebuild_puts_sqlite_durability_and_cache_back(log):
     if events.db.is_postgres():
         return  # the settings are SQLite's; PostgreSQL commits as configured
-    names = list(runner.REBUILD_PRAGMAS)
-    settings = [events.database.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in names]
+    names = list(tuning.REBUILD_PRAGMAS)
+    settings = [events.db.database.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in names]
     seed()
     projections.ensure_schema()
     projections.rebuild()
-    assert [events.database.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in names] == settings
-    assert settings != [v for v in runner.REBUILD_PRAGMAS.values()]  # so the test would see a setting left behind
+    assert [events.db.database.execute_sql(f"PRAGMA {p}").fetchone()[0] for p in names] == settings
+    assert settings != [v for v in tuning.REBUILD_PRAGMAS.values()]  # so the test would see a setting left behind
 
 
 def test_a_rebuild_collects_garbage_less_often_while_it_folds_and_puts_the_thresholds_back(log, monkeypatch):
     seed()
     projections.ensure_schema()
     before = gc.get_threshold()
-    assert before != runner.REBUILD_GC_THRESHOLDS  # so the test would see them left behind
+    assert before != tuning.REBUILD_GC_THRESHOLDS  # so the test would see them left behind
     during = []
     real = runner._refold
     monkeypatch.setattr(runner, "_refold", lambda *a, **k: (during.append(gc.get_threshold()), real(*a, **k))[1])
     projections.rebuild()
-    assert during and set(during) == {runner.REBUILD_GC_THRESHOLDS}
+    assert during and set(during) == {tuning.REBUILD_GC_THRESHOLDS}
     assert gc.get_threshold() == before

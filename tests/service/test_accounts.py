@@ -51,5 +51,5 @@ def test_a_hash_with_older_parameters_is_replaced_at_the_next_sign_in(app):
         stored = accounts.find_editor(EDITOR_NAME).password_hash
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert sign_in(app.test_client(), EDITOR_NAME, EDITOR_PASSWORD).status_code == 302
-    if not events.database.is_closed():
-        events.database.close()
+    if not events.db.database.is_closed():
+        events.db.database.close()

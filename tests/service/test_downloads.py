@@ -19,8 +19,8 @@ def download_app(database_url, tmp_path):
     with app.app_context():
         seed()
     yield app
-    if not events.database.is_closed():
-        events.database.close()
+    if not events.db.database.is_closed():
+        events.db.database.close()
 
 
 def exported(app, after: int = 0) -> bytes:

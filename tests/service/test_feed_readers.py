@@ -37,8 +37,8 @@ def served(sqlite_url, tmp_path):
     yield app, f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(5)
-    if not events.database.is_closed():
-        events.database.close()
+    if not events.db.database.is_closed():
+        events.db.database.close()
 
 
 def append(app, count: int, start: int = 0) -> list[events.RecordedEvent]:

@@ -32,8 +32,8 @@ ROOT = "http://localhost"
 def feed_app(sqlite_url, tmp_path):
     application = make_app(sqlite_url, tmp_path / "instance", FEED_PAGE_SIZE=SIZE)
     yield application
-    if not events.database.is_closed():
-        events.database.close()
+    if not events.db.database.is_closed():
+        events.db.database.close()
 
 
 @pytest.fixture
@@ -423,7 +423,7 @@ def test_hub_link_and_publish_pings_on_append(sqlite_url, tmp_path):
                 "https://chronology.example/agreements/feed.atom"} <= urls
     finally:
         server.shutdown()
-        events.database.close()
+        events.db.database.close()
 
 
 def test_an_unreachable_hub_never_fails_an_append(sqlite_url, tmp_path, caplog):
@@ -437,7 +437,7 @@ def test_an_unreachable_hub_never_fails_an_append(sqlite_url, tmp_path, caplog):
             assert events.read()[0].event_id == appended.event.event_id
         assert any("WebSub publish ping" in r.getMessage() for r in caplog.records)
     finally:
-        events.database.close()
+        events.db.database.close()
 
 
 def test_feed_paths_follow_what_changed(feed_app):
@@ -473,8 +473,8 @@ def test_pages_link_feeds_that_answer_with_their_own_url(seeded_feed_app, page):
 def backend_app(database_url, tmp_path):
     application = make_app(database_url, tmp_path / "instance", FEED_PAGE_SIZE=SIZE)
     yield application
-    if not events.database.is_closed():
-        events.database.close()
+    if not events.db.database.is_closed():
+        events.db.database.close()
 
 
 def test_archives_corrections_tombstones_and_filtered_feeds_on_each_backend(backend_app):
@@ -535,7 +535,7 @@ def test_the_readme_sample_entry_is_what_the_feed_serves(sqlite_url, tmp_path):
             assert [dict(e.attrib) for e in served.findall(path, NS)] == [
                 dict(e.attrib) for e in documented.findall(path, NS)], path
     finally:
-        events.database.close()
+        events.db.database.close()
 
 
 @pytest.mark.parametrize("name", ["agreements", "exercises", "meetings"])

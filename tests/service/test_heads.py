@@ -36,4 +36,4 @@ def test_heads_of_different_databases_are_kept_apart(sqlite_log, tmp_path):
     try:
         assert cache.get(other, ttl=3600) is None
     finally:
-        events.database.close()
+        events.db.database.close()

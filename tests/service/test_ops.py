@@ -18,7 +18,7 @@ def test_healthz_is_503_when_the_database_does_not_answer(app, client, monkeypat
     def broken(*args, **kwargs):
         raise OSError("connection refused")
 
-    monkeypatch.setattr(events.database.obj, "execute_sql", broken)
+    monkeypatch.setattr(events.db.database.obj, "execute_sql", broken)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert b"database unavailable" in response.data

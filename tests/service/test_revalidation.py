@@ -23,8 +23,8 @@ def feed_app(sqlite_url, tmp_path):
         application.reached_flask.append(request.path)
 
     yield application
-    if not events.database.is_closed():
-        events.database.close()
+    if not events.db.database.is_closed():
+        events.db.database.close()
 
 
 def append(app, count: int) -> None:

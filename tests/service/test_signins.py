@@ -35,8 +35,8 @@ def service(database_url, tmp_path):
     with app.app_context():
         accounts.create_editor(EDITOR_NAME, EDITOR_PASSWORD)
     yield app
-    if not events.database.is_closed():
-        events.database.close()
+    if not events.db.database.is_closed():
+        events.db.database.close()
 
 
 def client_at(app, address: str):
@@ -136,8 +136,8 @@ def test_failures_are_counted_across_workers_sharing_the_database(database_url, 
         assert post_sign_in(client_at(first if n % 2 else second, ATTACKER), EDITOR_NAME, WRONG).status_code == 400
     assert post_sign_in(client_at(first, ATTACKER), EDITOR_NAME, WRONG).status_code == 429
     assert post_sign_in(client_at(second, ATTACKER), EDITOR_NAME, WRONG).status_code == 429
-    if not events.database.is_closed():
-        events.database.close()
+    if not events.db.database.is_closed():
+        events.db.database.close()
 
 
 def test_simultaneous_attempts_check_no_more_passwords_than_the_free_failures(service, clock, monkeypatch):

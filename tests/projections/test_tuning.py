@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from projections.base import stable_id
+from projections.tuning import stable_id
 
 
 @pytest.mark.parametrize("key", ["", "a", "exercise/x|12|added", "meeting/2+2|calendar|7|é|2019-01-01", "x" * 500])
