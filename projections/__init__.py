@@ -1,7 +1,11 @@
 """Read models folded from the log: agreements, exercises, meetings, timeline, tallies of subjects.
 
 Each owns its tables and a checkpoint; ``catch_up`` brings them level with the
-log, ``rebuild`` folds again from position 0. Imports ``events`` only.
+log, ``rebuild`` folds again from position 0. Every read model implements one
+protocol (``base.Projection``: name, version, tables, fold, refold, and
+``changes(now, ...)`` with its feed's title) and is listed once, in
+``READ_MODELS``: the pages, feeds, status and the rebuild command iterate over
+it. Imports ``events`` only.
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ from collections.abc import Callable
 from . import runner
 from .agreements import Agreements
 from .base import Projection
+from .changes import ChangeLog
 from .exercises import Exercises
 from .meetings import Meetings
 from .tallies import Tallies
 from .timeline import Timeline
 
-PROJECTIONS: dict[str, Projection] = {p.name: p for p in (Agreements(), Exercises(), Meetings(), Timeline(), Tallies())}
+#: Every read model, in the order status lists them and a rebuild folds them.
+READ_MODELS: tuple[Projection, ...] = (Agreements(), Exercises(), Meetings(), Timeline(), Tallies())
+PROJECTIONS: dict[str, Projection] = {p.name: p for p in READ_MODELS}
 
 
 def get(name: str) -> Projection:
@@ -25,14 +32,19 @@ def get(name: str) -> Projection:
     return PROJECTIONS[name]
 
 
+def with_feeds() -> list[ChangeLog]:
+    """The read models that publish a feed of their changes (and announce their calendar changes)."""
+    return [p for p in READ_MODELS if isinstance(p, ChangeLog)]
+
+
 def ensure_schema() -> None:
     """Create the read models' tables; one whose version changed is emptied to rebuild."""
-    runner.ensure_schema(PROJECTIONS.values())
+    runner.ensure_schema(READ_MODELS)
 
 
 def catch_up(*, rounds: int | None = None, batch: int = runner.BATCH, wait: bool = True) -> int:
     """Fold new events into every read model (at most ``rounds`` batches); return how many applications were made."""
-    return runner.catch_up_together(PROJECTIONS.values(), rounds=rounds, batch=batch, wait=wait)
+    return runner.catch_up_together(READ_MODELS, rounds=rounds, batch=batch, wait=wait)
 
 
 def lag() -> int:
@@ -42,8 +54,8 @@ def lag() -> int:
 
 def rebuild(name: str | None = None, progress: Callable[[str, int], None] | None = None) -> None:
     """Fold one read model (or all) again from position 0."""
-    runner.rebuild_together([get(name)] if name else PROJECTIONS.values(), progress=progress)
+    runner.rebuild_together([get(name)] if name else READ_MODELS, progress=progress)
 
 
 def status() -> list[runner.Status]:
-    return runner.status(PROJECTIONS.values())
+    return runner.status(READ_MODELS)

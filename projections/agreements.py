@@ -25,7 +25,8 @@ from events.records import RecordedEvent
 from events.vocabulary import META_TYPES
 
 from . import quarantine
-from .base import Projection, in_feed_order
+from .base import Projection
+from .changes import Change, ChangeLog
 from .claims import resolve, source_rank
 from .facts import latest, restated_fact, strings
 from .lifecycle import STAGES, Stage, Status, status_on, transitions_after
@@ -135,11 +136,20 @@ def _name(forms: list[Any], stream: str) -> str:
     return latest(forms, "short", "agreement") or stream.split("/", 1)[1]
 
 
-class Agreements(Projection):
+class Agreements(ChangeLog, Projection):
     name = "agreements"
     kind = KIND.rstrip("/")
     version = 2  # 2: names and statuses in text columns (no length a long name could overflow)
     models: ClassVar[list[type[Model]]] = [Agreement, AgreementStage, AgreementChange]
+    feed_title = "Agreements: every status change"
+    change_rows = AgreementChange
+    calendar = True  # a term ends on its day, with no event appended
+
+    def change_of(self, row: AgreementChange) -> Change:
+        moved = f"{row.from_status} → {row.to_status}" if row.from_status else row.to_status
+        title = f"{row.name}: {moved}"
+        return Change(row.id, row.stream, title, row.updated, row.position, row.event_id, "status", row.cause,
+                      row.effective)
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])
@@ -421,15 +431,3 @@ def agreement(stream: str, as_of: date, known_at: datetime | None = None) -> Agr
     bound = store.head_position(known_at) if known_at is not None else None
     forms = _visible_forms([stream], bound)[stream]
     return _view(stream, forms, as_of) if forms else None
-
-
-def changes(now: datetime, *, after: tuple | None = None, limit: int = 50,
-            descending: bool = False) -> list[AgreementChange]:
-    """Status changes visible at ``now`` (calendar ones once their day has come), in feed order.
-
-    Feed order is (updated, position, id): a calendar change becomes visible
-    when its day comes and its ``updated`` is that day, so it always sorts
-    after everything visible before it, and archive pages never change.
-    """
-    visible = (AgreementChange.cause == "event") | (AgreementChange.updated <= now)
-    return in_feed_order(AgreementChange.select().where(visible), AgreementChange, after, limit, descending)

@@ -8,15 +8,17 @@ makes it rebuild itself from position 0 on the next catch-up.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from datetime import datetime
+from typing import Any, ClassVar
 
-from peewee import CharField, IntegerField, Model, ModelSelect, TextField
+from peewee import CharField, IntegerField, Model, TextField
 
 from events import store
 from events.records import RecordedEvent
 from events.vocabulary import META_TYPES
 
 from . import tables
+from .changes import Change
 from .tables import BaseModel, UTCTimeField
 
 
@@ -46,6 +48,13 @@ class Projection:
     #: Tables whose secondary indexes the fold never reads (only the queries do). A full rebuild drops them
     #: and builds them once at the end: sorting a million keys once beats inserting them in random order.
     deferred: ClassVar[list[type[Model]]] = []
+    #: The title of the feed of this read model's changes; None when it has no feed.
+    feed_title: ClassVar[str | None] = None
+
+    def changes(self, now: datetime, *, after: tuple[Any, ...] | None = None, limit: int = 50,
+                descending: bool = False) -> list[Change]:
+        """The changes visible at ``now`` in feed order: none, for a read model without a feed."""
+        return []
 
     def apply(self, event: RecordedEvent) -> None:
         """Fold one event into this model's tables (called inside a transaction).
@@ -96,21 +105,3 @@ class Projection:
     def dump(self) -> dict[str, list[tuple]]:
         """Every row of every table, sorted: what rebuild-equals-incremental compares."""
         return tables.dump(self.models)
-
-
-def in_feed_order(query: ModelSelect, model: type[Model], after: tuple | None, limit: int,
-                  descending: bool = False) -> list:
-    """One page of a read model's change rows in feed order (updated, position, id), by keyset after ``after``.
-
-    Every read-model feed pages its change rows this way, so archive pages
-    are fixed ranges of that order and never shift.
-    """
-    order = (model.updated, model.position, model.id)
-    if after is not None:
-        updated, position, id_ = after
-        beyond = (lambda column, value: column < value) if descending else (lambda column, value: column > value)
-        query = query.where(
-            beyond(model.updated, updated)
-            | ((model.updated == updated) & beyond(model.position, position))
-            | ((model.updated == updated) & (model.position == position) & beyond(model.id, id_)))
-    return list(query.order_by(*(o.desc() for o in order) if descending else order).limit(limit))

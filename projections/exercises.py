@@ -22,7 +22,8 @@ from events import dates, derived
 from events.canonical import parse_utc, utc_text
 from events.records import RecordedEvent
 
-from .base import Projection, in_feed_order
+from .base import Projection
+from .changes import Change, ChangeLog
 from .claims import resolve, source_rank
 from .facts import (
     BASE_COLUMNS,
@@ -96,12 +97,21 @@ def _change_row(event_id: str, stream: str, change: str, title: str, occurred: s
             position, utc_text(recorded_at))
 
 
-class Exercises(Projection):
+class Exercises(ChangeLog, Projection):
     name = "exercises"
     kind = KIND.rstrip("/")
+    feed_title = "Exercises: editions added, corrected, retracted"
+    change_rows = ExerciseChange
     version = 4  # 2: domains and people columns, for paged filtered queries; 3: keyed by position; 4: text titles
     models: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]
     deferred: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]  # the fold reads by position only
+
+    def change_of(self, row: ExerciseChange) -> Change:
+        title = f"{row.title} — {dates.describe(row.occurred)}" if row.occurred else row.title
+        if row.change != "added":
+            title = f"{title} ({row.change})"
+        return Change(row.id, row.stream, title, row.updated, row.position, row.event_id, row.change, "event",
+                      None, row.occurred)
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])
@@ -292,8 +302,3 @@ def exercises(year: int | None = None, domain: str | None = None, participant: s
         if editions:
             out.append(SeriesView(stream, _series_name(fs, stream), editions))
     return Page(out, shown[-1] if more else None)
-
-
-def changes(after: tuple | None = None, limit: int = 50, descending: bool = False) -> list[ExerciseChange]:
-    """Editions added, corrected or retracted, in feed order (updated, position, id)."""
-    return in_feed_order(ExerciseChange.select(), ExerciseChange, after, limit, descending)

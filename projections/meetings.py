@@ -28,7 +28,8 @@ from events import dates, derived
 from events.canonical import utc_text
 from events.records import RecordedEvent
 
-from .base import Projection, in_feed_order
+from .base import Projection
+from .changes import Change, ChangeLog
 from .claims import resolve, source_rank
 from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, latest, participants_of, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit
@@ -120,11 +121,19 @@ def _describe(step: Step, name: str) -> str:
     return text if step.change == "added" else f"{text}, {step.change}"
 
 
-class Meetings(Projection):
+class Meetings(ChangeLog, Projection):
     name = "meetings"
     kind = KIND.rstrip("/")
+    feed_title = "Meetings and dialogues: every change"
+    change_rows = MeetingChange
+    calendar = True  # a planned session falls due on its day, with no event appended
     version = 3  # 2: items keyed by position; 3: names and titles in text columns
     models: ClassVar[list[type[Model]]] = [MeetingItem, MeetingChange]
+
+    def change_of(self, row: MeetingChange) -> Change:
+        title = row.title if row.change == "added" else f"{row.title} ({row.change})"
+        return Change(row.id, row.stream, title, row.updated, row.position, row.event_id, row.change, row.cause,
+                      row.effective)
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])
@@ -340,10 +349,3 @@ def mechanisms(now: datetime, *, after: str | None = None, limit: int = DEFAULT_
         if names.count(v.name) > 1:
             v.name = f"{v.name} ({v.stream.split('/', 1)[1].replace('-', ' ')})"
     return Page(views, shown[-1] if more else None)
-
-
-def changes(now: datetime, *, after: tuple | None = None, limit: int = 50,
-            descending: bool = False) -> list[MeetingChange]:
-    """Rows visible at ``now`` (calendar ones once due), in feed order (updated, position, id)."""
-    visible = (MeetingChange.cause == "event") | (MeetingChange.updated <= now)
-    return in_feed_order(MeetingChange.select().where(visible), MeetingChange, after, limit, descending)

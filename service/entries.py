@@ -21,6 +21,7 @@ import events
 from events import RecordedEvent, dates
 from events.corrections import Form, fold
 from events.vocabulary import EVENT_TYPES, META_TYPES
+from projections.changes import Change
 
 from .atom import Category, Entry, Tombstone
 
@@ -155,29 +156,19 @@ def _day(value: date | None) -> str:
     return f"{value.day} {value:%B %Y}" if value else ""
 
 
-def change_entry(change: Any, base: str, model: str, hash_: str | None) -> Entry:
-    """A read model's change row (agreements, exercises, meetings) as an entry.
+def change_entry(change: Change, base: str, model: str, hash_: str | None) -> Entry:
+    """A read model's change (agreements, exercises, meetings) as an entry.
 
-    Its id and ``updated`` are the row's, which the read model derives from
-    the log alone: a rebuild gives the same entries. ``hash_`` is the hash of
-    the event at the row's position, the one that caused the change.
+    Its id and ``updated`` are the change row's, which the read model derives
+    from the log alone: a rebuild gives the same entries. ``hash_`` is the
+    hash of the event at the change's position, the one that caused it.
     """
-    if hasattr(change, "to_status"):
-        title = f"{change.name}: {change.from_status} → {change.to_status}" if change.from_status \
-            else f"{change.name}: {change.to_status}"
-    else:
-        word = getattr(change, "change", "")
-        title = str(change.title)
-        if getattr(change, "occurred", None):
-            title = f"{title} — {_when(change.occurred)}"
-        if word and word != "added":
-            title = f"{title} ({word})"
-    cause = getattr(change, "cause", "event")
-    effective = getattr(change, "effective", None)
+    title = change.title
+    cause, effective = change.cause, change.effective
     parts = [Markup("<p>{}</p>").format(title)]
     if effective:
         parts.append(Markup("<p>Effective {}.</p>").format(_day(effective)))
-    if getattr(change, "occurred", None):
+    if change.occurred:
         parts.append(Markup("<p>When: {}.</p>").format(_when(change.occurred)))
     if cause == "calendar":
         parts.append(Markup("<p>This change comes from the calendar: its date has come.</p>"))

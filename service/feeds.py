@@ -16,22 +16,23 @@ them (``0`` for the first): ``/subjects/<stream>/feed/archive/<position>.atom``,
 from __future__ import annotations
 
 import hashlib
-import importlib
 import logging
 import re
 import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, has_request_context, request
 
 import events
+import projections
 from events import RecordedEvent
 from events.vocabulary import EVENT_TYPES
+from projections.changes import Change, ChangeLog
 
 from . import atom, caching, revalidation
 from .entries import change_entry, event_entries
@@ -292,153 +293,86 @@ def type_archive(type_: str, key: str) -> Response:
 # --- read-model feeds -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ModelFeed:
-    """A read model's change history: rows with ``id``, ``updated``, ``position``, ordered by all three."""
-
-    name: str  # agreements, exercises, meetings
-    title: str
-    module: Any
-    row: Any  # the peewee model of the change rows
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-    def changes(self, moment: datetime, **kwargs: Any) -> list[Any]:
-        fn = self.module.changes
-        if fn.__code__.co_varnames[:1] == ("now",):
-            return fn(moment, **kwargs)
-        return fn(**kwargs)
-
-    def visible(self, moment: datetime) -> Any:
-        if hasattr(self.row, "cause"):
-            return (self.row.cause == "event") | (self.row.updated <= moment)
-        return self.row.updated <= moment
-
-    def _not_after(self, row: Any, *, inclusive: bool) -> Any:
-        r = self.row
-        last = (r.id <= row.id) if inclusive else (r.id < row.id)
-        return ((r.updated < row.updated) | ((r.updated == row.updated) & (r.position < row.position))
-                | ((r.updated == row.updated) & (r.position == row.position) & last))
-
-    def visible_row(self, moment: datetime, row: Any) -> bool:
-        return getattr(row, "cause", "event") == "event" or row.updated <= moment
-
-    def before(self, moment: datetime, row: Any, limit: int) -> list[Any]:
-        """The ``limit`` visible rows just before ``row``, newest first (keyset, never OFFSET)."""
-        r = self.row
-        return list(r.select().where(self.visible(moment) & self._not_after(row, inclusive=False))
-                    .order_by(r.updated.desc(), r.position.desc(), r.id.desc()).limit(limit))
-
-    def count(self, moment: datetime, upto: Any | None = None) -> int:
-        query = self.row.select().where(self.visible(moment))
-        if upto is not None:
-            query = query.where(self._not_after(upto, inclusive=True))
-        return query.count()
+def now() -> datetime:
+    """The moment a read-model feed is read at: a calendar change shows once its moment has come."""
+    return datetime.now(UTC)
 
 
-MODEL_FEEDS: dict[str, tuple[str, str, str]] = {
-    "agreements": ("projections.agreements", "AgreementChange", "Agreements: every status change"),
-    "exercises": ("projections.exercises", "ExerciseChange", "Exercises: editions added, corrected, retracted"),
-    "meetings": ("projections.meetings", "MeetingChange", "Meetings and dialogues: every change"),
-}
-STREAM_KIND_MODEL = {"agreement": "agreements", "exercise": "exercises", "meeting": "meetings"}
-
-
-def _model_feeds() -> dict[str, ModelFeed]:
-    """The read models whose change history exists in this build (each feed is served only if its model is)."""
-    found = {}
-    for name, (module_name, row_name, title) in MODEL_FEEDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        if hasattr(module, "changes") and hasattr(module, row_name):
-            found[name] = ModelFeed(name, title, module, getattr(module, row_name))
+def _read_model(name: str) -> ChangeLog:
+    """The read model whose feed is ``/<name>/feed.atom``; 404 for any name the registry does not list."""
+    found = next((model for model in projections.with_feeds() if model.name == name), None)
+    if found is None:
+        abort(404, description=f"There is no feed at /{name}/feed.atom.")
     return found
 
 
-def _key(row: Any) -> tuple:
-    return (row.updated, row.position, row.id)
+def _fingerprint(changes: Iterable[Change], hashes: dict[int, str]) -> str:
+    """A digest of every field of the changes a document shows and of the events' hashes it cites.
 
-
-def _row_fingerprint(rows: Iterable[Any]) -> str:
-    """A digest of every column of the rows a document shows (so its validator changes with any of them)."""
-    text = "|".join(f"{r.id}@{r.updated.isoformat()}#{r.position}:{sorted(r.__data__.items())}" for r in rows)
+    Its validator then changes with any of them, a rewritten log included.
+    """
+    text = "|".join(repr(astuple(c)) for c in changes) + "#" + "|".join(f"{p}:{h}" for p, h in sorted(hashes.items()))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _hash_fingerprint(hashes: dict[int, str]) -> str:
-    """A digest of the events' hashes a page of changes cites: a rewritten log changes the validator too."""
-    return hashlib.sha256("|".join(f"{p}:{h}" for p, h in sorted(hashes.items())).encode()).hexdigest()
+def _model_archive_url(model: ChangeLog, key: str) -> str:
+    return f"{base_url()}/{model.name}/feed/archive/{key}.atom"
 
 
-def _model_archive_url(feed: ModelFeed, key: str) -> str:
-    return f"{base_url()}/{feed.name}/feed/archive/{key}.atom"
-
-
-def _model_feed(feed: ModelFeed) -> Response:
-    size, moment = page_size(), feed.now()
-    newest = feed.changes(moment, limit=size, descending=True)
+@bp.get("/<name>/feed.atom")
+def model_feed(name: str) -> Response:
+    """The subscription document of a read model's changes (``/agreements/feed.atom``, ...)."""
+    model, size, moment = _read_model(name), page_size(), now()
+    newest = model.changes(moment, limit=size, descending=True)
     newest.reverse()
     prev = None
     if newest:
-        total = feed.count(moment, newest[-1])
+        total = model.count_changes(moment, newest[-1].key)
         if total >= size:
             depth = total % size + size + 1
-            older = feed.changes(moment, limit=depth, descending=True)
+            older = model.changes(moment, limit=depth, descending=True)
             prev = older[-1].id if len(older) == depth else "0"
-
     hashes = events.store.hashes(c.position for c in newest)
 
     def build() -> atom.Document:
-        entries = [change_entry(c, base_url(), feed.name, hashes.get(c.position)) for c in newest]
-        links = {"prev-archive": _model_archive_url(feed, prev)} if prev else {}
-        return atom.Document(atom.feed_id(feed.name), feed.title, "The newest changes; older ones are in the "
-                             "archives.", base_url() + request.path, f"{base_url()}/{feed.name}", entries, [], links)
+        entries = [change_entry(c, base_url(), model.name, hashes.get(c.position)) for c in newest]
+        links = {"prev-archive": _model_archive_url(model, prev)} if prev else {}
+        return atom.Document(atom.feed_id(model.name), model.feed_title, "The newest changes; older ones are in the "
+                             "archives.", base_url() + request.path, f"{base_url()}/{model.name}", entries, [], links)
 
-    return _respond((feed.name, prev, _row_fingerprint(newest), _hash_fingerprint(hashes)),
+    return _respond((model.name, prev, _fingerprint(newest, hashes)),
                     max((c.updated for c in newest), default=atom.EMPTY_UPDATED), build)
 
 
-def _model_archive(feed: ModelFeed, key: str) -> Response:
-    size, moment = page_size(), feed.now()
+@bp.get("/<name>/feed/archive/<key>.atom")
+def model_archive(name: str, key: str) -> Response:
+    """A complete page of a read model's changes, named by the change just before it (``0``: the first)."""
+    model, size, moment = _read_model(name), page_size(), now()
     after = None
     if key != "0":
-        found = feed.row.get_or_none(feed.row.id == key) if _UUID_KEY.fullmatch(key) else None
-        rank = feed.count(moment, found) if found is not None else 0
-        if found is None or not rank or rank % size or not feed.visible_row(moment, found):
+        found = model.find_change(moment, key) if _UUID_KEY.fullmatch(key) else None
+        rank = model.count_changes(moment, found.key) if found is not None else 0
+        if found is None or not rank or rank % size:
             abort(404, description=f"No archive page of this feed starts after {key!r}.")
         after = found
-    page = feed.changes(moment, after=_key(after) if after else None, limit=size)
+    page = model.changes(moment, after=after.key if after else None, limit=size)
     if len(page) < size:
         abort(404, description=f"This archive page is not complete yet: only full pages of {size} are archived.")
-
     hashes = events.store.hashes(c.position for c in page)
 
     def build() -> atom.Document:
-        entries = [change_entry(c, base_url(), feed.name, hashes.get(c.position)) for c in page]
-        links = {"current": f"{base_url()}/{feed.name}/feed.atom",
-                 "next-archive": _model_archive_url(feed, page[-1].id)}
+        entries = [change_entry(c, base_url(), model.name, hashes.get(c.position)) for c in page]
+        links = {"current": f"{base_url()}/{model.name}/feed.atom",
+                 "next-archive": _model_archive_url(model, page[-1].id)}
         if after is not None:
-            older = feed.before(moment, page[0], size + 1)
-            links["prev-archive"] = _model_archive_url(feed, older[-1].id if len(older) == size + 1 else "0")
-        return atom.Document(atom.feed_id(feed.name), f"{feed.title}: archive", "A complete page of changes.",
-                             base_url() + request.path, f"{base_url()}/{feed.name}", entries, [], links, archive=True)
+            older = model.changes(moment, after=page[0].key, limit=size + 1, descending=True)
+            links["prev-archive"] = _model_archive_url(model, older[-1].id if len(older) == size + 1 else "0")
+        return atom.Document(atom.feed_id(model.name), f"{model.feed_title}: archive", "A complete page of changes.",
+                             base_url() + request.path, f"{base_url()}/{model.name}", entries, [], links,
+                             archive=True)
 
-    return _respond((feed.name, "archive", key, _row_fingerprint(page), _hash_fingerprint(hashes)),
-                    max(c.updated for c in page), build,
+    return _respond((model.name, "archive", key, _fingerprint(page, hashes)), max(c.updated for c in page), build,
                     immutable=True)
-
-
-def _register_model_routes() -> None:
-    for name, feed in _model_feeds().items():
-        bp.add_url_rule(f"/{name}/feed.atom", f"{name}_feed", lambda feed=feed: _model_feed(feed))
-        bp.add_url_rule(f"/{name}/feed/archive/<key>.atom", f"{name}_archive",
-                        lambda key, feed=feed: _model_archive(feed, key))
-
-
-_register_model_routes()
 
 
 # --- WebSub -----------------------------------------------------------------------
@@ -447,13 +381,11 @@ _register_model_routes()
 def feed_paths(changed: Iterable[str | RecordedEvent]) -> list[str]:
     """The feeds that change with ``changed`` (appended events, or names of read models)."""
     paths: list[str] = []
-    models = _model_feeds()
+    models = {model.name: model for model in projections.with_feeds()}
     for item in changed:
         if isinstance(item, RecordedEvent):
             found = ["/feed.atom", f"/subjects/{item.stream}/feed.atom", f"/types/{item.type}/feed.atom"]
-            model = STREAM_KIND_MODEL.get(item.kind)
-            if model in models:
-                found.append(f"/{model}/feed.atom")
+            found += [f"/{model.name}/feed.atom" for model in models.values() if model.kind == item.kind]
         else:
             found = [f"/{item}/feed.atom"] if item in models else []
         paths.extend(p for p in found if p not in paths)

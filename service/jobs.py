@@ -24,7 +24,6 @@ import projections
 from events import store, tables
 from events.tables import BaseModel, UTCTimeField
 from events.transfer import export
-from projections import calendar
 
 from . import integrity
 
@@ -84,14 +83,15 @@ def publish_calendar() -> str:
     """Announce, once, every calendar transition whose moment has passed (missed ones included)."""
     moment = now()
     published = {p.change_id for p in CalendarPublication.select(CalendarPublication.change_id)}
-    due = [c for c in calendar.due(moment) if c.id not in published]
-    for change in due:
-        CalendarPublication.insert(change_id=change.id, model=change.model, effective_at=change.updated,
+    due = sorted(((model.name, change) for model in projections.with_feeds() for change in model.due(moment)
+                  if change.id not in published), key=lambda pair: (pair[1].updated, pair[1].id))
+    for model, change in due:
+        CalendarPublication.insert(change_id=change.id, model=model, effective_at=change.updated,
                                    published_at=moment).on_conflict_ignore().execute()
         log.info("calendar transition published: %s", change.title)
     notify = current_app.extensions.get("chronology.notify_feeds")
     if due and notify:
-        notify(sorted({c.model for c in due}))
+        notify(sorted({model for model, _ in due}))
     return f"published {len(due)} calendar transitions"
 
 

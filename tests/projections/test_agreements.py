@@ -126,16 +126,15 @@ def test_the_json_form_carries_event_ids_and_sources(seeded):
 
 def test_status_changes_have_log_derived_ids_and_times(seeded):
     now = datetime.now(UTC)
-    rows = model.changes(now, limit=100)
+    rows = projections.get("agreements").changes(now, limit=100)
     acsa = [r for r in rows if r.stream == "agreement/acsa"]
-    assert [(r.from_status, r.to_status) for r in acsa] == [("", "signed")]
+    assert [r.title for r in acsa] == ["ACSA: signed"]
     seed_time = events.get(event_id_for("ifri-pajon-2018/acsa-signed")).recorded_at
     assert acsa[0].updated == seed_time
     # The 2023-2027 roadmap's expiry is on the calendar: invisible until its day comes.
-    expiry = [r for r in model.changes(datetime(2028, 1, 1, tzinfo=UTC), limit=100)
+    expiry = [r for r in projections.get("agreements").changes(datetime(2028, 1, 1, tzinfo=UTC), limit=100)
               if r.cause == "calendar"]
-    assert [(r.name, r.from_status, r.to_status, r.effective) for r in expiry] == [
-        ("Roadmap 2023-2027", "in force", "expired", date(2028, 1, 1))]
+    assert [(r.title, r.effective) for r in expiry] == [("Roadmap 2023-2027: in force → expired", date(2028, 1, 1))]
     assert expiry[0].updated == datetime(2028, 1, 1, tzinfo=UTC)
     assert not [r for r in rows if r.cause == "calendar"]
 
@@ -152,10 +151,11 @@ def test_new_facts_replace_planned_calendar_changes(seeded, monkeypatch):
     monkeypatch.setattr(store, "utc_now", lambda: later)
     append(events.NewEvent("agreement/roadmap-2023-2027", "AgreementTerminated", "2027-05",
                            {"title": "Roadmap replaced early"}, SOURCE))
+    model = projections.get("agreements")
     calendar = [r for r in model.changes(later + timedelta(days=3650), limit=100) if r.cause == "calendar"]
     assert calendar == []
     terminated = [r for r in model.changes(later, limit=100) if r.stream == "agreement/roadmap-2023-2027"]
-    assert terminated[-1].to_status == "terminated"
+    assert terminated[-1].title.endswith(" → terminated")
 
 
 @pytest.mark.parametrize("stream", ["agreement/acsa", "agreement/roadmap-2013-2018"])

@@ -7,6 +7,14 @@ import projections
 from projections import exercises as model
 from seeds.catalog import event_id_for
 
+#: Exercise changes have no calendar: every one is visible at any moment after it was recorded.
+LATER = datetime(2999, 1, 1, tzinfo=UTC)
+
+
+def changes(**kwargs):
+    return projections.get("exercises").changes(LATER, **kwargs)
+
+
 SOURCE = [{"url": "https://www.defense.gouv.fr/example", "quote": "Pegase 2025 a eu lieu", "kind": "official"}]
 
 
@@ -81,18 +89,18 @@ def test_rival_claims_show_the_official_one_and_are_marked_disputed(seeded):
 
 
 def test_changes_have_log_derived_ids_and_times_and_survive_a_rebuild(seeded):
-    rows = model.changes(limit=100)
+    rows = changes(limit=100)
     assert len(rows) == 14 and {r.change for r in rows} == {"added"}
     croix = next(r for r in rows if r.stream == "exercise/croix-du-sud")
     assert croix.updated == events.get(croix.event_id).recorded_at
     target = event_id_for("mfa-fr-indo-pacific-2025/pacific-steller-2025")
     append(events.NewEvent("exercise/pacific-steller", "EventRetracted", "2026-11-23",
                            {"target": target, "reason": "test"}))
-    newest = model.changes(limit=1, descending=True)[0]
+    newest = changes(limit=1, descending=True)[0]
     assert (newest.event_id, newest.change) == (target, "retracted")
-    page = model.changes(limit=5)
-    assert model.changes(after=(page[-1].updated, page[-1].position, page[-1].id), limit=100) == \
-        model.changes(limit=100)[5:]
+    page = changes(limit=5)
+    assert changes(after=(page[-1].updated, page[-1].position, page[-1].id), limit=100) == \
+        changes(limit=100)[5:]
     before = projections.get("exercises").dump()
     projections.rebuild("exercises")
     assert projections.get("exercises").dump() == before
@@ -113,7 +121,7 @@ def test_an_edition_appended_later_appears_in_its_series(seeded):
     edition = by_name(year=2025)["Pegase"].editions[-1]
     assert (edition.when, edition.participants) == (
         "summer 2025", [{"name": "France", "role": "participant"}, {"name": "Japan", "role": "host"}])
-    assert model.changes(limit=1, descending=True)[0].updated <= datetime.now(UTC)
+    assert changes(limit=1, descending=True)[0].updated <= datetime.now(UTC)
 
 
 def test_a_single_domain_written_as_a_string_counts_as_one_domain(seeded):

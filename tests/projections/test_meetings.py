@@ -5,7 +5,6 @@ import pytest
 import events
 import projections
 from events import store
-from projections import calendar
 from projections import meetings as model
 from seeds.catalog import event_id_for
 
@@ -70,7 +69,7 @@ def test_retracting_a_plan_removes_it(seeded):
     plan = event_id_for("joint-statement-2017-2plus2/2plus2-next-session-planned")
     append(events.NewEvent("meeting/2plus2", "EventRetracted", "2026-11-23", {"target": plan, "reason": "test"}))
     assert by_name()["2+2"].next is None
-    assert model.changes(NOW, limit=1, descending=True)[0].change == "retracted"
+    assert projections.get("meetings").changes(NOW, limit=1, descending=True)[0].change == "retracted"
 
 
 def test_a_future_plan_falls_due_on_the_calendar_and_is_announced_then(seeded, monkeypatch):
@@ -79,25 +78,25 @@ def test_a_future_plan_falls_due_on_the_calendar_and_is_announced_then(seeded, m
                            {"title": "Seventh 2+2", "session": 7}, SOURCE),
            events.NewEvent("meeting/2plus2", "MeetingPlanned", "2027",
                            {"title": "Next 2+2 planned in Tokyo", "place": "Tokyo", "session": 8}, SOURCE))
-    assert not [r for r in model.changes(NOW, limit=100) if r.cause == "calendar"]
+    assert not [r for r in projections.get("meetings").changes(NOW, limit=100) if r.cause == "calendar"]
     due = datetime(2028, 1, 1, tzinfo=UTC)
-    [row] = [r for r in model.changes(due, limit=100) if r.cause == "calendar"]
+    [row] = [r for r in projections.get("meetings").changes(due, limit=100) if r.cause == "calendar"]
     assert (row.change, row.updated, row.effective) == ("overdue", due, date(2028, 1, 1))
-    assert [c.model for c in calendar.due(due)].count("meetings") == 1
-    assert [c.model for c in calendar.due(NOW)].count("meetings") == 0
+    assert len(projections.get("meetings").due(due)) == 1
+    assert projections.get("meetings").due(NOW) == []
     # Recording the session before it falls due forgets the calendar row.
     append(events.NewEvent("meeting/2plus2", "MeetingHeld", "2027-06-02",
                            {"title": "Eighth 2+2", "session": 8}, SOURCE))
-    assert not [r for r in model.changes(due, limit=100) if r.cause == "calendar"]
+    assert not [r for r in projections.get("meetings").changes(due, limit=100) if r.cause == "calendar"]
 
 
 def test_seed_plans_already_overdue_are_said_so_in_their_own_row(seeded):
-    rows = model.changes(NOW, limit=100)
+    rows = projections.get("meetings").changes(NOW, limit=100)
     plan = event_id_for("joint-statement-2017-2plus2/2plus2-next-session-planned")
     [row] = [r for r in rows if r.event_id == plan]
     assert row.cause == "event" and row.title.endswith("overdue since 2019-01-01")
     assert row.updated == events.get(plan).recorded_at
-    assert calendar.due(NOW) == [c for c in calendar.due(NOW) if c.model == "agreements"]
+    assert projections.get("meetings").due(NOW) == []
 
 
 def test_a_rebuild_gives_the_same_rows_ids_and_times(seeded, monkeypatch):

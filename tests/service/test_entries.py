@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from lxml import etree
 
 import events
+import projections
 from events import NewEvent
 from events.corrections import Form
 from service.entries import change_entry, event_entries, fact_entry
@@ -73,19 +74,22 @@ def test_a_retraction_is_a_tombstone_and_an_entry(sqlite_log):
 
 def test_change_rows_become_entries_with_their_own_ids_and_times():
     moment = datetime(2031, 1, 1, tzinfo=UTC)
-    status = SimpleNamespace(id="6f36b215-6966-5ff4-8401-b553426d0cb3", name="Roadmap", from_status="in force",
-                             to_status="expired", effective=date(2031, 1, 1), cause="calendar", event_id="e1",
-                             position=7, updated=moment, stream="agreement/roadmap")
+    row = SimpleNamespace(id="6f36b215-6966-5ff4-8401-b553426d0cb3", name="Roadmap", from_status="in force",
+                          to_status="expired", effective=date(2031, 1, 1), cause="calendar", event_id="e1",
+                          position=7, updated=moment, stream="agreement/roadmap")
+    agreements = projections.get("agreements")
+    status = agreements.change_of(row)
     entry = change_entry(status, BASE, "agreements", "f" * 64)
-    assert (entry.id, entry.updated, entry.position, entry.hash) == (status.id, moment, 7, "f" * 64)
+    assert (entry.id, entry.updated, entry.position, entry.hash) == (row.id, moment, 7, "f" * 64)
     assert entry.title == "Roadmap: in force → expired"
     assert [c.term for c in entry.categories] == ["calendar", "agreement/roadmap"]
     assert "from the calendar" in _html(entry.content).xpath("string()")
-    first = SimpleNamespace(**{**vars(status), "from_status": "", "to_status": "signed", "cause": "event"})
-    assert change_entry(first, BASE, "agreements", "f" * 64).title == "Roadmap: signed"
+    first = SimpleNamespace(**{**vars(row), "from_status": "", "to_status": "signed", "cause": "event"})
+    assert change_entry(agreements.change_of(first), BASE, "agreements", "f" * 64).title == "Roadmap: signed"
     edition = SimpleNamespace(id="x", title="Pegase", change="corrected", occurred="2023-07", event_id="e2",
                               position=3, updated=moment, stream="exercise/pegase")
-    assert change_entry(edition, BASE, "exercises", "e" * 64).title == "Pegase — July 2023 (corrected)"
+    entry = change_entry(projections.get("exercises").change_of(edition), BASE, "exercises", "e" * 64)
+    assert entry.title == "Pegase — July 2023 (corrected)"
 
 
 def test_a_fact_corrected_in_its_own_batch_appears_once_in_its_corrected_form(sqlite_log):
