@@ -4,7 +4,7 @@ Imports nothing from ``projections`` or ``service``; everything else builds on i
 """
 
 from .corrections import EventState, Form
-from .db import connect, create_schema
+from .db import connect, describe_database
 from .errors import (
     ConcurrencyConflict,
     EventStoreError,
@@ -17,11 +17,34 @@ from .errors import (
     ValidationError,
 )
 from .records import NewEvent, RecordedEvent
+from .schema import create_schema
 from .store import append, current_form, get, head, read, read_all, read_stream, state, stream_version, streams
 
 __all__ = [
-    "ConcurrencyConflict", "EventState", "EventStoreError", "Form", "IdempotencyConflict", "ImportRejected",
-    "InvalidDate", "NewEvent", "RecordedEvent", "StoreBusy", "UnknownEvent", "UnknownEventType", "ValidationError",
-    "append", "connect", "create_schema", "current_form", "get", "head", "read", "read_all",
-    "read_stream", "state", "stream_version", "streams",
+    "ConcurrencyConflict",
+    "EventState",
+    "EventStoreError",
+    "Form",
+    "IdempotencyConflict",
+    "ImportRejected",
+    "InvalidDate",
+    "NewEvent",
+    "RecordedEvent",
+    "StoreBusy",
+    "UnknownEvent",
+    "UnknownEventType",
+    "ValidationError",
+    "append",
+    "connect",
+    "create_schema",
+    "current_form",
+    "describe_database",
+    "get",
+    "head",
+    "read",
+    "read_all",
+    "read_stream",
+    "state",
+    "stream_version",
+    "streams",
 ]

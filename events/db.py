@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse import db_url
@@ -65,6 +66,16 @@ def open_database(url: str) -> SqliteDatabase | PostgresqlDatabase:
             max_connections=64, stale_timeout=300, field_types=POSTGRES_TYPES, **params
         )
     raise ValueError(f"unsupported DATABASE_URL scheme {scheme!r}: use sqlite:///PATH or postgresql://…")
+
+
+def describe_database(url: str) -> str:
+    """Where a DATABASE_URL points, as host:port/db (or the SQLite path), never with its password."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        return url[len("sqlite:///"):] or url
+    if parts.scheme in ("postgres", "postgresql"):
+        return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
+    return url.rsplit("@", 1)[-1]  # whatever it is, never with its credentials
 
 
 def connect(url: str) -> None:
@@ -139,51 +150,3 @@ def _rollback(db: SqliteDatabase, conn: sqlite3.Connection) -> None:
     db._clear_commit_callbacks()
     if conn.in_transaction:
         conn.execute("ROLLBACK")
-
-
-SQLITE_GUARDS = [
-    """CREATE TRIGGER IF NOT EXISTS event_refuse_update BEFORE UPDATE ON event
-       BEGIN SELECT RAISE(ABORT, 'the event log is append-only: UPDATE refused'); END""",
-    """CREATE TRIGGER IF NOT EXISTS event_refuse_delete BEFORE DELETE ON event
-       BEGIN SELECT RAISE(ABORT, 'the event log is append-only: DELETE refused'); END""",
-]
-
-POSTGRES_GUARDS = [
-    # psycopg2 formats every statement, so the plpgsql placeholder % is written %%.
-    """CREATE OR REPLACE FUNCTION event_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN
-         RAISE EXCEPTION 'the event log is append-only: %% refused', TG_OP
-           USING ERRCODE = 'restrict_violation';
-       END $$""",
-    """CREATE OR REPLACE TRIGGER event_refuse_update_delete BEFORE UPDATE OR DELETE ON event
-       FOR EACH ROW EXECUTE FUNCTION event_refuse_change()""",
-    """CREATE OR REPLACE TRIGGER event_refuse_truncate BEFORE TRUNCATE ON event
-       FOR EACH STATEMENT EXECUTE FUNCTION event_refuse_change()""",
-]
-
-
-#: What a correction or retraction acts on, as SQL over the log's row (``data`` is JSON text on both backends),
-#: and the condition of the partial index that finds an event's revisions without reading its whole stream.
-REVISION_TYPES = "type IN ('EventCorrected', 'EventRetracted')"
-_TARGET = {"sqlite": "json_extract(data, '$.target')", "postgresql": "(data::jsonb ->> 'target')"}
-
-
-def target_expression() -> str:
-    """The SQL of a revision's target event id, for the backend in use."""
-    return _TARGET[backend_name()]
-
-
-def create_schema() -> None:
-    """Create the log's table, indexes and guard triggers; safe to run again."""
-    from .models import Event
-
-    with database.atomic():
-        if is_postgres():
-            # Two processes creating the schema at once must not race.
-            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK_KEY + 1,))
-        database.create_tables([Event], safe=True)
-        # Only corrections and retractions have an entry: an ordinary append pays nothing for it.
-        database.execute_sql(f"CREATE INDEX IF NOT EXISTS event_target ON event ({target_expression()}) "
-                             f"WHERE {REVISION_TYPES}")
-        for statement in POSTGRES_GUARDS if is_postgres() else SQLITE_GUARDS:
-            database.execute_sql(statement)

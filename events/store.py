@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from . import db
+from . import db, schema
 from .canonical import GENESIS_HASH, chain_hash, document, parse_utc, utc_text
 from .corrections import EventState, Form, apply_changes, fold
 from .db import database
@@ -519,7 +519,7 @@ def revisions(event_ids: Iterable[str], *, upto: int | None = None) -> list[Reco
     out: list[RecordedEvent] = []
     for i in range(0, len(wanted), 500):
         chunk = wanted[i:i + 500]
-        where = f"{db.target_expression()} IN ({', '.join('?' * len(chunk))}) AND {db.REVISION_TYPES}"
+        where = f"{schema.target_expression()} IN ({', '.join('?' * len(chunk))}) AND {schema.REVISION_TYPES}"
         params: list[object] = list(chunk)
         if upto is not None:
             where += " AND position <= ?"

@@ -24,8 +24,9 @@ from projections import quarantine
 from seeds.catalog import SEEDS_DIR, SeedError
 from seeds.loader import seed as seed_log
 
-from . import create_app, schema
-from .atom import CHRONOLOGY_NS
+from . import schema
+from .app import create_app
+from .feeds.atom import CHRONOLOGY_NS
 
 #: A witness fetched over HTTP: how long to wait for each read, and how much to read at most.
 FETCH_TIMEOUT_SECONDS = 30
@@ -175,8 +176,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     missing tables. The scheduled jobs run in one process of the whole
     deployment (set CHRONOLOGY_SCHEDULER=off to run none here).
     """
+    from .operations.server import DatabaseUnreachable, Options, Server, load, prepare
     from .proxies import BadProxySetting
-    from .server import DatabaseUnreachable, Options, Server, load, prepare
 
     try:
         app = load()
@@ -198,7 +199,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 @with_appcontext
 def create_editor(name: str, password_stdin: bool) -> None:
     """Create the editor account NAME; the password is asked twice (or read with --password-stdin)."""
-    from . import accounts
+    from .editing import accounts
 
     schema.create_all()
     try:
@@ -225,7 +226,7 @@ def set_password(name: str, password_stdin: bool) -> None:
     Every session of NAME ends: signed-in browsers must sign in again. API
     tokens are not affected (see revoke-tokens).
     """
-    from . import accounts
+    from .editing import accounts
 
     schema.create_all()
     try:
@@ -251,7 +252,7 @@ def disable_editor(name: str) -> None:
 
     The account and everything NAME wrote stay; the name cannot be reused.
     """
-    from . import accounts
+    from .editing import accounts
 
     schema.create_all()
     try:
@@ -266,7 +267,7 @@ def disable_editor(name: str) -> None:
 @with_appcontext
 def create_token(name: str) -> None:
     """Print a new API token acting for the editor NAME (shown once: store it now)."""
-    from . import accounts
+    from .editing import accounts
 
     try:
         token = accounts.create_token(name)
@@ -287,7 +288,7 @@ def revoke_tokens(name: str, keep_newest: bool) -> None:
     To rotate without downtime: create-token, move clients to the new
     token, then revoke-tokens NAME --keep-newest.
     """
-    from . import accounts
+    from .editing import accounts
 
     try:
         count = accounts.revoke_tokens(name, keep_newest=keep_newest)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import events
 import projections
 
-from . import accounts, jobs, signins
+from .editing import accounts, signins
+from .operations import jobs
 
 
 def create_all() -> None:

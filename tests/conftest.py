@@ -235,7 +235,7 @@ def client(app):
 @pytest.fixture
 def editor_account(app) -> tuple[str, str]:
     """An editor account (name, password) in the app's database."""
-    from service import accounts
+    from service.editing import accounts
 
     with app.app_context():
         accounts.create_editor(EDITOR_NAME, EDITOR_PASSWORD)
@@ -245,7 +245,7 @@ def editor_account(app) -> tuple[str, str]:
 @pytest.fixture
 def api_token(app, editor_account) -> str:
     """A bearer token for the JSON API, acting for the editor."""
-    from service import accounts
+    from service.editing import accounts
 
     with app.app_context():
         return accounts.create_token(editor_account[0])

@@ -108,8 +108,8 @@ def _client(path: Path, instance: Path) -> Any:
 
 
 def _timed_get(path: Path, instance: Path, url: str) -> Callable[[], None]:
-    from service import caching
-    from service.heads import heads
+    from service.feeds import caching
+    from service.feeds.heads import heads
 
     client = _client(path, instance)
 

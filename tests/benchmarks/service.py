@@ -66,7 +66,8 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 def build_site(ctx: Context, count: int) -> Site:
-    from service import accounts, create_app, schema
+    from service import create_app, schema
+    from service.editing import accounts
 
     db_path, _ = workload.shared_log(ctx, count)
     target = ctx.workdir / f"service-{count}.sqlite3"

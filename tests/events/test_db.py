@@ -3,7 +3,7 @@ import sqlite3
 import pytest
 
 import events
-from events import db
+from events import db, describe_database
 
 database = events.db.database
 
@@ -74,3 +74,10 @@ def test_a_writer_kept_waiting_too_long_gets_store_busy_and_writes_nothing(sqlit
         holder.close()
     assert events.store.head_position() == 0
     assert events.append([new_event()], author="seed")[0].position == 1
+
+
+def test_describe_names_host_port_and_database_never_the_password():
+    assert describe_database("postgresql://ops:hunter2@db.example:6543/chrono") == "db.example:6543/chrono"
+    assert describe_database("postgresql://ops@db.example/chrono") == "db.example:5432/chrono"
+    assert describe_database("sqlite:////srv/chronology.sqlite3") == "/srv/chronology.sqlite3"
+    assert describe_database("mysql://ops:hunter2@db.example/chrono") == "db.example/chrono"

@@ -89,7 +89,7 @@ def api_events(draw):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from service import accounts
+    from service.editing import accounts
 
     root = tmp_path_factory.mktemp("render")
     app = make_app(f"sqlite:///{root / 'log.sqlite3'}", root / "instance", FEED_PAGE_SIZE=PAGE)

@@ -90,7 +90,8 @@ def accounts_cli(sqlite_url, tmp_path):
 
 
 def _token_owner(sqlite_url, tmp_path, token):
-    from service import accounts, create_app
+    from service import create_app
+    from service.editing import accounts
 
     app = create_app({"DATABASE_URL": sqlite_url, "SECRET_KEY": "t"})
     with app.app_context():
@@ -102,7 +103,8 @@ def test_create_editor_reads_the_password_from_stdin(accounts_cli, sqlite_url):
     result = accounts_cli("create-editor", "ada", "--password-stdin", input="correct horse battery staple\n")
     assert result.exit_code == 0, result.output
     assert "editor 'ada' created" in result.output
-    from service import accounts, create_app
+    from service import create_app
+    from service.editing import accounts
 
     with create_app({"DATABASE_URL": sqlite_url, "SECRET_KEY": "t"}).app_context():
         assert accounts.authenticate("ada", "correct horse battery staple").name == "ada"

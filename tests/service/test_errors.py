@@ -3,8 +3,8 @@ import sqlite3
 import pytest
 
 import events
-from tests.service.test_api import event_body
-from tests.service.test_editing import form
+from tests.service.api.test_log import event_body
+from tests.service.editing.test_views import form
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from flask import request
 
-from service import proxies, server
+from service import proxies
+from service.operations import server
 from tests.conftest import make_app
 
 

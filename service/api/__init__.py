@@ -1,0 +1,14 @@
+"""The JSON API and the downloads: the log (``log``), the read models (``readmodels``), ``/log.jsonl``."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def blueprints() -> tuple[Blueprint, ...]:
+    """This surface's blueprints (imported when the app is built, so importing a module here builds nothing)."""
+    from .downloads import bp as downloads
+    from .log import bp as log
+    from .readmodels import bp as readmodels
+
+    return (log, readmodels, downloads)

@@ -1,0 +1,88 @@
+"""The read models as JSON: agreements on a date, exercises, meetings, the timeline.
+
+Every row carries the event ids and sources it was built from, so a reader
+can check each answer against the log. A parameter that does not parse is
+refused with a 400 naming it (``params``); nothing is guessed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from flask import Blueprint, Response
+
+from projections import agreements as agreement_model
+from projections import exercises as exercise_model
+from projections import meetings as meeting_model
+from projections import timeline as timeline_model
+
+from .. import params
+
+bp = Blueprint("readmodel_api", __name__, url_prefix="/api")
+
+PAGE = 50  # rows of a read model per answer unless ``limit`` says otherwise; ``next`` leads on
+MAX_LIMIT = 1000
+
+
+def _json(payload: Any) -> Response:
+    return Response(orjson.dumps(payload), mimetype="application/json")
+
+
+def _cursor(kind: str) -> str | None:
+    """``after``: the subject the previous page ended with (its ``next``), which must be of ``kind``."""
+    return params.subject("after", kind)
+
+
+@bp.get("/agreements")
+def agreements() -> Response:
+    """A page of agreements by name, each one's status on ``as_of`` (default today) as known at ``known_at``."""
+    as_of = params.day("as_of") or datetime.now(UTC).date()
+    known_at = params.moment("known_at")
+    after = _cursor("agreement")
+    limit = params.integer("limit", PAGE, 1, MAX_LIMIT)
+    try:
+        rows = agreement_model.agreements(as_of, known_at, after=after, limit=limit)
+    except ValueError as exc:
+        raise params.BadParameter("after", str(exc).removeprefix("after: ")) from None
+    return _json({"as_of": as_of.isoformat(), "known_at": known_at.isoformat() if known_at else None,
+                  "agreements": [a.to_dict() for a in rows], "next": rows.next_after})
+
+
+@bp.get("/exercises")
+def exercises() -> Response:
+    """A page of exercise series, filtered by ``year``, ``domain`` and part of a ``participant``'s name."""
+    year = params.year("year")
+    domain = params.choice("domain", exercise_model.DOMAINS, "a domain")
+    participant = params.text("participant")
+    after = _cursor("exercise")
+    limit = params.integer("limit", PAGE, 1, MAX_LIMIT)
+    series = exercise_model.exercises(year=year, domain=domain, participant=participant, after=after, limit=limit)
+    return _json({"year": year, "domain": domain, "participant": participant,
+                  "series": [s.to_dict() for s in series], "next": series.next_after})
+
+
+@bp.get("/meetings")
+def meetings() -> Response:
+    """A page of dialogue mechanisms, their sessions and the next session due (overdue as of now)."""
+    now = datetime.now(UTC)
+    after = _cursor("meeting")
+    limit = params.integer("limit", PAGE, 1, MAX_LIMIT)
+    page = meeting_model.mechanisms(now, after=after, limit=limit)
+    return _json({"now": now.isoformat(), "mechanisms": [m.to_dict() for m in page], "next": page.next_after})
+
+
+@bp.get("/timeline")
+def timeline() -> Response:
+    """One page of the timeline in valid-time order; ``next`` is the ``after`` of the following page."""
+    after = params.raw("after")
+    if after is not None and not timeline_model.CURSOR.fullmatch(after):
+        raise params.BadParameter("after", f"must be the 'cursor' of a timeline row, like 1471102.000000000085, "
+                                           f"not {after[:40]!r}")
+    limit = params.integer("limit", 100, 1, MAX_LIMIT)
+    kind = params.choice("kind", timeline_model.LANES, "a lane")
+    rows = timeline_model.entries(after=after, limit=limit + 1, kind=kind)
+    page = rows[:limit]
+    return _json({"entries": [e.to_dict() for e in page],
+                  "next": page[-1].cursor if len(rows) > limit else None})

@@ -1,0 +1,13 @@
+"""The pages people read: home, events and subjects (``log``), the read models' views (``readmodels``)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+
+def blueprints() -> tuple[Blueprint, ...]:
+    """This surface's blueprints (imported when the app is built, so importing a module here builds nothing)."""
+    from .log import bp as log
+    from .readmodels import bp as readmodels
+
+    return (log, readmodels)

@@ -1,0 +1,103 @@
+"""Entries from events and read-model changes: titles, escaping, corrections as of their own position."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
+
+from lxml import etree
+
+import events
+import projections
+from events import NewEvent
+from events.corrections import Form
+from service.feeds.entries import change_entry, event_entries, fact_entry
+from tests.conftest import make_event
+
+BASE = "https://chronology.example"
+
+
+def _html(content: str) -> etree._Element:
+    return etree.fromstring(f"<div>{content}</div>", etree.HTMLParser())
+
+
+def test_a_fact_says_what_and_when_and_quotes_its_sources_escaped(sqlite_log):
+    sources = [{"document": "doc", "title": 'A "quoted" <title>', "language": "fr", "url": "https://example.org/?a=1&b=2",
+                "quote": {"type": "TextQuoteSelector", "exact": "l'accord <ACSA> & le reste"}}]
+    (event,) = events.append([make_event(occurred="2018-07", title="ACSA signed", sources=sources,
+                                         data={"summary": "<script>alert(1)</script>", "place": "Paris"})],
+                             author="test")
+    entry = fact_entry(event, Form.of(event), updated=event.recorded_at, position=event.position, hash_=event.hash,
+                       base=BASE)
+    assert entry.title == "ACSA signed — July 2018"
+    assert entry.summary == "<script>alert(1)</script>"  # plain text: the XML layer escapes it
+    html = _html(entry.content)
+    assert html.find(".//script") is None
+    assert html.findtext(".//p") == "<script>alert(1)</script>"
+    assert html.findall(".//p")[1].text == "July 2018 (2018-07), Paris"
+    quote = html.find(".//blockquote")
+    assert quote.text == "l'accord <ACSA> & le reste" and quote.get("lang") == "fr"
+    assert html.findtext(".//cite") == 'A "quoted" <title>'
+    assert html.find(".//a").get("href") == "https://example.org/?a=1&b=2"
+    assert entry.link == f"{BASE}/events/{event.event_id}"
+
+
+def test_a_correction_republishes_the_form_it_gave_not_a_later_one(sqlite_log):
+    (fact,) = events.append([make_event(occurred="2018-05", title="ACSA signed")], author="test")
+
+    def correction(occurred: str) -> NewEvent:
+        return NewEvent(fact.stream, "EventCorrected", occurred, {
+            "title": "date", "target": fact.event_id, "changes": {"occurred": occurred},
+            "reason": f"It was {occurred}."})
+
+    first = events.append([correction("2018-06")], author="test")
+    events.append([correction("2018-07")], author="test")
+    entries, tombstones = event_entries(first, BASE)
+    republished, own = entries
+    assert republished.id == fact.event_id and republished.title == "ACSA signed — June 2018"  # not July
+    assert republished.updated == first[0].recorded_at and republished.published == fact.recorded_at
+    assert (republished.position, republished.hash) == (first[0].position, first[0].hash)
+    assert own.id == first[0].event_id and own.title == "Corrected: ACSA signed"
+    assert (own.position, own.hash) == (first[0].position, first[0].hash)
+    assert "It was 2018-06." in own.summary
+    assert tombstones == []
+
+
+def test_a_retraction_is_a_tombstone_and_an_entry(sqlite_log):
+    (fact,) = events.append([make_event(title="ACSA signed")], author="test")
+    retraction = events.append([NewEvent(fact.stream, "EventRetracted", "2018-07", {
+        "title": "withdrawn", "target": fact.event_id, "reason": "Duplicate."})], author="test")
+    entries, (stone,) = event_entries(retraction, BASE)
+    assert (stone.ref, stone.when, stone.comment) == (fact.event_id, retraction[0].recorded_at, "Duplicate.")
+    assert [e.title for e in entries] == ["Retracted: ACSA signed"]
+
+
+def test_change_rows_become_entries_with_their_own_ids_and_times():
+    moment = datetime(2031, 1, 1, tzinfo=UTC)
+    row = SimpleNamespace(id="6f36b215-6966-5ff4-8401-b553426d0cb3", name="Roadmap", from_status="in force",
+                          to_status="expired", effective=date(2031, 1, 1), cause="calendar", event_id="e1",
+                          position=7, updated=moment, stream="agreement/roadmap")
+    agreements = projections.get("agreements")
+    status = agreements.change_of(row)
+    entry = change_entry(status, BASE, "agreements", "f" * 64)
+    assert (entry.id, entry.updated, entry.position, entry.hash) == (row.id, moment, 7, "f" * 64)
+    assert entry.title == "Roadmap: in force → expired"
+    assert [c.term for c in entry.categories] == ["calendar", "agreement/roadmap"]
+    assert "from the calendar" in _html(entry.content).xpath("string()")
+    first = SimpleNamespace(**{**vars(row), "from_status": "", "to_status": "signed", "cause": "event"})
+    assert change_entry(agreements.change_of(first), BASE, "agreements", "f" * 64).title == "Roadmap: signed"
+    edition = SimpleNamespace(id="x", title="Pegase", change="corrected", occurred="2023-07", event_id="e2",
+                              position=3, updated=moment, stream="exercise/pegase")
+    entry = change_entry(projections.get("exercises").change_of(edition), BASE, "exercises", "e" * 64)
+    assert entry.title == "Pegase — July 2023 (corrected)"
+
+
+def test_a_fact_corrected_in_its_own_batch_appears_once_in_its_corrected_form(sqlite_log):
+    fact = make_event(title="ACSA signed", occurred="2018-05", event_id="33333333-3333-4333-8333-333333333333")
+    batch = events.append([fact, NewEvent(fact.stream, "EventCorrected", "2018-07", {
+        "title": "date", "target": fact.event_id, "changes": {"occurred": "2018-07"}, "reason": "July."})],
+        author="test")
+    entries, _ = event_entries(batch, BASE)
+    versions = [e for e in entries if e.id == fact.event_id]
+    assert [e.title for e in versions] == ["ACSA signed — July 2018"]
+    assert len({(e.id, e.updated) for e in entries}) == len(entries) == 2
