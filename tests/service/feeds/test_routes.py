@@ -518,7 +518,7 @@ def test_the_readme_sample_entry_is_what_the_feed_serves(sqlite_url, tmp_path):
 
     from seeds.loader import seed
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
     sample = readme.split("A sample entry of `/subjects/agreement/acsa/feed.atom`", 1)[1]
     sample = sample.split("```xml\n", 1)[1].split("```", 1)[0]
     sample = sample.replace("<entry>", f'<entry xmlns="{ATOM_NS}" xmlns:chr="{CHRONOLOGY_NS}">', 1)
