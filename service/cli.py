@@ -297,6 +297,17 @@ def revoke_tokens(name: str, keep_newest: bool) -> None:
     click.echo(f"revoked {count} API token{'s' if count != 1 else ''} of {name!r}")
 
 
+@main.command("routes")
+@with_appcontext
+def routes() -> None:
+    """Every route of the service, one a line: its methods, its path and the function that answers it."""
+    rules = sorted(current_app.url_map.iter_rules(), key=lambda rule: (rule.rule, sorted(rule.methods or ())))
+    for rule in rules:
+        methods = ",".join(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
+        view = current_app.view_functions[rule.endpoint]
+        click.echo(f"{methods:9} {rule.rule:52} {view.__module__}.{view.__qualname__}")
+
+
 @main.command("rebuild")
 @click.argument("name", required=False)
 @with_appcontext

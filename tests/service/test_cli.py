@@ -377,3 +377,14 @@ def test_verify_against_a_witness_it_cannot_read_says_why_and_exits_2(cli, witne
     assert cli("verify", "--against", str(forged), "--against", witnessed["page"]).exit_code == 2
     tamper("DELETE FROM event WHERE position > 44")
     assert cli("verify", "--against", str(forged), "--against", witnessed["page"]).exit_code == 1  # differs: 1
+
+
+def test_routes_lists_every_route_and_the_function_that_answers_it(cli):
+    from service import create_app
+
+    listed = cli("routes").output.splitlines()
+    app = create_app({"DATABASE_URL": "sqlite:////tmp/never-opened.sqlite3", "SECRET_KEY": "t"})
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    assert {line.split()[1] for line in listed} == rules
+    assert any(line.split()[1:] == ["/feed.atom", "service.feeds.routes.log_feed"] for line in listed)
+    assert any(line.split() == ["GET,POST", "/events/new", "service.editing.views.new_event"] for line in listed)
