@@ -10,7 +10,7 @@ import math
 import re
 import uuid
 from functools import lru_cache
-from typing import Any, Literal, NamedTuple, overload
+from typing import Any, Literal, NamedTuple, NoReturn, overload
 
 import orjson
 
@@ -81,8 +81,9 @@ def prepare_fields(stream: object, type_: object, occurred: object, data: object
     event_id = _event_id(event_id)
     stream = _stream(stream)
     type_ = _type(type_, stream)
-    lo, hi = dates.bounds(occurred) if isinstance(occurred, str) and len(occurred) <= MAX_OCCURRED \
-        else _bad_date(occurred)
+    if not isinstance(occurred, str) or len(occurred) > MAX_OCCURRED:
+        _bad_date(occurred)
+    lo, hi = dates.bounds(occurred)
     is_meta = type_ in META_TYPES
     data = _data(data, is_meta=is_meta, type_=type_)
     sources = _sources(sources, required=not is_meta)
@@ -96,8 +97,7 @@ def prepare_fields(stream: object, type_: object, occurred: object, data: object
     if new_text:
         _refuse_unwritable("data", data, data_text)
         _refuse_unwritable("sources", sources, sources_text)
-    return Prepared(event_id, stream, type_, occurred, lo, hi, data, data_text, sources,  # type: ignore[arg-type]
-                    sources_text, expected)
+    return Prepared(event_id, stream, type_, occurred, lo, hi, data, data_text, sources, sources_text, expected)
 
 
 #: What canonical JSON holds where a string holds a character XML cannot carry: orjson escapes the C0
@@ -130,7 +130,7 @@ def _walk_unwritable(path: str, value: object) -> None:
             _walk_unwritable(f"{path}[{i}]", item)
 
 
-def _bad_date(value: object) -> tuple[str | None, str | None]:
+def _bad_date(value: object) -> NoReturn:
     if isinstance(value, str):
         raise ValidationError("occurred", f"is {len(value)} characters long; an EDTF date has at most {MAX_OCCURRED}")
     raise ValidationError("occurred", f"must be an EDTF string, not {type(value).__name__}")
