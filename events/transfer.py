@@ -85,7 +85,7 @@ def import_lines(lines: Iterable[bytes | str], *, batch: int = 2000) -> ImportRe
         stored = _StoredLog(position)
         skipped, rest = _skip_present(_checked(lines, batch), position, stored)
         versions: dict[str, int] = {}
-        ids: set[str] = set()
+        ids: set[str] = set()  # the ids imported so far (their count is the report's)
         pending: list[Row] = []
         cursor, insert, text_columns = database.cursor(), *_insert_statement()
         for number, checked in rest:
