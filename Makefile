@@ -34,14 +34,17 @@ run: install
 ## Install everything the tests need (Python and Debian packages) and run the whole suite
 test: install-test system-deps
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 ## The suite without the slow tests, for a quick check while working
 test-fast: install-test
 	$(BIN)/pytest -m "not slow"
 
+## ruff and mypy alone (`make test` runs them before the suite)
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## Benchmarks against same-run baselines (never part of `make test`)
 bench: install-test system-deps
@@ -57,4 +60,4 @@ system-deps:
 	fi
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis

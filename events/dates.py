@@ -82,13 +82,7 @@ def _bounds_of_single(text: str) -> Period:
     year_s, month_s, day_s, qual = m.group("year", "month", "day", "qual")
     flags = {"uncertain": qual in ("?", "%"), "approximate": qual in ("~", "%")}
     if "X" in year_s:
-        if month_s or day_s:
-            raise InvalidDate(text, "an unspecified year cannot carry a month or day")
-        if year_s[2] == "X" or year_s.count("X") > 1:
-            raise InvalidDate(text, "only the last digit of a year may be unspecified (e.g. 201X)")
-        decade = int(year_s[:3]) * 10
-        _check_year(text, decade)
-        return Period(text, date(decade, 1, 1), date(decade + 9, 12, 31), "decade", **flags)
+        return _decade(text, year_s, month_s, day_s, flags)
     year = int(year_s)
     _check_year(text, year)
     if month_s is None:
@@ -97,6 +91,22 @@ def _bounds_of_single(text: str) -> Period:
         if day_s not in (None, "XX"):
             raise InvalidDate(text, "a day cannot be given when the month is unspecified")
         return Period(text, date(year, 1, 1), date(year, 12, 31), "year", **flags)
+    return _within_year(text, year, month_s, day_s, flags)
+
+
+def _decade(text: str, year_s: str, month_s: str | None, day_s: str | None, flags: dict[str, bool]) -> Period:
+    """201X: some year of a decade, which cannot then name a month or a day."""
+    if month_s or day_s:
+        raise InvalidDate(text, "an unspecified year cannot carry a month or day")
+    if year_s[2] == "X" or year_s.count("X") > 1:
+        raise InvalidDate(text, "only the last digit of a year may be unspecified (e.g. 201X)")
+    decade = int(year_s[:3]) * 10
+    _check_year(text, decade)
+    return Period(text, date(decade, 1, 1), date(decade + 9, 12, 31), "decade", **flags)
+
+
+def _within_year(text: str, year: int, month_s: str, day_s: str | None, flags: dict[str, bool]) -> Period:
+    """A season, a month or a day of a known year."""
     if "X" in month_s:
         raise InvalidDate(text, "a month is either given or wholly unspecified (XX)")
     month = int(month_s)
@@ -132,12 +142,18 @@ def _season(text: str, year: int, code: int, flags: dict[str, bool]) -> Period:
     return Period(text, date(y0, m0, 1), date(y1, m1, calendar.monthrange(y1, m1)[1]), "season", **flags)
 
 
+def _ends_before_it_starts(start: Period | None, end: Period | None) -> bool:
+    """True when both ends are known and the end's last day comes before the start's first."""
+    return (start is not None and end is not None and start.lo is not None and end.hi is not None
+            and start.lo > end.hi)
+
+
 def _interval(text: str, start: str, end: str) -> Period:
     lo_p = None if start in ("", "..") else _bounds_of_single(start)
     hi_p = None if end in ("", "..") else _bounds_of_single(end)
     if lo_p is None and hi_p is None:
         raise InvalidDate(text, "an interval needs at least one known end")
-    if lo_p and hi_p and lo_p.lo > hi_p.hi:
+    if _ends_before_it_starts(lo_p, hi_p):
         raise InvalidDate(text, f"the interval ends ({end}) before it starts ({start})")
     return Period(
         text,
@@ -159,7 +175,7 @@ def _range(text: str, start: str, end: str) -> Period:
     hi_p = _bounds_of_single(end) if end else None
     if lo_p is None and hi_p is None:
         raise InvalidDate(text, "a range needs at least one bound")
-    if lo_p and hi_p and lo_p.lo > hi_p.hi:
+    if _ends_before_it_starts(lo_p, hi_p):
         raise InvalidDate(text, f"the range ends ({end}) before it starts ({start})")
     return Period(text, lo_p.lo if lo_p else None, hi_p.hi if hi_p else None, "range",
                   open_start=lo_p is None, open_end=hi_p is None)
@@ -229,38 +245,55 @@ def describe(text: str) -> str:
     """A reader's rendering of an EDTF string."""
     p = parse(text)
     if p.precision == "interval" and "/" in text:
-        start, _, end = text.partition("/")
-        if start == "..":
-            return f"until {describe(end)}"
-        if start == "":
-            return f"unknown start – {describe(end)}"
-        if end == "..":
-            return f"since {describe(start)}"
-        if end == "":
-            return f"from {describe(start)}, end unknown"
-        return f"{describe(start)} – {describe(end)}"
+        return _describe_interval(text)
     if p.precision == "range":
-        start, end = _RANGE.match(text).group("start", "end")  # type: ignore[union-attr]
-        if not start:
-            return f"on or before {describe(end)}"
-        if not end:
-            return f"on or after {describe(start)}"
-        return f"between {describe(start)} and {describe(end)}"
+        return _describe_range(text)
     if p.precision == "interval":
         return text
+    return _qualified(_describe_single(text, p.precision), p)
+
+
+def _describe_interval(text: str) -> str:
+    start, _, end = text.partition("/")
+    if start == "..":
+        return f"until {describe(end)}"
+    if start == "":
+        return f"unknown start – {describe(end)}"
+    if end == "..":
+        return f"since {describe(start)}"
+    if end == "":
+        return f"from {describe(start)}, end unknown"
+    return f"{describe(start)} – {describe(end)}"
+
+
+def _describe_range(text: str) -> str:
+    m = _RANGE.match(text)
+    assert m is not None  # parse() said it is a range
+    start, end = m.group("start", "end")
+    if not start:
+        return f"on or before {describe(end)}"
+    if not end:
+        return f"on or after {describe(start)}"
+    return f"between {describe(start)} and {describe(end)}"
+
+
+def _describe_single(text: str, precision: str) -> str:
+    """The words for one date (a decade, a year, a season, a month or a day), without its qualifiers."""
     m = _DATE.match(text)
-    assert m is not None
+    assert m is not None  # parse() read it as one date
     year, month, day = m.group("year", "month", "day")
-    if p.precision == "decade":
-        words = f"the {year[:3]}0s"
-    elif p.precision == "year":
-        words = year.lstrip("0")
-    elif p.precision == "season":
-        words = f"{SEASONS[int(month)]} {int(year)}"
-    elif p.precision == "month":
-        words = f"{_MONTH_NAMES[int(month)]} {int(year)}"
-    else:
-        words = f"{int(day)} {_MONTH_NAMES[int(month)]} {int(year)}"
+    if precision == "decade":
+        return f"the {year[:3]}0s"
+    if precision == "year":
+        return year.lstrip("0")
+    if precision == "season":
+        return f"{SEASONS[int(month)]} {int(year)}"
+    if precision == "month":
+        return f"{_MONTH_NAMES[int(month)]} {int(year)}"
+    return f"{int(day)} {_MONTH_NAMES[int(month)]} {int(year)}"
+
+
+def _qualified(words: str, p: Period) -> str:
     if p.uncertain and p.approximate:
         return f"{words} (approximate, uncertain)"
     if p.uncertain:
@@ -300,17 +333,43 @@ def from_human(text: str) -> str:
     s = raw.lower().replace(",", " ").replace("–", "-").replace("—", "-")
     s = " ".join(s.split())
     _refuse_numeric_day(raw, s)
-    for prefix, suffix in (("since ", "/.."), ("depuis ", "/.."), ("around ", "~"), ("about ", "~"), ("c. ", "~"),
-                           ("vers ", "~")):
+    for reading in (_from_prefixed, _from_span, _from_words):
+        edtf_text = reading(raw, s)
+        if edtf_text is not None:
+            return edtf_text
+    if re.fullmatch(r"[0-9X?~%/.\-]+", s):
+        raise edtf_error
+    raise InvalidDate(
+        raw, "is not a date we can read (try '6 January 2017', 'July 2018', 'spring 2017', '2023-2027' or EDTF)"
+    )
+
+
+_HUMAN_PREFIXES = (("since ", "/.."), ("depuis ", "/.."), ("around ", "~"), ("about ", "~"), ("c. ", "~"),
+                   ("vers ", "~"))
+
+
+def _from_prefixed(raw: str, s: str) -> str | None:
+    """'since 2011', 'around 2017': the date after the word, open-ended or approximate."""
+    for prefix, suffix in _HUMAN_PREFIXES:
         if s.startswith(prefix):
             inner = from_human(raw[len(prefix):])
             return _checked(raw, f"{inner}{suffix}")
+    return None
+
+
+def _from_span(raw: str, s: str) -> str | None:
+    """'2023–2027', 'March to May 2019': an interval, when both sides read as dates."""
     m = re.fullmatch(r"(\S.*?) ?(?:-|to|until|à|au) ?(\S.*)", s)
     if m and not re.fullmatch(r"[0-9]{4}-[0-9]{2}(-[0-9]{2})?", s):
         try:
             return _checked(raw, f"{from_human(m.group(1))}/{from_human(m.group(2))}")
         except InvalidDate:
             pass
+    return None
+
+
+def _from_words(raw: str, s: str) -> str | None:
+    """'6 January 2017', 'January 6 2017', 'July 2018', 'spring 2017'."""
     m = re.fullmatch(r"([0-9]{1,2})(?:er|st|nd|rd|th)? ([a-zéèûô]+)\.? ([0-9]{4})", s)
     if m and m.group(2) in _HUMAN_MONTHS:
         return _checked(raw, f"{m.group(3)}-{_HUMAN_MONTHS[m.group(2)]:02d}-{int(m.group(1)):02d}")
@@ -322,11 +381,7 @@ def from_human(text: str) -> str:
         return _checked(raw, f"{m.group(2)}-{_HUMAN_MONTHS[m.group(1)]:02d}")
     if m and m.group(1) in _HUMAN_SEASONS:
         return _checked(raw, f"{m.group(2)}-{_HUMAN_SEASONS[m.group(1)]}")
-    if re.fullmatch(r"[0-9X?~%/.\-]+", s):
-        raise edtf_error
-    raise InvalidDate(
-        raw, "is not a date we can read (try '6 January 2017', 'July 2018', 'spring 2017', '2023-2027' or EDTF)"
-    )
+    return None
 
 
 _NUMERIC_DAY = re.compile(r"([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4})|([0-9]{4})[/.]([0-9]{1,2})[/.]([0-9]{1,2})")

@@ -62,9 +62,10 @@ def open_database(url: str) -> SqliteDatabase | PostgresqlDatabase:
         return SqliteDatabase(path, pragmas=sqlite_pragmas(), timeout=BUSY_TIMEOUT_SECONDS, field_types=SQLITE_TYPES)
     if scheme in ("postgres", "postgresql"):
         params = db_url.parse(url)
-        return PooledPostgresqlDatabase(
+        pooled: PostgresqlDatabase = PooledPostgresqlDatabase(
             max_connections=64, stale_timeout=300, field_types=POSTGRES_TYPES, **params
         )
+        return pooled
     raise ValueError(f"unsupported DATABASE_URL scheme {scheme!r}: use sqlite:///PATH or postgresql://…")
 
 
@@ -147,6 +148,6 @@ def _immediate_transaction() -> Iterator[sqlite3.Cursor]:
 
 
 def _rollback(db: SqliteDatabase, conn: sqlite3.Connection) -> None:
-    db._clear_commit_callbacks()
+    db._clear_commit_callbacks()  # type: ignore[attr-defined]  # peewee's stubs leave its private methods out
     if conn.in_transaction:
         conn.execute("ROLLBACK")

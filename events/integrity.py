@@ -10,6 +10,7 @@ from .canonical import GENESIS_HASH, chain_hash, date_text, document, parse_utc,
 from .db import database
 from .errors import ValidationError
 from .models import COLUMNS
+from .records import Row
 from .store import sql
 
 RAW_PAGE = "SELECT " + ", ".join(COLUMNS) + " FROM event WHERE position > ? ORDER BY position LIMIT ?"
@@ -32,7 +33,7 @@ class Verification:
         return f"BROKEN at position {self.broken_at}: {self.reason} ({self.checked} events checked before it)"
 
 
-def raw_rows(after: int = 0, page: int = 10_000) -> Iterator[tuple]:
+def raw_rows(after: int = 0, page: int = 10_000) -> Iterator[Row]:
     """Every row as stored, without decoding its JSON: for verify and export."""
     query = sql(RAW_PAGE)
     while True:
@@ -43,7 +44,7 @@ def raw_rows(after: int = 0, page: int = 10_000) -> Iterator[tuple]:
         after = rows[-1][0]
 
 
-def row_document(row: tuple, *, with_hash: bool) -> bytes:
+def row_document(row: Row, *, with_hash: bool) -> bytes:
     """The canonical document of a raw row, rebuilt from its stored columns."""
     position, event_id, stream, version, type_, occurred, lo, hi, recorded, data, sources, author, prev, hash_ = row
     return document(
@@ -55,7 +56,7 @@ def row_document(row: tuple, *, with_hash: bool) -> bytes:
     )
 
 
-def check_row(row: tuple, expected_position: int, prev_hash: str) -> str | None:
+def check_row(row: Row, expected_position: int, prev_hash: str) -> str | None:
     """Why this row does not extend the chain, or None when it does."""
     position, occurred, lo, hi, recorded, prev, hash_ = row[0], row[5], row[6], row[7], row[8], row[12], row[13]
     if position != expected_position:

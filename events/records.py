@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import orjson
 
@@ -17,6 +17,9 @@ from .errors import ValidationError
 WRITER_FIELDS = ("event_id", "stream", "type", "occurred", "data", "sources", "expected_version")
 ASSIGNED_FIELDS = ("position", "version", "occurred_lo", "occurred_hi", "recorded_at", "author", "prev_hash", "hash")
 
+
+#: A raw row of the log, in ``models.COLUMNS`` order, as the backend returns it (text or native dates and times).
+Row: TypeAlias = tuple[Any, ...]
 
 #: One append batch shares one recorded time, so a scan parses each a few times, not once per event.
 _recorded = lru_cache(maxsize=1024)(parse_utc)
@@ -79,7 +82,7 @@ class RecordedEvent(NamedTuple):
     hash: str
 
     @classmethod
-    def from_row(cls, row: tuple) -> RecordedEvent:
+    def from_row(cls, row: Row) -> RecordedEvent:
         """Decode a raw row in ``models.COLUMNS`` order (SQLite text or PostgreSQL types)."""
         lo, hi, rec = row[6], row[7], row[8]
         return cls(
@@ -117,4 +120,5 @@ class RecordedEvent(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the same keys as an export line."""
-        return orjson.loads(self.export_line())
+        fields: dict[str, Any] = orjson.loads(self.export_line())
+        return fields

@@ -25,7 +25,7 @@ from .errors import (
     ValidationError,
 )
 from .models import COLUMNS
-from .records import NewEvent, RecordedEvent
+from .records import NewEvent, RecordedEvent, Row
 from .validation import Prepared, check_author, prepare
 from .vocabulary import META_TYPES
 
@@ -103,7 +103,7 @@ def _prepare_all(events: Sequence[NewEvent]) -> list[Prepared]:
     return prepared
 
 
-def _record(cursor: Any, prepared: list[Prepared], author: str) -> tuple[list[tuple[RecordedEvent, bool]], list[tuple]]:
+def _record(cursor: Any, prepared: list[Prepared], author: str) -> tuple[list[tuple[RecordedEvent, bool]], list[Row]]:
     """Inside the write lock: check idempotency, versions and targets; build the rows."""
     top, known_versions, existing_ids = _write_snapshot(cursor, prepared)
     existing = {e.event_id: e for e in _by_ids(existing_ids)}
@@ -114,7 +114,7 @@ def _record(cursor: Any, prepared: list[Prepared], author: str) -> tuple[list[tu
     versions: dict[str, int] = {}
     batch: dict[str, RecordedEvent] = {}
     results: list[tuple[RecordedEvent, bool]] = []
-    rows: list[tuple] = []
+    rows: list[Row] = []
     for i, p in enumerate(prepared):
         if p.event_id in existing:
             old = existing[p.event_id]
@@ -184,7 +184,7 @@ def _snapshot_query(streams: int, ids: int) -> str:
     )
 
 
-def _content(event: RecordedEvent) -> tuple:
+def _content(event: RecordedEvent) -> tuple[str, str, str, bytes, bytes]:
     from .canonical import dumps
 
     return (event.stream, event.type, event.occurred, dumps(event.data), dumps(event.sources))
@@ -223,7 +223,7 @@ def _notify(events: list[RecordedEvent]) -> None:
 # --- reading -----------------------------------------------------------------
 
 
-def _decode(cursor: Iterable[tuple]) -> list[RecordedEvent]:
+def _decode(cursor: Iterable[Row]) -> list[RecordedEvent]:
     return [RecordedEvent.from_row(row) for row in cursor]
 
 
@@ -341,9 +341,10 @@ def _read_rows(
     valid_until: date | None = None,
     descending: bool = False,
     before: int | None = None,
-) -> list[tuple]:
+) -> list[Row]:
     """The raw rows of one page of ``read``, not yet decoded."""
-    where, params = ["position > ?"], [after]
+    where: list[str] = ["position > ?"]
+    params: list[object] = [after]
     if before is not None:
         where.append("position < ?")
         params.append(before)
@@ -365,7 +366,8 @@ def _read_rows(
     order = "DESC" if descending else "ASC"
     query = f"{SELECT} WHERE {' AND '.join(where)} ORDER BY position {order} LIMIT ?"
     params.append(limit)
-    return database.execute_sql(sql(query), tuple(params)).fetchall()
+    rows: list[Row] = database.execute_sql(sql(query), tuple(params)).fetchall()
+    return rows
 
 
 def read_all(after: int = 0, *, batch: int = 5000, known_at: datetime | None = None,
@@ -387,7 +389,7 @@ def pages(after: int = 0, *, batch: int = 5000, known_at: datetime | None = None
         yield _decode(rows)
 
 
-def _row_pages(after: int, batch: int, known_at: datetime | None, filters: dict[str, Any]) -> Iterator[list[tuple]]:
+def _row_pages(after: int, batch: int, known_at: datetime | None, filters: dict[str, Any]) -> Iterator[list[Row]]:
     filters = dict(filters)
     before = filters.pop("before", None) if known_at is None else head_position(known_at) + 1
     while True:
@@ -449,7 +451,8 @@ def read_stream(stream: str, *, known_at: datetime | None = None) -> list[Record
 
 def count(*, stream: str | None = None, type_: str | None = None, upto: int | None = None) -> int:
     """How many events of a subject or a type the log holds (up to position ``upto``): a filtered feed's length."""
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[object] = []
     if stream is not None:
         where.append("stream = ?")
         params.append(stream)
@@ -475,7 +478,8 @@ def streams(kind: str | None = None, *, after: str | None = None,
     ``after`` and ``limit`` page them by keyset on the (stream, version)
     index: a page of subjects costs the same however many there are.
     """
-    where, params = [], []
+    where: list[str] = []
+    params: list[object] = []
     if kind is not None:
         where.append("stream >= ? AND stream < ?")
         params += [f"{kind}/", f"{kind}0"]

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain, islice
-from typing import BinaryIO
+from typing import Any, BinaryIO, NoReturn, TypeAlias, TypeVar
 
 import orjson
 
@@ -27,6 +27,7 @@ from .db import database
 from .errors import ImportRejected, ValidationError
 from .integrity import raw_rows, row_document
 from .models import COLUMNS
+from .records import Row
 from .store import INSERT, head, sql
 from .validation import MAX_AUTHOR, prepare_fields
 
@@ -71,59 +72,97 @@ class ImportReport:
 
 
 def import_lines(lines: Iterable[bytes | str], *, batch: int = 2000) -> ImportReport:
-    """Restore events from export lines, all or nothing."""
+    """Restore events from export lines, all or nothing.
+
+    The loop below runs once per line of a restore of the whole log, so it
+    calls nothing per line that it can do inline: a refused line and a line
+    out of place each leave it for a function that raises.
+    """
     with db.writing(), _indexes_built_after(head() is None):
         top = head()
         position, prev_hash = (top.position, top.hash) if top else (0, GENESIS_HASH)
         last_recorded = utc_text(top.recorded_at) if top else ""
         stored = _StoredLog(position)
+        skipped, rest = _skip_present(_checked(lines, batch), position, stored)
         versions: dict[str, int] = {}
-        ids: set[str] = set()
-        pending: list[tuple] = []
-        imported = skipped = 0
+        ids: set[str] = set()  # the ids imported so far (their count is the report's)
+        pending: list[Row] = []
         cursor, insert, text_columns = database.cursor(), *_insert_statement()
-        for number, checked in _checked(lines, batch):
-            if checked.__class__ is tuple:  # a row: the line passed every check a line can pass alone
-                refusal = None
-                line_position, event_id, stream, version = checked[0], checked[1], checked[2], checked[3]
-                line_prev_hash, line_hash = checked[12], checked[13]
-            else:
-                refusal = checked
-                if refusal.key is None:
-                    raise ImportRejected(number, refusal.reason)
-                line_position, event_id, stream, version, line_prev_hash, line_hash = refusal.key
-            if line_position <= position and not imported:
-                stored.check_present(line_position, line_hash, number)
-                skipped += 1
-                continue
-            if line_position != position + 1:
-                raise ImportRejected(number, f"position {line_position} does not continue the log "
-                                             f"(expected {position + 1})")
-            if line_prev_hash != prev_hash:
-                raise ImportRejected(number, "prev_hash does not match the hash of the event before it")
-            if not isinstance(stream, str) or not isinstance(event_id, str):
-                raise ImportRejected(number, "stream and event_id must be strings")
+        for number, checked in rest:
+            if isinstance(checked, _Refusal):
+                _reject(number, _placed(number, checked), checked.reason, position, prev_hash, versions, ids, stored)
+            # A row: the line passed every check a line can pass alone (its stream and event_id are strings).
+            line_position, event_id, stream, version = checked[0], checked[1], checked[2], checked[3]
             expected = versions[stream] + 1 if stream in versions else stored.version(stream) + 1
-            if version != expected:
-                raise ImportRejected(number, f"version {version!r} of stream {stream!r} should be {expected}")
-            if event_id in ids or (not stored.empty and stored.has_id(event_id)):
-                raise ImportRejected(number, f"event_id {event_id} is already in the log")
-            if refusal:
-                raise ImportRejected(number, refusal.reason)
+            if (line_position != position + 1 or checked[12] != prev_hash or version != expected
+                    or event_id in ids or (not stored.empty and stored.has_id(event_id))):
+                _reject(number, (line_position, event_id, stream, version, checked[12], checked[13]),
+                        "does not extend the log", position, prev_hash, versions, ids, stored)
             recorded = checked[8]
             if recorded < last_recorded:
                 raise ImportRejected(number, "recorded_at goes backwards")
             ids.add(event_id)
             versions[stream] = expected
-            position, prev_hash, last_recorded = line_position, line_hash, recorded
+            position, prev_hash, last_recorded = line_position, checked[13], recorded
             pending.append(checked)
-            imported += 1
             if len(pending) >= batch:
-                cursor.executemany(insert, text_columns(pending) if text_columns else pending)
+                _insert(cursor, insert, text_columns, pending)
                 pending.clear()
-        if pending:
-            cursor.executemany(insert, text_columns(pending) if text_columns else pending)
-    return ImportReport(imported, skipped, position)
+        _insert(cursor, insert, text_columns, pending)
+    return ImportReport(len(ids), skipped, position)
+
+
+def _placed(number: int, item: Row | _Refusal) -> _Place:
+    """Where the line says it belongs; a line refused before it could say, refused now."""
+    if isinstance(item, _Refusal):
+        if item.key is None:
+            raise ImportRejected(number, item.reason)
+        return item.key
+    return item[0], item[1], item[2], item[3], item[12], item[13]
+
+
+def _skip_present(checked: Iterator[tuple[int, Row | _Refusal]], position: int,
+                  stored: _StoredLog) -> tuple[int, Iterator[tuple[int, Row | _Refusal]]]:
+    """Pass the leading lines the log already holds (a restore run again), each with the hash it has stored.
+
+    Returns how many were passed, and the lines from the first one the log does not hold.
+    """
+    skipped = 0
+    for number, item in checked:
+        line_position, *_, line_hash = _placed(number, item)
+        if line_position > position:
+            return skipped, chain([(number, item)], checked)
+        stored.check_present(line_position, line_hash, number)
+        skipped += 1
+    return skipped, iter(())
+
+
+def _reject(number: int, place: _Place, reason: str, position: int, prev_hash: str, versions: dict[str, int],
+            ids: set[str], stored: _StoredLog) -> NoReturn:
+    """Refuse a line: for the first rule of its place in the log that it breaks, else for ``reason``.
+
+    The rules in the order they are checked: it continues the log (its position, its prev_hash), names a stream and
+    an id, carries the stream's next version, and an id the log does not hold yet.
+    """
+    line_position, event_id, stream, version, line_prev_hash, _ = place
+    if line_position != position + 1:
+        raise ImportRejected(number, f"position {line_position} does not continue the log "
+                                     f"(expected {position + 1})")
+    if line_prev_hash != prev_hash:
+        raise ImportRejected(number, "prev_hash does not match the hash of the event before it")
+    if not isinstance(stream, str) or not isinstance(event_id, str):
+        raise ImportRejected(number, "stream and event_id must be strings")
+    expected = versions[stream] + 1 if stream in versions else stored.version(stream) + 1
+    if version != expected:
+        raise ImportRejected(number, f"version {version!r} of stream {stream!r} should be {expected}")
+    if event_id in ids or (not stored.empty and stored.has_id(event_id)):
+        raise ImportRejected(number, f"event_id {event_id} is already in the log")
+    raise ImportRejected(number, reason)
+
+
+def _insert(cursor: Any, insert: str, text_columns: Callable[[list[Row]], list[Row]] | None, rows: list[Row]) -> None:
+    if rows:
+        cursor.executemany(insert, text_columns(rows) if text_columns else rows)
 
 
 #: On SQLite, data and sources are bound as the UTF-8 bytes validation wrote and stored as TEXT by SQLite
@@ -132,15 +171,19 @@ _SQLITE_INSERT = "INSERT INTO event (" + ", ".join(COLUMNS) + ") VALUES (" + ", 
     "CAST(? AS TEXT)" if column in ("data", "sources") else "?" for column in COLUMNS) + ")"
 
 
-def _insert_statement() -> tuple[str, Callable[[list[tuple]], list[tuple]] | None]:
+def _insert_statement() -> tuple[str, Callable[[list[Row]], list[Row]] | None]:
     """The INSERT for import rows, and what the rows need first (PostgreSQL takes the two columns as str)."""
     if db.is_postgres():
         return sql(INSERT), _decoded
     return _SQLITE_INSERT, None
 
 
-def _decoded(rows: list[tuple]) -> list[tuple]:
+def _decoded(rows: list[Row]) -> list[Row]:
     return [(*row[:9], row[9].decode(), row[10].decode(), *row[11:]) for row in rows]
+
+
+#: Where a line says it belongs: position, event_id, stream, version, prev_hash, hash (not checked yet).
+_Place: TypeAlias = tuple[Any, Any, Any, Any, Any, Any]
 
 
 @dataclass(frozen=True)
@@ -148,14 +191,16 @@ class _Refusal:
     """A line that cannot be imported, with what is known of its place in the log."""
 
     reason: str
-    key: tuple | None = None  # position, event_id, stream, version, prev_hash, hash: when it can be placed
+    key: _Place | None = None  # position, event_id, stream, version, prev_hash, hash: when it can be placed
 
+
+T = TypeVar("T")
 
 #: Below this many lines, validating in worker processes costs more than it saves.
 PARALLEL_FROM = 10_000
 
 
-def _checked(lines: Iterable[bytes | str], chunk: int) -> Iterator[tuple[int, tuple | _Refusal]]:
+def _checked(lines: Iterable[bytes | str], chunk: int) -> Iterator[tuple[int, Row | _Refusal]]:
     """Each non-blank line, numbered, as a row ready to insert or as a refusal, in file order.
 
     A big restore validates its lines (JSON, every append rule, the hash) in
@@ -183,21 +228,21 @@ def _checked(lines: Iterable[bytes | str], chunk: int) -> Iterator[tuple[int, tu
             yield from results
 
 
-def _chunked(items: Iterator, size: int) -> Iterator[list]:
+def _chunked(items: Iterator[T], size: int) -> Iterator[list[T]]:
     while batch := list(islice(items, size)):
         yield batch
 
 
-_shared: tuple[list, int] = ([], 0)
+_shared: tuple[list[bytes | str], int] = ([], 0)
 
 
-def _share(lines: list, chunk: int) -> None:
+def _share(lines: list[bytes | str], chunk: int) -> None:
     """In each worker (forked, so nothing is copied): the lines of the import and the chunk size."""
     global _shared
     _shared = (lines, chunk)
 
 
-def _check_shared(start: int) -> list[tuple[int, tuple | _Refusal]]:
+def _check_shared(start: int) -> list[tuple[int, Row | _Refusal]]:
     lines, chunk = _shared
     return list(_check_chunk(_numbered(lines[start:start + chunk], start + 1)))
 
@@ -207,11 +252,11 @@ def _numbered(lines: Iterable[bytes | str], first: int) -> Iterator[tuple[int, b
     return ((n, raw) for n, raw in enumerate(lines, start=first) if not raw.isspace() and raw)
 
 
-def _check_chunk_list(numbered: list[tuple[int, bytes | str]]) -> list[tuple[int, tuple | _Refusal]]:
+def _check_chunk_list(numbered: list[tuple[int, bytes | str]]) -> list[tuple[int, Row | _Refusal]]:
     return list(_check_chunk(numbered))
 
 
-def _check_chunk(numbered: Iterable[tuple[int, bytes | str]]) -> Iterator[tuple[int, tuple | _Refusal]]:
+def _check_chunk(numbered: Iterable[tuple[int, bytes | str]]) -> Iterator[tuple[int, Row | _Refusal]]:
     for number, raw in numbered:
         try:
             line = _parse(raw)
@@ -231,7 +276,7 @@ class _Refused(Exception):
         self.reason = reason
 
 
-def _parse(raw: bytes | str) -> dict:
+def _parse(raw: bytes | str) -> dict[str, Any]:
     try:
         line = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -266,7 +311,7 @@ def _recorded(value: str) -> str:
     return recorded
 
 
-def _row(line: dict) -> tuple:
+def _row(line: dict[str, Any]) -> Row:
     """Check one line against every rule that needs no other line, and build its row."""
     event_id, stream, version, author = line["event_id"], line["stream"], line["version"], line["author"]
     if not isinstance(stream, str) or not isinstance(event_id, str):

@@ -10,7 +10,7 @@ import math
 import re
 import uuid
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, NoReturn, overload
 
 import orjson
 
@@ -57,7 +57,7 @@ class Prepared(NamedTuple):
     sources_text: bytes
     expected_version: int | None
 
-    def content(self) -> tuple:
+    def content(self) -> tuple[str, str, str, bytes, bytes]:
         """What idempotency compares: the fields a writer chose."""
         return (self.stream, self.type, self.occurred, self.data_text, self.sources_text)
 
@@ -81,8 +81,9 @@ def prepare_fields(stream: object, type_: object, occurred: object, data: object
     event_id = _event_id(event_id)
     stream = _stream(stream)
     type_ = _type(type_, stream)
-    lo, hi = dates.bounds(occurred) if isinstance(occurred, str) and len(occurred) <= MAX_OCCURRED \
-        else _bad_date(occurred)
+    if not isinstance(occurred, str) or len(occurred) > MAX_OCCURRED:
+        _bad_date(occurred)
+    lo, hi = dates.bounds(occurred)
     is_meta = type_ in META_TYPES
     data = _data(data, is_meta=is_meta, type_=type_)
     sources = _sources(sources, required=not is_meta)
@@ -96,8 +97,7 @@ def prepare_fields(stream: object, type_: object, occurred: object, data: object
     if new_text:
         _refuse_unwritable("data", data, data_text)
         _refuse_unwritable("sources", sources, sources_text)
-    return Prepared(event_id, stream, type_, occurred, lo, hi, data, data_text, sources,  # type: ignore[arg-type]
-                    sources_text, expected)
+    return Prepared(event_id, stream, type_, occurred, lo, hi, data, data_text, sources, sources_text, expected)
 
 
 #: What canonical JSON holds where a string holds a character XML cannot carry: orjson escapes the C0
@@ -130,7 +130,7 @@ def _walk_unwritable(path: str, value: object) -> None:
             _walk_unwritable(f"{path}[{i}]", item)
 
 
-def _bad_date(value: object) -> tuple[str | None, str | None]:
+def _bad_date(value: object) -> NoReturn:
     if isinstance(value, str):
         raise ValidationError("occurred", f"is {len(value)} characters long; an EDTF date has at most {MAX_OCCURRED}")
     raise ValidationError("occurred", f"must be an EDTF string, not {type(value).__name__}")
@@ -166,8 +166,8 @@ def _known_stream(value: str) -> bool:
 
 
 def _stream(value: object) -> str:
-    if value.__class__ is str and _known_stream(value):  # type: ignore[arg-type]
-        return value  # type: ignore[return-value]
+    if value.__class__ is str and _known_stream(value):
+        return value
     if not isinstance(value, str) or not value:
         raise ValidationError("stream", "must be a string like 'agreement/acsa'")
     m = STREAM_PATTERN.match(value)
@@ -190,6 +190,10 @@ def _type(value: object, stream: str) -> str:
     return value
 
 
+@overload
+def _text(path: str, value: object, limit: int, *, required: Literal[True]) -> str: ...
+@overload
+def _text(path: str, value: object, limit: int, *, required: bool = False) -> str | None: ...
 def _text(path: str, value: object, limit: int, *, required: bool = False) -> str | None:
     if value is None:
         if required:
@@ -246,7 +250,9 @@ def _participants(value: object) -> list[dict[str, str]]:
             entry["role"] = role
         country = item.get("country")
         if country is not None:
-            entry["country"] = _text(f"{path}.country", country, 100)
+            country = _text(f"{path}.country", country, 100)
+            assert country is not None  # a value that is given is kept or refused, never dropped
+            entry["country"] = country
         out.append(entry)
     return out
 
@@ -306,19 +312,8 @@ def source(item: object, path: str = "source") -> dict[str, Any]:
     if not item.keys() <= SOURCE_FIELDS:
         expected = ", ".join(sorted(SOURCE_FIELDS))
         raise ValidationError(path, f"unknown field {sorted(item.keys() - SOURCE_FIELDS)[0]!r} (expected: {expected})")
-    out: dict[str, Any] = {}
     get = item.get
-    document = get("document")
-    if document is not None:
-        out["document"] = _text(f"{path}.document", document, MAX_TITLE, required=True)
-    url = get("url")
-    if url is not None:
-        url = _text(f"{path}.url", url, 2000, required=True)
-        if not URL_PATTERN.match(url or ""):
-            raise ValidationError(f"{path}.url", f"{url!r} is not an http(s) URL")
-        out["url"] = url
-    if not out:
-        raise ValidationError(path, "needs a document or a url saying where the quote comes from")
+    out = _origin(path, get("document"), get("url"))
     for key in ("title", "publisher", "author"):
         value = get(key)
         if value is not None:
@@ -335,16 +330,35 @@ def source(item: object, path: str = "source") -> dict[str, Any]:
         out["language"] = language
     published = get("published")
     if published is not None:
-        if not isinstance(published, str) or len(published) > MAX_OCCURRED:
-            raise ValidationError(f"{path}.published", f"must be an EDTF date string (at most {MAX_OCCURRED} "
-                                                       f"characters), not {type(published).__name__}")
-        try:
-            dates.parse(published)
-        except ValidationError as exc:
-            raise ValidationError(f"{path}.published", exc.reason) from None
-        out["published"] = published
+        out["published"] = _published(path, published)
     out["quote"] = _quote(get("quote"), path)
     return out
+
+
+def _origin(path: str, document: object, url: object) -> dict[str, Any]:
+    """Where the quote comes from (a document of the catalogue, a URL, or both): the start of a source's shape."""
+    out: dict[str, Any] = {}
+    if document is not None:
+        out["document"] = _text(f"{path}.document", document, MAX_TITLE, required=True)
+    if url is not None:
+        url = _text(f"{path}.url", url, 2000, required=True)
+        if not URL_PATTERN.match(url):
+            raise ValidationError(f"{path}.url", f"{url!r} is not an http(s) URL")
+        out["url"] = url
+    if not out:
+        raise ValidationError(path, "needs a document or a url saying where the quote comes from")
+    return out
+
+
+def _published(path: str, value: object) -> str:
+    if not isinstance(value, str) or len(value) > MAX_OCCURRED:
+        raise ValidationError(f"{path}.published", f"must be an EDTF date string (at most {MAX_OCCURRED} "
+                                                   f"characters), not {type(value).__name__}")
+    try:
+        dates.parse(value)
+    except ValidationError as exc:
+        raise ValidationError(f"{path}.published", exc.reason) from None
+    return value
 
 
 QUOTE_FIELDS = frozenset({"type", "exact", "prefix", "suffix"})
@@ -363,16 +377,7 @@ def _quote(value: object, source_path: str) -> dict[str, str]:
         raise ValidationError(path, f"unknown field {unknown!r} (expected exact, prefix, suffix)")
     if value.get("type", "TextQuoteSelector") != "TextQuoteSelector":
         raise ValidationError(f"{path}.type", "only TextQuoteSelector is supported")
-    exact = value.get("exact")
-    if not isinstance(exact, str):
-        raise ValidationError(f"{path}.exact" if "exact" in value else path,
-                              f"must be a string (the verbatim quote), not {type(exact).__name__}")
-    exact = " ".join(exact.split())
-    if not exact:
-        raise ValidationError(path, "must not be empty")
-    if len(exact) > MAX_QUOTE:
-        raise ValidationError(path, f"is {len(exact)} characters long; quote at most {MAX_QUOTE}")
-    out = {"type": "TextQuoteSelector", "exact": exact}
+    out = {"type": "TextQuoteSelector", "exact": _exact(path, value)}
     for key in ("prefix", "suffix"):
         context = value.get(key)
         if context is not None:
@@ -382,6 +387,20 @@ def _quote(value: object, source_path: str) -> dict[str, str]:
                 raise ValidationError(f"{path}.{key}", f"at most {MAX_CONTEXT} characters")
             out[key] = context
     return out
+
+
+def _exact(path: str, quote: dict[str, Any]) -> str:
+    """The quote's verbatim words, whitespace collapsed: a non-empty string within the limit."""
+    exact = quote.get("exact")
+    if not isinstance(exact, str):
+        raise ValidationError(f"{path}.exact" if "exact" in quote else path,
+                              f"must be a string (the verbatim quote), not {type(exact).__name__}")
+    exact = " ".join(exact.split())
+    if not exact:
+        raise ValidationError(path, "must not be empty")
+    if len(exact) > MAX_QUOTE:
+        raise ValidationError(path, f"is {len(exact)} characters long; quote at most {MAX_QUOTE}")
+    return exact
 
 
 def _faithful_json(path: str, value: object) -> bytes:
@@ -414,9 +433,14 @@ def _check_json(path: str, value: object, depth: int = 0) -> None:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             _check_json(f"{path}[{i}]", item, depth + 1)
-    elif isinstance(value, bool) or value is None or isinstance(value, str):
+    else:
+        _check_json_scalar(path, value)
+
+
+def _check_json_scalar(path: str, value: object) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
         return
-    elif isinstance(value, int):
+    if isinstance(value, int):
         if not -(2**63) <= value < 2**63:
             raise ValidationError(path, "integer out of the 64-bit range")
     elif isinstance(value, float):

@@ -105,7 +105,7 @@ class _Form:
     stored: bool = False  # already a row in the table (closing it is an UPDATE)
     _stage: Stage | None = field(default=None, repr=False, compare=False)  # its stage, once asked
 
-    def row(self) -> tuple:
+    def row(self) -> tuple[Any, ...]:
         return (self.event_id, self.known_from, self.known_until, self.stream, self.type, self.occurred,
                 dumps(self.data).decode(), dumps(self.sources).decode(), self.position, utc_text(self.recorded_at))
 
@@ -181,7 +181,7 @@ class _Fold:
         self.plain: set[str] = set()  # streams with no rival claims among their open forms
         self.status: dict[str, tuple[date, Status]] = {}  # each stream's status on the day of its last event
         self.closed: list[_Form] = []
-        self.changes: dict[str, list[tuple]] = {s: [] for s in streams}
+        self.changes: dict[str, list[tuple[Any, ...]]] = {s: [] for s in streams}
         #: Per stream, what its last event foresees: (stages, day, status on that day, event, name).
         self.foreseen: dict[str, tuple[list[Stage], date, Status, RecordedEvent, str]] = {}
         self.new_agreements: dict[str, int] = {}
@@ -219,11 +219,12 @@ class _Fold:
                 target.known_until = event.position
                 self.closed.append(target)
                 if event.type == "EventCorrected":
-                    form = apply_changes(Form(target.occurred, target.data, target.sources), event.data["changes"])
-                    forms.append(_Form(target.event_id, event.position, target.stream, target.type, form.occurred,
-                                       form.data, form.sources, target.position, target.recorded_at))
-            else:
-                forms.append(restated)  # type: ignore[arg-type]
+                    corrected = apply_changes(Form(target.occurred, target.data, target.sources), event.data["changes"])
+                    forms.append(_Form(target.event_id, event.position, target.stream, target.type,
+                                       corrected.occurred, corrected.data, corrected.sources, target.position,
+                                       target.recorded_at))
+            elif restated is not None:
+                forms.append(restated)
             self._recount(stream)
         else:
             return
@@ -369,6 +370,7 @@ def _visible_forms(streams: list[str], bound: int | None) -> dict[str, list[_For
     if not streams:
         return out
     marks = ", ".join("?" * len(streams))
+    params: tuple[int, ...]
     if bound is None:
         where, params = "known_until IS NULL", ()
     else:
@@ -420,7 +422,7 @@ def agreements(as_of: date, known_at: datetime | None = None, *, after: str | No
             raise ValueError(f"after: {after[:60]!r} is not an agreement on record (a subject such as agreement/acsa)")
         query = query.where((Agreement.sort_name > cursor.sort_name)
                             | ((Agreement.sort_name == cursor.sort_name) & (Agreement.stream > cursor.stream)))
-    streams = [row[0] for row in query.limit(limit + 1).tuples()]
+    streams = list(query.limit(limit + 1).scalars())
     shown = streams[:limit]
     forms = _visible_forms(shown, bound)
     return Page([_view(s, forms[s], as_of) for s in shown if forms[s]],

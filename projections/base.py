@@ -92,16 +92,16 @@ class Projection:
 
     def drop_deferred_indexes(self) -> None:
         for model in self.deferred:
-            model._schema.drop_indexes(safe=True)
+            model._schema.drop_indexes(safe=True)  # type: ignore[attr-defined]  # peewee's stubs leave _schema out
 
     def create_indexes(self) -> None:
         """Build any missing index (after a rebuild, or one interrupted: ``create_tables`` does it too)."""
         for model in self.models:
-            model._schema.create_indexes(safe=True)
+            model._schema.create_indexes(safe=True)  # type: ignore[attr-defined]  # (as above)
 
     def drop_tables(self) -> None:
         tables.drop(self.models)
 
-    def dump(self) -> dict[str, list[tuple]]:
+    def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table, sorted: what rebuild-equals-incremental compares."""
         return tables.dump(self.models)

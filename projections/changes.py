@@ -11,6 +11,7 @@ after everything visible before it.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -45,7 +46,7 @@ def in_feed_order(query: ModelSelect, model: Any, after: tuple[Any, ...] | None,
     order = (model.updated, model.position, model.id)
     if after is not None:
         updated, position, id_ = after
-        beyond = (lambda column, value: column < value) if descending else (lambda column, value: column > value)
+        beyond = operator.lt if descending else operator.gt
         query = query.where(
             beyond(model.updated, updated)
             | ((model.updated == updated) & beyond(model.position, position))
@@ -56,6 +57,9 @@ def in_feed_order(query: ModelSelect, model: Any, after: tuple[Any, ...] | None,
 class ChangeLog:
     """What a read model with a feed adds: its change rows, read as ``Change``s at a moment ``now``."""
 
+    #: The read model's (``Projection``): what its feed's URLs name.
+    name: ClassVar[str]
+    kind: ClassVar[str | None]
     feed_title: ClassVar[str]
     change_rows: ClassVar[type[Model]]
     #: Whether some rows come from the calendar (a ``cause`` column; visible once their moment has come).

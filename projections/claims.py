@@ -25,7 +25,7 @@ def source_rank(sources: list[dict[str, Any]]) -> int:
 
 
 def resolve(
-    items: Iterable[T], fact: Callable[[T], str | None], rank: Callable[[T], tuple]
+    items: Iterable[T], fact: Callable[[T], str | None], rank: Callable[[T], tuple[int, int]]
 ) -> dict[int, tuple[bool, list[T]]]:
     """For each item (by ``id``): is it the preferred claim of its fact, and what are its rivals.
 

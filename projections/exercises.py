@@ -86,12 +86,12 @@ def _filter_columns(data: dict[str, Any]) -> tuple[str, str]:
     return _barred(strings(data.get("domains"))), _barred([p["name"] for p in participants_of(data)])
 
 
-def _row(fact: Fact) -> tuple:
+def _row(fact: Fact) -> tuple[Any, ...]:
     return (*fact.row(), *_filter_columns(fact.data))
 
 
 def _change_row(event_id: str, stream: str, change: str, title: str, occurred: str, position: int,
-                recorded_at: datetime) -> tuple:
+                recorded_at: datetime) -> tuple[str, str, str, str, str, str, int, str]:
     """An ``exercise_change`` row; its id is derived from the log, so a rebuild gives it again."""
     return (stable_id(NAMESPACE, f"{event_id}|{position}|{change}"), stream, event_id, change, title, occurred,
             position, utc_text(recorded_at))
@@ -244,7 +244,7 @@ def _matches(fact: Fact, domain: str | None, participant: str | None) -> bool:
     return True
 
 
-def _order(fact: Fact) -> tuple:
+def _order(fact: Fact) -> tuple[date, int]:
     return (fact.lo or fact.hi or date.max, fact.position)
 
 

@@ -98,7 +98,7 @@ class Fact:
         return Fact(self.event_id, self.stream, self.type, form.occurred, form.data, form.sources, self.position,
                     self.recorded_at)
 
-    def row(self) -> tuple:
+    def row(self) -> tuple[Any, ...]:
         """The ``BASE_COLUMNS`` values: data and sources NULL while the fact is as the log has it at its position.
 
         The log already holds that text; copying it into a table of every
@@ -205,9 +205,9 @@ class Batch:
     batch it arrives in, so a rebuild sets aside what catching up did.
     """
 
-    def __init__(self, table: str, columns: Sequence[str], row: Callable[[Fact], tuple], events: list[RecordedEvent],
-                 accepts: Callable[[RecordedEvent], bool], *, whole_streams: bool = False,
-                 set_aside: str | None = None) -> None:
+    def __init__(self, table: str, columns: Sequence[str], row: Callable[[Fact], tuple[Any, ...]],
+                 events: list[RecordedEvent], accepts: Callable[[RecordedEvent], bool], *,
+                 whole_streams: bool = False, set_aside: str | None = None) -> None:
         self.table, self.columns, self.row = table, columns, row
         relevant = [e for e in events if e.type in META_TYPES or accepts(e)]
         new = {e.event_id for e in relevant if e.type not in META_TYPES}
@@ -218,7 +218,7 @@ class Batch:
             stored = load(table, "event_id", targets)
         self.stored: dict[str, Fact] = {f.event_id: f for f in stored}
         self.current: dict[str, Fact | None] = dict(self.stored)
-        self.rows: dict[str, tuple] = {}
+        self.rows: dict[str, tuple[Any, ...]] = {}
         #: Targets the read model ``set_aside`` could not fold: a correction folds them in their corrected form.
         self.waiting = quarantine.unresolved(set_aside, targets - self.stored.keys()) if set_aside else set()
         self.steps: list[Step] = []
@@ -242,7 +242,9 @@ class Batch:
         self._step(event, target, target.corrected(event.data["changes"]) if event.type == "EventCorrected" else None)
 
     def _step(self, event: RecordedEvent, before: Fact | None, after: Fact | None) -> None:
-        fact_id = (after or before).event_id  # type: ignore[union-attr]
+        fact = after if after is not None else before
+        assert fact is not None  # a step has the fact before it, after it, or both
+        fact_id = fact.event_id
         if after is None:
             self.rows.pop(fact_id, None)
         else:

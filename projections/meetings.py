@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 from peewee import CharField, DateField, IntegerField, Model, TextField
 
@@ -84,8 +84,9 @@ def preferred(facts: list[Fact]) -> list[tuple[Fact, list[Fact]]]:
 
 
 def _fulfils(held: Fact, plan: Fact) -> bool:
-    if _session(held) is not None and _session(plan) is not None:
-        return _session(held) >= _session(plan)  # type: ignore[operator]
+    held_session, planned_session = _session(held), _session(plan)
+    if held_session is not None and planned_session is not None:
+        return held_session >= planned_session
     latest = held.hi or held.lo
     return latest is not None and plan.lo is not None and latest >= plan.lo
 
@@ -121,6 +122,10 @@ def _describe(step: Step, name: str) -> str:
     return text if step.change == "added" else f"{text}, {step.change}"
 
 
+#: What a stream's last step foresees: the mechanism's facts, the step's day, the mechanism's name, the step's event.
+_Foreseen: TypeAlias = tuple[list[Fact], date, str, RecordedEvent]
+
+
 class Meetings(ChangeLog, Projection):
     name = "meetings"
     kind = KIND.rstrip("/")
@@ -145,33 +150,12 @@ class Meetings(ChangeLog, Projection):
             return
         batch.write()
         streams: dict[str, dict[str, Fact]] = {}
-        for fact in batch.stored.values():
-            streams.setdefault(fact.stream, {})[fact.event_id] = fact
-        rows: list[tuple] = []
+        for stored in batch.stored.values():
+            streams.setdefault(stored.stream, {})[stored.event_id] = stored
+        rows: list[tuple[Any, ...]] = []
         dropped: dict[str, date] = {}  # per stream, the earliest day whose later calendar rows are void
-        foreseen: dict[str, tuple[list[Fact], date, str, RecordedEvent]] = {}  # per stream, after its last step
+        foreseen: dict[str, _Foreseen] = {}  # per stream, after its last step
         names: dict[str, str] = {}  # per stream, its name after its last step
-
-        def settle(stream: str, until: date | None) -> None:
-            """The plans the stream's last step left pending fall due on their day, up to ``until`` (None: all).
-
-            What is due after the next step's day follows from the mechanism
-            as that step leaves it, so it is worked out only once the next
-            step (or the end of the batch) says how far it holds.
-            """
-            if stream not in foreseen:
-                return
-            facts, day, name, event = foreseen.pop(stream)
-            if until is not None and until <= day:
-                return
-            for plan in pending(facts):
-                due = due_day(plan)
-                if due is not None and day < due and (until is None or due <= until):
-                    key = f"{stream}|calendar|{event.position}|{plan.event_id}|{due.isoformat()}"
-                    title = f"{name}: session planned for {dates.describe(plan.occurred)} is overdue"
-                    rows.append(self._change(key, stream, name, plan.event_id, "overdue", title, "calendar", due,
-                                             event, datetime.combine(due, time(), tzinfo=UTC)))
-
         for step in batch.steps:
             stream = step.event.stream
             items = streams.setdefault(stream, {})
@@ -191,7 +175,7 @@ class Meetings(ChangeLog, Projection):
             else:
                 names.pop(stream, None)  # named after a retracted fact: the next fact names it afresh
             day = step.event.recorded_at.date()
-            settle(stream, day)
+            self._settle(foreseen, rows, stream, day)
             title = _describe(step, name)
             due = due_day(step.after) if step.after is not None and step.after.type == "MeetingPlanned" else None
             if due is not None and due <= day and step.after in pending(facts):
@@ -202,15 +186,36 @@ class Meetings(ChangeLog, Projection):
             dropped[stream] = min(day, dropped.get(stream, day))
             foreseen[stream] = (facts, day, name, step.event)
         for stream in list(foreseen):
-            settle(stream, None)
+            self._settle(foreseen, rows, stream, None)
         execute_many("DELETE FROM meeting_change WHERE stream = ? AND cause = 'calendar' AND effective > ?",
                      [(stream, day.isoformat()) for stream, day in dropped.items()])
         insert_rows("meeting_change", CHANGE_COLUMNS,
                     [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for r in rows])
 
+    def _settle(self, foreseen: dict[str, _Foreseen], rows: list[tuple[Any, ...]], stream: str,
+                until: date | None) -> None:
+        """The plans the stream's last step left pending fall due on their day, up to ``until`` (None: all).
+
+        What is due after the next step's day follows from the mechanism
+        as that step leaves it, so it is worked out only once the next
+        step (or the end of the batch) says how far it holds.
+        """
+        if stream not in foreseen:
+            return
+        facts, day, name, event = foreseen.pop(stream)
+        if until is not None and until <= day:
+            return
+        for plan in pending(facts):
+            due = due_day(plan)
+            if due is not None and day < due and (until is None or due <= until):
+                key = f"{stream}|calendar|{event.position}|{plan.event_id}|{due.isoformat()}"
+                title = f"{name}: session planned for {dates.describe(plan.occurred)} is overdue"
+                rows.append(self._change(key, stream, name, plan.event_id, "overdue", title, "calendar", due,
+                                         event, datetime.combine(due, time(), tzinfo=UTC)))
+
     @staticmethod
     def _change(key: str, stream: str, name: str, event_id: str, change: str, title: str, cause: str,
-                effective: date | None, event: RecordedEvent, updated: datetime) -> tuple:
+                effective: date | None, event: RecordedEvent, updated: datetime) -> tuple[Any, ...]:
         return (stable_id(NAMESPACE, key), stream, name, event_id, change, title, cause, effective,
                 event.position, utc_text(updated))
 
@@ -305,7 +310,7 @@ def _item(fact: Fact, rivals: list[Fact]) -> ItemView:
     )
 
 
-def _order(item: ItemView) -> tuple:
+def _order(item: ItemView) -> tuple[date, int]:
     return (item.lo or item.hi or date.max, item.position)
 
 

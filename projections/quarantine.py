@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from peewee import CharField, CompositeKey, IntegerField, TextField, fn
 
@@ -96,9 +97,9 @@ def counts() -> dict[str, int]:
     """How many unresolved events each read model has set aside."""
     query = (Quarantine.select(Quarantine.name, fn.COUNT(Quarantine.position).alias("n"))
              .where(Quarantine.resolved_by.is_null()).group_by(Quarantine.name))
-    return {row.name: row.n for row in query}
+    return {row.name: row.n for row in query}  # type: ignore[attr-defined]  # peewee's stubs: no alias on a row
 
 
-def dump() -> list[tuple]:
+def dump() -> list[tuple[Any, ...]]:
     """Every row, sorted: what rebuild-equals-incremental compares."""
     return sorted((q.name, q.position, q.event_id, q.error, q.resolved_by) for q in Quarantine.select())

@@ -22,6 +22,7 @@ from peewee import InterfaceError, OperationalError
 
 from events import store
 from events.errors import StoreBusy
+from events.records import RecordedEvent
 from events.vocabulary import META_TYPES
 
 from . import quarantine, tables
@@ -95,6 +96,7 @@ def _locked(projection: Projection, *, wait: bool = True) -> Iterator[Checkpoint
 
     ``wait=False`` gives None at once when another process holds the lock:
     whoever holds it is folding, and will fold what the caller wanted folded.
+    Waiting, there is always a checkpoint (``ensure_schema`` made it).
     """
     if not wait and not tables.try_exclusive():
         yield None
@@ -110,6 +112,7 @@ def catch_up(projection: Projection, *, batch: int = BATCH,
     applied = 0
     while True:
         with _locked(projection) as checkpoint:
+            assert checkpoint is not None  # waited for
             events = store.read(after=checkpoint.position, limit=batch)
             if not events:
                 return applied
@@ -162,7 +165,7 @@ def catch_up_together(projections: Iterable[Projection], *, batch: int = BATCH,
 
 
 def _fold_and_advance(projection: Projection, checkpoint: Checkpoint,
-                      events: list) -> tuple[int, tuple[int, str] | None]:
+                      events: list[RecordedEvent]) -> tuple[int, tuple[int, str] | None]:
     """Fold a batch and move the checkpoint past what was folded or set aside, in the caller's transaction.
 
     A stop (a fault of the database) is recorded on the checkpoint, or the
@@ -185,7 +188,8 @@ def _detail(exc: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
-def fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] | None]:
+def fold(projection: Projection,
+         events: list[RecordedEvent]) -> tuple[list[RecordedEvent], tuple[int, str] | None]:
     """Apply a batch; an event that cannot be folded is set aside and the rest go on.
 
     Returns the events passed (folded or set aside) and, when the database
@@ -198,7 +202,7 @@ def fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] | 
         return events, None
     except Exception:
         pass  # find the event that cannot be folded (or where the database failed), one at a time
-    passed = []
+    passed: list[RecordedEvent] = []
     for event in events:
         try:
             with tables.atomic():
@@ -215,7 +219,7 @@ def fold(projection: Projection, events: list) -> tuple[list, tuple[int, str] | 
     return passed, None
 
 
-def _resolve(projection: Projection, folded: list) -> None:
+def _resolve(projection: Projection, folded: list[RecordedEvent]) -> None:
     """Corrections and retractions just folded resolve the set-aside events they act on."""
     targets: dict[str, int] = {}
     for event in folded:
@@ -263,6 +267,7 @@ def rebuild_together(projections: Iterable[Projection], *,
 
 def _refold(projection: Projection, head: int) -> None:
     with _locked(projection) as checkpoint:
+        assert checkpoint is not None  # waited for
         if checkpoint.position != 0:  # another process caught up meanwhile: leave its rows alone
             return
         try:

@@ -78,8 +78,8 @@ def dump(models: Sequence[type[Model]]) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted: what rebuild-equals-incremental compares."""
     out = {}
     for model in models:
-        columns = [f.column_name for f in model._meta.sorted_fields]  # type: ignore[attr-defined]
-        name = model._meta.table_name  # type: ignore[attr-defined]
+        columns = [f.column_name for f in model._meta.sorted_fields]
+        name = model._meta.table_name
         rows = query(f"SELECT {', '.join(columns)} FROM {name}")
         out[name] = sorted((tuple(_comparable(v) for v in row) for row in rows), key=repr)
     return out

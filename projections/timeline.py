@@ -59,13 +59,12 @@ def lane_of(stream: str, type_: str) -> str:
 def sort_day(occurred: str) -> int:
     """Twice the ordinal of the day a fact sorts on: the middle of an uncertain point, the start of a span."""
     p = dates.parse(occurred)
-    if p.precision == "interval" and (p.lo or p.hi):
-        return 2 * (p.lo or p.hi).toordinal()  # type: ignore[union-attr]
-    if p.lo and p.hi:
-        return p.lo.toordinal() + p.hi.toordinal()
-    if p.lo or p.hi:
-        return 2 * (p.lo or p.hi).toordinal()  # type: ignore[union-attr]
-    return UNDATED
+    day = p.lo or p.hi
+    if day is None:
+        return UNDATED
+    if p.precision == "interval" or p.lo is None or p.hi is None:
+        return 2 * day.toordinal()
+    return p.lo.toordinal() + p.hi.toordinal()
 
 
 def sort_prefix(occurred: str) -> str:
@@ -78,7 +77,7 @@ def sort_key(occurred: str, position: int) -> str:
     return f"{sort_prefix(occurred)}{position:012d}"
 
 
-def _row(fact: Fact) -> tuple:
+def _row(fact: Fact) -> tuple[Any, ...]:
     return (*fact.row(), lane_of(fact.stream, fact.type), sort_key(fact.occurred, fact.position))
 
 

@@ -131,7 +131,7 @@ def export(after: int) -> None:
 @main.command("import")
 @click.argument("file", type=click.File("rb"))
 @with_appcontext
-def import_(file: click.utils.LazyFile) -> None:
+def import_(file: BinaryIO) -> None:
     """Restore events from a JSON Lines FILE written by `export` ('-' for stdin).
 
     Each line must continue the log exactly (position, prev_hash, hash);

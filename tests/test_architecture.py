@@ -61,39 +61,47 @@ def imports_of(module: str) -> set[str]:
 GRAPH = {module: {m for m in imports_of(module) if m in MODULES and m != module} for module in MODULES}
 
 
+class _Tarjan:
+    """Tarjan's strongly connected components of a graph, found by one depth-first walk."""
+
+    def __init__(self, graph: dict[str, set[str]]) -> None:
+        self.graph = graph
+        self.index: dict[str, int] = {}
+        self.low: dict[str, int] = {}
+        self.stack: list[str] = []
+        self.on_stack: set[str] = set()
+        self.components: list[list[str]] = []
+
+    def visit(self, node: str) -> None:
+        self.index[node] = self.low[node] = len(self.index)
+        self.stack.append(node)
+        self.on_stack.add(node)
+        for successor in sorted(self.graph[node]):
+            if successor not in self.index:
+                self.visit(successor)
+                self.low[node] = min(self.low[node], self.low[successor])
+            elif successor in self.on_stack:
+                self.low[node] = min(self.low[node], self.index[successor])
+        if self.low[node] == self.index[node]:
+            self.components.append(self._pop_component(node))
+
+    def _pop_component(self, root: str) -> list[str]:
+        component = []
+        while True:
+            member = self.stack.pop()
+            self.on_stack.discard(member)
+            component.append(member)
+            if member == root:
+                return component
+
+
 def _cycles() -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    out: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for successor in sorted(GRAPH[node]):
-            if successor not in index:
-                visit(successor)
-                low[node] = min(low[node], low[successor])
-            elif successor in on_stack:
-                low[node] = min(low[node], index[successor])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                out.append(sorted(component))
-
+    walk = _Tarjan(GRAPH)
     for node in sorted(GRAPH):
-        if node not in index:
-            visit(node)
-    return out
+        if node not in walk.index:
+            walk.visit(node)
+    return [sorted(component) for component in walk.components if len(component) > 1]
 
 
 def test_no_module_imports_its_way_back_to_itself():

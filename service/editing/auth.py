@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, ParamSpec
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session
@@ -27,7 +27,7 @@ GENERATION_KEY = "generation"
 #: What a sign-in answered "busy" asks the browser to wait.
 RETRY_BUSY_SECONDS = 5
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
 
 
 @bp.before_app_request
@@ -55,16 +55,16 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def editor_required(view: F) -> F:
+def editor_required(view: Callable[P, Any]) -> Callable[P, Any]:
     """Send a visitor who is not signed in to the sign-in page, and back here afterwards."""
 
     @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> Any:
         if g.get("editor") is None:
             return redirect("/sign-in?" + urlencode({"next": request.full_path.rstrip("?")}))
         return view(*args, **kwargs)
 
-    return wrapped  # type: ignore[return-value]
+    return wrapped
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ at the field they name.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -22,13 +23,13 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; its stubs are 3.2
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from events import dates
 from events.errors import InvalidDate
-from events.validation import MAX_QUOTE, MAX_TEXT, MAX_TITLE, PARTICIPANT_ROLES, STREAM_PATTERN
-from events.vocabulary import EVENT_TYPES, META_TYPES, STREAM_KINDS
+from events.validation import MAX_QUOTE, MAX_TEXT, MAX_TITLE, STREAM_PATTERN
+from events.vocabulary import EVENT_TYPES, META_TYPES, PARTICIPANT_ROLES, STREAM_KINDS
 
 SOURCE_ROWS = 3  # blank source rows offered; one is required
 
@@ -80,10 +81,11 @@ class SourceForm(Form):
     def validate_quote(self, field: StringField) -> None:
         if self.blank:
             return
-        if not (field.data or "").strip():
+        quote = field.data or ""
+        if not quote.strip():
             raise ValidationError("Quote the words of the source that support the fact.")
-        if len(" ".join(field.data.split())) > MAX_QUOTE:
-            raise ValidationError(f"The quote is {len(' '.join(field.data.split()))} characters long; "
+        if len(" ".join(quote.split())) > MAX_QUOTE:
+            raise ValidationError(f"The quote is {len(' '.join(quote.split()))} characters long; "
                                   f"quote at most {MAX_QUOTE}.")
         if not (self.document.data or "").strip() and not (self.url.data or "").strip():
             raise ValidationError("Say where the quote comes from: a document or a URL.")
@@ -148,6 +150,10 @@ FACT_TYPES = [SelectChoice(name, f"{name} — {t.description}") for name, t in E
               if name not in META_TYPES]
 
 
+def _no_subject(stream: str) -> bool:
+    return False
+
+
 class EventForm(FactFields):
     """A new fact: its subject (existing or new), type, date, words and sources."""
 
@@ -164,11 +170,8 @@ class EventForm(FactFields):
 
     #: Subjects offered in the field's <datalist>: a bounded few (the log may hold a hundred thousand).
     suggestions: tuple[str, ...] = ()
-
-    @staticmethod
-    def exists(stream: str) -> bool:
-        """Whether ``stream`` is a subject on record; the view sets it (the form reads nothing itself)."""
-        return False
+    #: Whether a stream is a subject on record; the view sets it (the form reads nothing itself).
+    exists: Callable[[str], bool] = staticmethod(_no_subject)
 
     def validate_stream(self, field: StringField) -> None:
         field.data = (field.data or "").strip()
@@ -204,10 +207,11 @@ class EventForm(FactFields):
             if sub.blank:
                 continue
             source: dict[str, Any] = {"quote": sub.quote.data or ""}
-            if (sub.document.data or "").strip():
-                source["document"] = sub.document.data.strip()
-            if (sub.url.data or "").strip():
-                source["url"] = sub.url.data.strip()
+            document, url = (sub.document.data or "").strip(), (sub.url.data or "").strip()
+            if document:
+                source["document"] = document
+            if url:
+                source["url"] = url
             rows.append((index, source))
         return rows
 

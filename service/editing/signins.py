@@ -175,5 +175,5 @@ def _prune(before: datetime) -> None:
              .where(SignInFailures.last_failure < before)
              .limit(PRUNE_BATCH))
     if tables.is_postgres():
-        stale = stale.for_update("FOR UPDATE SKIP LOCKED")
+        stale = stale.for_update(skip_locked=True)
     SignInFailures.delete().where(SignInFailures.key.in_(stale)).execute()

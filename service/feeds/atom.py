@@ -165,7 +165,7 @@ def render(doc: Document) -> bytes:
         else:
             fg.link(href=href, rel=rel, type="application/atom+xml")
     fg.generator("chronology")
-    history: _History = fg.history  # type: ignore[attr-defined]
+    history: _History = fg.history
     history.archive = doc.archive
     history.tombstones = list(doc.tombstones)
     for item in doc.entries:

@@ -229,7 +229,7 @@ def _filtered_feed(view: LogFilter) -> Response:
         entries, tombstones = event_entries(newest, base_url())
         links = {}
         total = view.count(top.position) if top else 0
-        if total >= size:
+        if top is not None and total >= size:
             # The newest complete page starts after the item ((complete-1)*size) of the sequence.
             depth = total % size + size + 1
             older = view.read(limit=depth, before=top.position + 1, descending=True)

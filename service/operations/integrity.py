@@ -78,7 +78,9 @@ def check(backup: Path | None) -> Check:
     moment = datetime.now(UTC)
     chain = verify()
     lines = [str(chain)]
-    found = [] if chain.ok else [(chain.broken_at, chain.reason or "")]
+    found: list[tuple[int, str]] = []  # (position, why) of each disagreement
+    if chain.broken_at is not None:  # not ok
+        found.append((chain.broken_at, chain.reason or ""))
     unreadable = None
     if backup is not None:
         try:
@@ -89,7 +91,7 @@ def check(backup: Path | None) -> Check:
             lines.append(unreadable)
         else:
             lines.append(str(comparison))
-            if not comparison.ok:
+            if comparison.position is not None:  # not ok
                 found.append((comparison.position, comparison.reason or ""))
     position, reason = min(found, key=lambda item: item[0]) if found else (None, "")
     return Check(Verdict(moment, position, reason), "\n".join(lines), unreadable)

@@ -19,6 +19,7 @@ import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -39,8 +40,8 @@ class Leadership:
     def __init__(self, app: Flask) -> None:
         self.url: str = app.config["DATABASE_URL"]
         self.lock_path = Path(app.instance_path) / "scheduler.lock"
-        self._conn = None
-        self._file = None
+        self._conn: Any = None  # a psycopg2 connection holding the advisory lock
+        self._file: IO[str] | None = None  # the lock file, flocked
 
     @property
     def postgres(self) -> bool:

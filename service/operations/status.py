@@ -15,7 +15,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, render_template
+from flask import Blueprint, Response, current_app, g, jsonify, render_template
 
 import events
 import projections
@@ -109,7 +109,7 @@ def status_json() -> Response:
     except Exception as exc:
         _database_down(exc)
         return json_error(503, "the database is unavailable")
-    response = current_app.json.response(data)
+    response = jsonify(data)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -122,12 +122,13 @@ def subjects() -> str:
     """The subjects of each kind, a page at a time: ``kind`` (and ``after``, from a page's link) shows one kind."""
     after = params.text("after", 200)
     kind = params.choice("kind", tuple(STREAM_KINDS), "a kind of subject")
-    if kind is None and after is not None:
-        kind = after.split("/", 1)[0] if after.split("/", 1)[0] in STREAM_KINDS else None
-        if kind is None:
-            raise params.BadParameter("after", f"{after[:60]!r} is not a subject (kind/slug)")
     if after is not None:
-        after = params.subject("after", kind)  # type: ignore[arg-type]
+        if kind is None:
+            prefix = after.split("/", 1)[0]
+            if prefix not in STREAM_KINDS:
+                raise params.BadParameter("after", f"{after[:60]!r} is not a subject (kind/slug)")
+            kind = prefix
+        after = params.subject("after", kind)
     kept = tallies()
     kinds, size = ([kind], SUBJECTS_PAGE) if kind else (list(STREAM_KINDS), SUBJECTS_OVERVIEW)
     pages = [_subject_page(k, after, kept.get(k, (0, 0))[0], size) for k in kinds]

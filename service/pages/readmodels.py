@@ -78,7 +78,8 @@ def _start(occurred: str) -> date:
         lo, hi = dates.bounds(occurred)
     except ValueError:
         return date.max
-    return date.fromisoformat(lo or hi) if (lo or hi) else date.max
+    first = lo or hi
+    return date.fromisoformat(first) if first else date.max
 
 
 @bp.get("/meetings")

@@ -9,6 +9,7 @@ span of time, an arrow for a span that is still running.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Protocol
@@ -68,7 +69,7 @@ def _style(occurred: str) -> tuple[str, bool, bool]:
     return "vague", doubtful, False
 
 
-def _domain(items: list[Drawable], today: date) -> tuple[date, date]:
+def _domain(items: Sequence[Drawable], today: date) -> tuple[date, date]:
     days = [d for i in items for d in (i.lo, i.hi) if d is not None]
     first = min(days, default=today)
     last = max(days, default=today)
@@ -141,7 +142,7 @@ class Axis:
         return self.weight.get(year, 1.0) < 1.0
 
 
-def _busy_years(items: list[Drawable], today: date) -> set[int]:
+def _busy_years(items: Sequence[Drawable], today: date) -> set[int]:
     busy: set[int] = set()
     for i in items:
         lo = i.lo or i.hi
@@ -151,77 +152,105 @@ def _busy_years(items: list[Drawable], today: date) -> set[int]:
     return busy
 
 
-def draw(items: list[Drawable], today: date) -> Markup:
+def draw(items: Sequence[Drawable], today: date) -> Markup:
     """The SVG picture of ``items`` (undated ones are left to the list below it)."""
     dated = [i for i in items if i.lo is not None or i.hi is not None]
     start, end = _domain(dated, today)
     x = Axis(start, end, _busy_years(dated, today), LEFT, WIDTH - LEFT - RIGHT)
-
-    marks = []
-    for item in dated:
-        shape, uncertain, open_end = _style(item.occurred)
-        lo = item.lo or item.hi
-        hi = (today if open_end else item.hi) or lo
-        x0, x1 = x(lo), x(hi + timedelta(days=1))  # type: ignore[operator]
-        if shape == "dot" or (shape == "span" and x1 - x0 < MIN_MARK / 2):
-            shape, x1 = ("dot", x0) if shape == "dot" else (shape, x0 + MIN_MARK / 2)
-        lane = item.lane if item.lane in dict(LANES) else "other"
-        marks.append(Mark(item.event_id, lane, f"{item.title} — {item.when}", x0, x1, shape, uncertain))
-    marks = _pack(marks)
-
-    lane_top: dict[str, int] = {}
-    y = TOP
-    for lane, _ in LANES:
-        rows = max((m.row for m in marks if m.lane == lane), default=0) + 1
-        lane_top[lane] = y
-        y += rows * ROW + LANE_GAP
-    height = y + 4
-
+    marks = _pack([_mark(item, x, today) for item in dated])
+    lane_top, height = _lane_tops(marks)
     parts = [Markup(
         '<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
         'role="group" aria-label="Timeline from {a} to {b}; the list below gives every entry">'
     ).format(w=WIDTH, h=height, a=start.year, b=end.year)]
-    for lane, label in LANES:  # lane bands and labels
-        rows = max((m.row for m in marks if m.lane == lane), default=0) + 1
-        parts.append(Markup('<rect class="lane lane-{l}" x="0" y="{y}" width="{w}" height="{h}"/>'
-                            '<text class="lane-label" x="8" y="{ty}">{label}</text>').format(
-            l=lane, y=lane_top[lane] - LANE_GAP / 2, w=WIDTH, h=rows * ROW + LANE_GAP, ty=lane_top[lane] + 11,
-            label=label))
+    parts += _lane_bands(marks, lane_top)
+    parts += _year_axis(x, start, end, height)
+    parts += _axis_breaks(x, height)
+    if start <= today <= end:
+        tx = x(today)
+        parts.append(Markup('<line class="today" x1="{x}" y1="{t}" x2="{x}" y2="{b}"/>').format(
+            x=f"{tx:.1f}", t=TOP - 10, b=height - 4))
+    parts += [_drawn(m, lane_top) for m in marks]
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
+
+
+def _mark(item: Drawable, x: Axis, today: date) -> Mark:
+    """Where and how one dated fact is drawn (its row in its lane comes later, from ``_pack``)."""
+    shape, uncertain, open_end = _style(item.occurred)
+    lo = item.lo or item.hi
+    assert lo is not None  # a dated fact has a bound
+    hi = (today if open_end else item.hi) or lo
+    x0, x1 = x(lo), x(hi + timedelta(days=1))
+    if shape == "dot" or (shape == "span" and x1 - x0 < MIN_MARK / 2):
+        shape, x1 = ("dot", x0) if shape == "dot" else (shape, x0 + MIN_MARK / 2)
+    lane = item.lane if item.lane in dict(LANES) else "other"
+    return Mark(item.event_id, lane, f"{item.title} — {item.when}", x0, x1, shape, uncertain)
+
+
+def _rows(marks: list[Mark], lane: str) -> int:
+    return max((m.row for m in marks if m.lane == lane), default=0) + 1
+
+
+def _lane_tops(marks: list[Mark]) -> tuple[dict[str, int], int]:
+    """Where each lane starts, top to bottom, and the height of the whole picture."""
+    lane_top: dict[str, int] = {}
+    y = TOP
+    for lane, _ in LANES:
+        lane_top[lane] = y
+        y += _rows(marks, lane) * ROW + LANE_GAP
+    return lane_top, y + 4
+
+
+def _lane_bands(marks: list[Mark], lane_top: dict[str, int]) -> list[Markup]:
+    return [Markup('<rect class="lane lane-{l}" x="0" y="{y}" width="{w}" height="{h}"/>'
+                   '<text class="lane-label" x="8" y="{ty}">{label}</text>').format(
+        l=lane, y=lane_top[lane] - LANE_GAP / 2, w=WIDTH, h=_rows(marks, lane) * ROW + LANE_GAP,
+        ty=lane_top[lane] + 11, label=label) for lane, label in LANES]
+
+
+def _year_axis(x: Axis, start: date, end: date, height: int) -> list[Markup]:
+    """A line for every year drawn to scale, labelled every year, 5 or 25 years by how many there are."""
+    parts = []
     shown = [y for y in range(start.year, end.year + 1) if not x.squeezed(y)]
     step = 1 if len(shown) <= 25 else 5 if len(shown) <= 120 else 25
-    for year in shown:  # the year axis
+    for year in shown:
         gx = x(date(year, 1, 1))
         parts.append(Markup('<line class="year" x1="{x}" y1="{t}" x2="{x}" y2="{b}"/>').format(
             x=f"{gx:.1f}", t=TOP - 10, b=height - 4))
         if year % step == 0 or (year == shown[0] and step - year % step >= 3):
             parts.append(Markup('<text class="year-label" x="{tx}" y="16">{year}</text>').format(
                 tx=f"{gx + 3:.1f}", year=year))
-    for first, last in x.breaks:  # a zigzag where empty years are squeezed
+    return parts
+
+
+def _axis_breaks(x: Axis, height: int) -> list[Markup]:
+    """A zigzag where empty years are squeezed."""
+    parts = []
+    for first, last in x.breaks:
         bx0, bx1 = x(date(first, 1, 1)), x(date(last, 12, 31))
         mid = (bx0 + bx1) / 2
         parts.append(Markup('<g class="axis-break"><title>{a}–{b}: nothing on record, not to scale</title>'
                             '<rect x="{x0:.1f}" y="{t}" width="{w:.1f}" height="{h}"/>'
                             '<path d="M{m0:.1f},{t} l4,6 l-4,6 l4,6"/></g>').format(
             a=first, b=last, x0=bx0, t=TOP - 10, w=max(bx1 - bx0, 1), h=height - TOP + 6, m0=mid - 2))
-    if start <= today <= end:
-        tx = x(today)
-        parts.append(Markup('<line class="today" x1="{x}" y1="{t}" x2="{x}" y2="{b}"/>').format(
-            x=f"{tx:.1f}", t=TOP - 10, b=height - 4))
-    for m in marks:
-        cy = lane_top[m.lane] + m.row * ROW + ROW / 2
-        css = f"mark {m.lane} {m.shape}" + (" uncertain" if m.uncertain else "")
-        if m.shape == "dot":
-            shape = Markup('<circle class="{c}" cx="{x:.1f}" cy="{y:.1f}" r="4.5"/>').format(c=css, x=m.x0, y=cy)
-        else:
-            shape = Markup('<rect class="{c}" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="9" rx="2"/>').format(
-                c=css, x=m.x0, y=cy - 4.5, w=max(m.x1 - m.x0, 3))
-            if m.shape == "open":
-                shape += Markup('<path class="{c}" d="M{x:.1f},{y0:.1f} l7,6.5 l-7,6.5 z"/>').format(
-                    c=css, x=m.x1, y0=cy - 6.5)
-        parts.append(Markup('<a href="/events/{id}"><title>{label}</title>{shape}</a>').format(
-            id=m.event_id, label=m.label, shape=shape))
-    parts.append(Markup("</svg>"))
-    return Markup("").join(parts)
+    return parts
+
+
+def _drawn(m: Mark, lane_top: dict[str, int]) -> Markup:
+    """One mark as a link to its fact's page: a dot, or a bar (with an arrow when the span is still running)."""
+    cy = lane_top[m.lane] + m.row * ROW + ROW / 2
+    css = f"mark {m.lane} {m.shape}" + (" uncertain" if m.uncertain else "")
+    if m.shape == "dot":
+        shape = Markup('<circle class="{c}" cx="{x:.1f}" cy="{y:.1f}" r="4.5"/>').format(c=css, x=m.x0, y=cy)
+    else:
+        shape = Markup('<rect class="{c}" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="9" rx="2"/>').format(
+            c=css, x=m.x0, y=cy - 4.5, w=max(m.x1 - m.x0, 3))
+        if m.shape == "open":
+            shape += Markup('<path class="{c}" d="M{x:.1f},{y0:.1f} l7,6.5 l-7,6.5 z"/>').format(
+                c=css, x=m.x1, y0=cy - 6.5)
+    return Markup('<a href="/events/{id}"><title>{label}</title>{shape}</a>').format(
+        id=m.event_id, label=m.label, shape=shape)
 
 
 def legend() -> Markup:

@@ -42,6 +42,34 @@ def job_runs(url: str) -> list[tuple[str, str]]:
         conn.close()
 
 
+def append_through_both(servers: list[Serve], token: str) -> tuple[dict[str, int], list[str]]:
+    """Four writers at once, 15 appends each, alternating between the hosts.
+
+    Returns the positions acknowledged, by event id, and the answers that were not an acknowledgement.
+    """
+    acknowledged: dict[str, int] = {}
+    failures: list[str] = []
+    guard = threading.Lock()
+
+    def writer(n: int) -> None:
+        for i in range(15):
+            server = servers[(n + i) % 2]
+            body = api_event(f"agreement/deploy-{n}-{i}", f"Agreement {n}.{i}")
+            status, answer = request(server.base + "/api/events", body, token)
+            with guard:
+                if status == 201:
+                    acknowledged[body["event_id"]] = answer["position"]
+                else:
+                    failures.append(f"{status} {answer}")
+
+    writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join(timeout=120)
+    return acknowledged, failures
+
+
 def test_two_hosts_on_one_postgresql(postgres_database, tmp_path):
     url = postgres_database()
     host_a = environment(url, tmp_path / "host-a")
@@ -63,26 +91,7 @@ def test_two_hosts_on_one_postgresql(postgres_database, tmp_path):
         token = editor_token(host_b)
 
         # Appends through both hosts at once.
-        acknowledged: dict[str, int] = {}
-        failures: list[str] = []
-        guard = threading.Lock()
-
-        def writer(n: int) -> None:
-            for i in range(15):
-                server = servers[(n + i) % 2]
-                body = api_event(f"agreement/deploy-{n}-{i}", f"Agreement {n}.{i}")
-                status, answer = request(server.base + "/api/events", body, token)
-                with guard:
-                    if status == 201:
-                        acknowledged[body["event_id"]] = answer["position"]
-                    else:
-                        failures.append(f"{status} {answer}")
-
-        writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-        for thread in writers:
-            thread.start()
-        for thread in writers:
-            thread.join(timeout=120)
+        acknowledged, failures = append_through_both(servers, token)
         assert failures == []
         assert len(acknowledged) == 60
 

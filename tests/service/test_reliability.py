@@ -44,74 +44,84 @@ def read_models_match_a_rebuild(database_url: str) -> None:
     assert after == before
 
 
-def test_soak_appends_and_reads_for_a_minute(deployment, sqlite_url):
-    env, token = deployment
-    server = Serve(env, workers=2).wait_ready()
-    acknowledged: dict[str, tuple[int, dict]] = {}
-    failures: list[str] = []
-    reads = {"pages": 0, "follows": 0}
-    guard = threading.Lock()
-    stop = threading.Event()
-    pages = [path for path in PAGES if request(server.base + path)[0] != 404]
-    assert "/" in pages and "/status" in pages
+class Soak:
+    """The load of the soak test: appenders, page readers and a follower, each a thread looping until ``stop``."""
 
-    def fail(what: str) -> None:
-        with guard:
-            failures.append(what)
+    def __init__(self, server: Serve, token: str, pages: list[str]) -> None:
+        self.server, self.token, self.pages = server, token, pages
+        self.acknowledged: dict[str, tuple[int, dict]] = {}
+        self.failures: list[str] = []
+        self.reads = {"pages": 0, "follows": 0}
+        self.guard = threading.Lock()
+        self.stop = threading.Event()
 
-    def appender(n: int) -> None:
+    def fail(self, what: str) -> None:
+        with self.guard:
+            self.failures.append(what)
+
+    def appender(self, n: int) -> None:
         i = 0
-        while not stop.is_set():
+        while not self.stop.is_set():
             body = api_event(f"agreement/soak-{n}-{i}", f"Soak {n}.{i}")
             try:
-                status, answer = request(server.base + "/api/events", body, token)
+                status, answer = request(self.server.base + "/api/events", body, self.token)
             except OSError as exc:
-                fail(f"POST: {exc!r}")
+                self.fail(f"POST: {exc!r}")
                 continue
             if status != 201:
-                fail(f"POST {status}: {answer}")
+                self.fail(f"POST {status}: {answer}")
                 continue
-            with guard:
-                acknowledged[body["event_id"]] = (answer["position"], body)
+            with self.guard:
+                self.acknowledged[body["event_id"]] = (answer["position"], body)
             i += 1
 
-    def page_reader() -> None:
+    def page_reader(self) -> None:
         k = 0
-        while not stop.is_set():
-            path = pages[k % len(pages)]
+        while not self.stop.is_set():
+            path = self.pages[k % len(self.pages)]
             k += 1
             try:
-                status, _ = request(server.base + path)
+                status, _ = request(self.server.base + path)
             except OSError as exc:
-                fail(f"GET {path}: {exc!r}")
+                self.fail(f"GET {path}: {exc!r}")
                 continue
             if status != 200:
-                fail(f"GET {path}: {status}")
-            with guard:
-                reads["pages"] += 1
+                self.fail(f"GET {path}: {status}")
+            with self.guard:
+                self.reads["pages"] += 1
 
-    def follower() -> None:
+    def follower(self) -> None:
         """Follows the log with long-polls: never a gap, never a position twice."""
         url, last = "/api/events?after=0&limit=50&wait=2", 0
-        while not stop.is_set():
+        while not self.stop.is_set():
             try:
-                status, page = request(server.base + url)
+                status, page = request(self.server.base + url)
             except OSError as exc:
-                fail(f"GET {url}: {exc!r}")
+                self.fail(f"GET {url}: {exc!r}")
                 continue
             if status != 200:
-                fail(f"GET {url}: {status}")
+                self.fail(f"GET {url}: {status}")
                 continue
             positions = [e["position"] for e in page["events"]]
             if positions != list(range(last + 1, last + 1 + len(positions))):
-                fail(f"follower after {last} got {positions[:5]}…")
+                self.fail(f"follower after {last} got {positions[:5]}…")
             last = positions[-1] if positions else last
             url = page["next"] + "&wait=2"
-            with guard:
-                reads["follows"] += 1
+            with self.guard:
+                self.reads["follows"] += 1
 
-    threads = ([threading.Thread(target=appender, args=(n,)) for n in range(3)]
-               + [threading.Thread(target=page_reader) for _ in range(2)] + [threading.Thread(target=follower)])
+
+def test_soak_appends_and_reads_for_a_minute(deployment, sqlite_url):
+    env, token = deployment
+    server = Serve(env, workers=2).wait_ready()
+    pages = [path for path in PAGES if request(server.base + path)[0] != 404]
+    assert "/" in pages and "/status" in pages
+    soak = Soak(server, token, pages)
+    acknowledged, failures, reads, stop = soak.acknowledged, soak.failures, soak.reads, soak.stop
+
+    threads = ([threading.Thread(target=soak.appender, args=(n,)) for n in range(3)]
+               + [threading.Thread(target=soak.page_reader) for _ in range(2)]
+               + [threading.Thread(target=soak.follower)])
     try:
         for thread in threads:
             thread.start()
