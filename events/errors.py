@@ -10,17 +10,21 @@ class EventStoreError(Exception):
 
 class ValidationError(EventStoreError, ValueError):
     """An event that cannot be appended as given. ``field`` is a dotted path
-    (``sources[0].quote``); ``index`` is the event's place in its batch."""
+    (``sources[0].quote``); ``index`` is the event's place in its batch;
+    ``errors`` holds every problem found as (field, reason), the first one
+    first, so a form can mark each field at once."""
 
-    def __init__(self, field: str, reason: str, index: int | None = None) -> None:
+    def __init__(self, field: str, reason: str, index: int | None = None,
+                 errors: tuple[tuple[str, str], ...] = ()) -> None:
         self.field = field
         self.reason = reason
         self.index = index
+        self.errors = errors or ((field, reason),)
         where = f"event {index}: " if index is not None else ""
         super().__init__(f"{where}{field}: {reason}")
 
     def at(self, index: int) -> ValidationError:
-        return ValidationError(self.field, self.reason, index)
+        return ValidationError(self.field, self.reason, index, self.errors)
 
 
 class InvalidDate(ValidationError):

@@ -28,7 +28,7 @@ def illegal_character(text: str) -> str | None:
     if found is None:
         return None
     char = found.group()
-    name = unicodedata.name(char, "") or _CONTROL_NAMES.get(ord(char), "a character XML cannot carry")
+    name = unicodedata.name(char, "") or _CONTROL_NAMES.get(ord(char), "a control character")
     return f"U+{ord(char):04X} ({name})"
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple, NoReturn, overload
 
 import orjson
 
-from . import dates
+from . import dates, declaration
 from .canonical import dumps
 from .errors import UnknownEventType, ValidationError
 from .records import NewEvent
@@ -74,9 +74,10 @@ def prepare_fields(stream: object, type_: object, occurred: object, data: object
 
     An import checks every line of a restore and has the fields at hand;
     building a frozen NewEvent for each line only to read it back costs more
-    than some of the rules do. ``new_text=False`` (an import) admits text an
-    earlier version accepted and the renderers now replace: characters XML
-    cannot carry, so that a backup made before that rule still restores.
+    than some of the rules do. ``new_text=False`` (an import) keeps the rules
+    earlier versions wrote the log under (data fields before the declaration,
+    characters XML cannot carry, which the renderers now replace), so that a
+    backup made before a rule still restores.
     """
     event_id = _event_id(event_id)
     stream = _stream(stream)
@@ -85,8 +86,12 @@ def prepare_fields(stream: object, type_: object, occurred: object, data: object
         _bad_date(occurred)
     lo, hi = dates.bounds(occurred)
     is_meta = type_ in META_TYPES
-    data = _data(data, is_meta=is_meta, type_=type_)
-    sources = _sources(sources, required=not is_meta)
+    if new_text:  # what a writer sends now: every field as the declaration says
+        data = declaration.validate_data(type_, data)
+        sources = declaration.validate_sources(sources, required=not is_meta)
+    else:  # a restore: the rules the log's earlier events were written under
+        data = _data(data, is_meta=is_meta, type_=type_)
+        sources = _sources(sources, required=not is_meta)
     expected = expected_version
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
         raise ValidationError("expected_version", "must be a non-negative integer (0: the stream must be new)")
@@ -161,7 +166,7 @@ def _event_id(value: object) -> str:
 @lru_cache(maxsize=16_384)
 def _known_stream(value: str) -> bool:
     """Whether ``_stream`` accepts this name: a log names each stream many times, so it is matched once."""
-    m = STREAM_PATTERN.match(value)
+    m = STREAM_PATTERN.fullmatch(value)
     return m is not None and m.group(1) in STREAM_KINDS
 
 
@@ -170,7 +175,7 @@ def _stream(value: object) -> str:
         return value
     if not isinstance(value, str) or not value:
         raise ValidationError("stream", "must be a string like 'agreement/acsa'")
-    m = STREAM_PATTERN.match(value)
+    m = STREAM_PATTERN.fullmatch(value)
     if not m:
         raise ValidationError(
             "stream", f"{value!r} is not '<kind>/<slug>' (lowercase letters, digits and hyphens, e.g. 'agreement/acsa')"

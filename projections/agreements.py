@@ -385,16 +385,22 @@ def _visible_forms(streams: list[str], bound: int | None) -> dict[str, list[_For
 
 def _view(stream: str, forms: list[_Form], as_of: date) -> AgreementView:
     shown = preferred_stages(forms)
-    latest = max(forms, key=lambda f: f.position).data
+    newest_first = sorted(forms, key=lambda f: f.position, reverse=True)
+
+    def stated(key: str) -> object:
+        """What the newest event stating ``key`` says of it: an event that leaves it out never erases it."""
+        return next((f.data[key] for f in newest_first if f.data.get(key) not in (None, "", [])), None)
+
     stages = [StageView(
         f.type, STAGES[f.type][1], f.occurred, dates.describe(f.occurred), f.event_id, f.position, f.sources,
         [{"occurred": r.occurred, "when": dates.describe(r.occurred), "event_id": r.event_id, "sources": r.sources}
          for r in rivals],
     ) for f, rivals in shown]
     term = next((f.data.get("term") for f, _ in shown if f.data.get("term")), None)
+    name = _name(forms, stream)
     return AgreementView(
-        stream, _name(forms, stream), str(latest.get("agreement") or latest.get("title") or stream),
-        _text(latest.get("category")), strings(latest.get("parties")), term, status_on(_stages(forms), as_of), stages,
+        stream, name, _text(stated("agreement")) or name, _text(stated("category")), strings(stated("parties")), term,
+        status_on(_stages(forms), as_of), stages,
     )
 
 

@@ -27,9 +27,12 @@ from .changes import Change, ChangeLog
 from .claims import resolve, source_rank
 from .facts import (
     BASE_COLUMNS,
+    PLANNED_TYPES,
     Batch,
     Fact,
     FactRow,
+    announced,
+    date_of,
     latest,
     participants_of,
     strings,
@@ -87,7 +90,10 @@ def _filter_columns(data: dict[str, Any]) -> tuple[str, str]:
 
 
 def _row(fact: Fact) -> tuple[Any, ...]:
-    return (*fact.row(), *_filter_columns(fact.data))
+    position, stream, occurred, data, sources, lo, hi = fact.row()
+    if fact.type in PLANNED_TYPES:  # a planned edition is found, filtered and ordered by the date it names
+        lo, hi = dates.bounds(date_of(fact.type, fact.data, fact.occurred))
+    return (position, stream, occurred, data, sources, lo, hi, *_filter_columns(fact.data))
 
 
 def _change_row(event_id: str, stream: str, change: str, title: str, occurred: str, position: int,
@@ -102,7 +108,7 @@ class Exercises(ChangeLog, Projection):
     kind = KIND.rstrip("/")
     feed_title = "Exercises: editions added, corrected, retracted"
     change_rows = ExerciseChange
-    version = 4  # 2: domains and people columns, for paged filtered queries; 3: keyed by position; 4: text titles
+    version = 5  # 2: domain and people columns; 3: keyed by position; 4: text titles; 5: plans by their planned date
     models: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]
     deferred: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]  # the fold reads by position only
 
@@ -141,6 +147,8 @@ class Exercises(ChangeLog, Projection):
             editions, changes = [], []
             for position, event_id, stream, type_, occurred, lo, hi, recorded_at, data_text in rows:
                 data = orjson.loads(data_text)
+                if type_ in PLANNED_TYPES:
+                    lo, hi = dates.bounds(date_of(type_, data, occurred))
                 editions.append((position, stream, occurred, None, None, lo, hi, *_filter_columns(data)))
                 changes.append(_change_row(event_id, stream, "added", title_of(data, type_), occurred,
                                            position, parse_utc(recorded_at)))
@@ -171,6 +179,8 @@ class EditionView:
     position: int
     sources: list[dict[str, Any]]
     rivals: list[dict[str, Any]] = field(default_factory=list)
+    announced: str | None = None  # for a planned edition: when the plan was made or announced (EDTF)
+    announced_when: str | None = None
 
     @property
     def planned(self) -> bool:
@@ -186,7 +196,7 @@ class EditionView:
             "occurred": self.occurred, "when": self.when, "precision": self.precision,
             "lo": self.lo.isoformat() if self.lo else None, "hi": self.hi.isoformat() if self.hi else None,
             "place": self.place, "domains": self.domains, "participants": self.participants, "first": self.first,
-            "planned": self.planned, "position": self.position, "sources": self.sources,
+            "planned": self.planned, "announced": self.announced, "position": self.position, "sources": self.sources,
             "disputed": self.disputed, "rivals": self.rivals,
         }
 
@@ -223,15 +233,18 @@ def _series_name(facts: list[Fact], stream: str) -> str:
 
 
 def _edition(fact: Fact, rivals: list[Fact]) -> EditionView:
-    p = fact.period
+    about = date_of(fact.type, fact.data, fact.occurred)
+    p = dates.parse(about)
     edition = fact.data.get("edition")
+    plan = announced(fact.type, fact.data, fact.occurred)
     return EditionView(
         fact.event_id, fact.stream, fact.type, fact.title, str(edition) if edition is not None else None,
-        fact.occurred, dates.describe(fact.occurred), p.precision, p.lo, p.hi, fact.data.get("place"),
+        about, dates.describe(about), p.precision, p.lo, p.hi, fact.data.get("place"),
         strings(fact.data.get("domains")), participants_of(fact.data), fact.data.get("first"),
         fact.position, fact.sources,
         [{"event_id": r.event_id, "occurred": r.occurred, "when": dates.describe(r.occurred), "sources": r.sources}
          for r in rivals],
+        plan, dates.describe(plan) if plan else None,
     )
 
 
@@ -245,7 +258,8 @@ def _matches(fact: Fact, domain: str | None, participant: str | None) -> bool:
 
 
 def _order(fact: Fact) -> tuple[date, int]:
-    return (fact.lo or fact.hi or date.max, fact.position)
+    p = dates.parse(date_of(fact.type, fact.data, fact.occurred))
+    return (p.lo or p.hi or date.max, fact.position)
 
 
 def _filters(year: int | None, domain: str | None, participant: str | None) -> tuple[list[str], list[Any]]:

@@ -141,6 +141,24 @@ def restated_fact(event_id: str, upto: int) -> Fact | None:
                 original.position, original.recorded_at)
 
 
+#: Types whose fact is a plan: what they are about is the date the plan names (``data.planned_for``).
+PLANNED_TYPES = frozenset({"ExercisePlanned", "MeetingPlanned"})
+
+
+def date_of(type_: str, data: dict[str, Any], occurred: str) -> str:
+    """The date a fact is about: a plan's planned date; any other fact's ``occurred`` (for a plan, its announcement).
+
+    A plan recorded before plans kept two dates names its planned date in ``occurred``.
+    """
+    planned = data.get("planned_for")
+    return planned if type_ in PLANNED_TYPES and isinstance(planned, str) else occurred
+
+
+def announced(type_: str, data: dict[str, Any], occurred: str) -> str | None:
+    """When a plan was made or announced (None for a fact that is not a plan, or an older plan with one date)."""
+    return occurred if type_ in PLANNED_TYPES and isinstance(data.get("planned_for"), str) else None
+
+
 def title_of(data: dict[str, Any], type_: str) -> str:
     """What a fact is called: its data's title, or else its type."""
     return str(data.get("title") or type_)

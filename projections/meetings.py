@@ -31,7 +31,7 @@ from events.records import RecordedEvent
 from .base import Projection
 from .changes import Change, ChangeLog
 from .claims import resolve, source_rank
-from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, latest, participants_of, strings
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, announced, date_of, latest, participants_of, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit
 from .tables import BaseModel, UTCTimeField, execute_many, insert_rows, query
 from .tuning import stable_id
@@ -83,12 +83,17 @@ def preferred(facts: list[Fact]) -> list[tuple[Fact, list[Fact]]]:
     return [(f, verdicts[id(f)][1]) for f in sorted(facts, key=lambda f: f.position) if verdicts[id(f)][0]]
 
 
+def planned_for(plan: Fact) -> dates.Period:
+    """The date a plan names (``facts.date_of``)."""
+    return dates.parse(date_of(plan.type, plan.data, plan.occurred))
+
+
 def _fulfils(held: Fact, plan: Fact) -> bool:
     held_session, planned_session = _session(held), _session(plan)
     if held_session is not None and planned_session is not None:
         return held_session >= planned_session
-    latest = held.hi or held.lo
-    return latest is not None and plan.lo is not None and latest >= plan.lo
+    latest, planned = held.hi or held.lo, planned_for(plan).lo
+    return latest is not None and planned is not None and latest >= planned
 
 
 def pending(facts: list[Fact]) -> list[Fact]:
@@ -99,12 +104,13 @@ def pending(facts: list[Fact]) -> list[Fact]:
     if not plans:  # a fold asks this for every event of the mechanism: most have no plan pending
         return []
     plans = [f for f in plans if not any(_fulfils(h, f) for h in held)]
-    return sorted(plans, key=lambda f: (f.lo or date.min, f.position))
+    return sorted(plans, key=lambda f: (planned_for(f).lo or date.min, f.position))
 
 
 def due_day(plan: Fact) -> date | None:
     """The first day on which the plan's date has fully passed (None: an open date never falls due)."""
-    return plan.hi + timedelta(days=1) if plan.hi is not None else None
+    last = planned_for(plan).hi
+    return last + timedelta(days=1) if last is not None else None
 
 
 def mechanism_name(facts: list[Fact], stream: str) -> str:
@@ -132,7 +138,7 @@ class Meetings(ChangeLog, Projection):
     feed_title = "Meetings and dialogues: every change"
     change_rows = MeetingChange
     calendar = True  # a planned session falls due on its day, with no event appended
-    version = 3  # 2: items keyed by position; 3: names and titles in text columns
+    version = 4  # 2: items keyed by position; 3: names and titles in text columns; 4: plans by their planned date
     models: ClassVar[list[type[Model]]] = [MeetingItem, MeetingChange]
 
     def change_of(self, row: MeetingChange) -> Change:
@@ -209,7 +215,7 @@ class Meetings(ChangeLog, Projection):
             due = due_day(plan)
             if due is not None and day < due and (until is None or due <= until):
                 key = f"{stream}|calendar|{event.position}|{plan.event_id}|{due.isoformat()}"
-                title = f"{name}: session planned for {dates.describe(plan.occurred)} is overdue"
+                title = f"{name}: session planned for {planned_for(plan).label()} is overdue"
                 rows.append(self._change(key, stream, name, plan.event_id, "overdue", title, "calendar", due,
                                          event, datetime.combine(due, time(), tzinfo=UTC)))
 
@@ -240,6 +246,8 @@ class ItemView:
     position: int
     sources: list[dict[str, Any]]
     rivals: list[dict[str, Any]] = field(default_factory=list)
+    announced: str | None = None  # for a planned session: when the plan was made or announced (EDTF)
+    announced_when: str | None = None
 
     @property
     def disputed(self) -> bool:
@@ -248,6 +256,7 @@ class ItemView:
     def to_dict(self) -> dict[str, Any]:
         return {
             "event_id": self.event_id, "type": self.type, "title": self.title, "session": self.session,
+            "announced": self.announced,
             "occurred": self.occurred, "when": self.when, "precision": self.precision,
             "lo": self.lo.isoformat() if self.lo else None, "hi": self.hi.isoformat() if self.hi else None,
             "place": self.place, "participants": self.participants, "outcomes": self.outcomes,
@@ -300,13 +309,16 @@ class MechanismView:
 
 
 def _item(fact: Fact, rivals: list[Fact]) -> ItemView:
-    p = fact.period
+    about = date_of(fact.type, fact.data, fact.occurred)
+    p = dates.parse(about)
+    plan = announced(fact.type, fact.data, fact.occurred)
     return ItemView(
-        fact.event_id, fact.type, fact.title, _session(fact), fact.occurred, dates.describe(fact.occurred),
+        fact.event_id, fact.type, fact.title, _session(fact), about, dates.describe(about),
         p.precision, p.lo, p.hi, fact.data.get("place"), participants_of(fact.data),
         strings(fact.data.get("outcomes")), fact.position, fact.sources,
         [{"event_id": r.event_id, "occurred": r.occurred, "when": dates.describe(r.occurred), "sources": r.sources}
          for r in rivals],
+        plan, dates.describe(plan) if plan else None,
     )
 
 

@@ -128,6 +128,8 @@ def load_entries(directory: Path = SEEDS_DIR, documents: dict[str, Document] | N
             seen[entry.id] = entry.where
             entries.append(entry)
     _check_outcomes(entries)
+    for entry in entries:
+        _check(entry)
     return entries
 
 
@@ -153,11 +155,15 @@ def _entry(row: object, where: str, documents: dict[str, Document]) -> Entry:
     occurred = row["occurred"].isoformat() if isinstance(row["occurred"], date) else row["occurred"]
     event = NewEvent(row["stream"], row["type"], occurred, {**data, **extra},
                      _sources(row.get("sources"), where, documents), event_id_for(row["id"]))
-    try:
-        prepare(event)
-    except ValidationError as exc:
-        raise SeedError(where, exc.field.removeprefix("data."), exc.reason) from None
     return Entry(row["id"], where, event)
+
+
+def _check(entry: Entry) -> None:
+    """Every rule the log applies to a new event (outcomes already made event ids)."""
+    try:
+        prepare(entry.event)
+    except ValidationError as exc:
+        raise SeedError(entry.where, exc.field.removeprefix("data."), exc.reason) from None
 
 
 def _sources(value: object, where: str, documents: dict[str, Document]) -> list[dict[str, Any]]:

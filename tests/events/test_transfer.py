@@ -7,6 +7,7 @@ import events
 from events.errors import ImportRejected
 from events.integrity import verify
 from events.transfer import export, import_lines
+from tests.conftest import written_by_an_earlier_version
 
 
 def _export() -> bytes:
@@ -155,10 +156,7 @@ def test_an_import_stores_data_and_sources_as_text_like_an_append(sqlite_log, ne
 
 def test_a_backup_holding_text_xml_cannot_carry_still_restores(log, new_event, request, monkeypatch):
     """Appends now refuse a form feed, but a log written before that rule must stay restorable."""
-    from events import validation
-
-    with monkeypatch.context() as patched:
-        patched.setattr(validation, "_refuse_unwritable", lambda *args: None)
+    with written_by_an_earlier_version():
         events.append([new_event(data={"summary": "pasted from a PDF\x0cpage 2"})], author="seed")
     with pytest.raises(events.ValidationError, match="U\\+000C"):
         events.append([new_event(data={"summary": "again\x0cpage 3"})], author="seed")

@@ -6,6 +6,7 @@ import events
 import projections
 from projections import exercises as model
 from seeds.catalog import event_id_for
+from tests.conftest import written_by_an_earlier_version
 
 #: Exercise changes have no calendar: every one is visible at any moment after it was recorded.
 LATER = datetime(2999, 1, 1, tzinfo=UTC)
@@ -125,8 +126,11 @@ def test_an_edition_appended_later_appears_in_its_series(seeded):
 
 
 def test_a_single_domain_written_as_a_string_counts_as_one_domain(seeded):
-    append(events.NewEvent("exercise/la-perouse", "ExerciseConducted", "2025-05",
-                           {"title": "La Perouse", "domains": "maritime", "first": "first time with Japan"}, SOURCE))
+    """The declaration now wants a list; a log written before it may hold one domain as a string."""
+    with written_by_an_earlier_version():
+        append(events.NewEvent("exercise/la-perouse", "ExerciseConducted", "2025-05",
+                               {"title": "La Perouse", "domains": "maritime", "first": "first time with Japan"},
+                               SOURCE))
     [edition] = by_name(domain="maritime")["La perouse"].editions
     assert edition.domains == ["maritime"]
     assert projections.status()[1].failed_position is None

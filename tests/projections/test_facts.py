@@ -38,8 +38,8 @@ def test_corrections_and_retractions_reach_facts_stored_by_an_earlier_batch(log)
 
 def test_facts_other_read_models_keep_are_ignored(log):
     database.create_tables([ExerciseEdition])
-    [planned] = events.append([events.NewEvent("exercise/x", "ExercisePlanned", "2030", {"title": "p"}, SOURCE)],
-                              author="t")
+    plan = events.NewEvent("exercise/x", "ExercisePlanned", "2026", {"title": "p", "planned_for": "2030"}, SOURCE)
+    [planned] = events.append([plan], author="t")
     [retraction] = events.append([events.NewEvent("exercise/x", "EventRetracted", "2026",
                                                   {"target": planned.event_id, "reason": "r"})], author="t")
     assert fold(store.read(limit=10)).steps == []

@@ -68,11 +68,14 @@ def _events(ops: list[dict], live: dict[str, events.NewEvent], counter: list[int
             types = STREAMS[op["stream"]]
             counter[0] += 1
             data = {"title": f"fact {counter[0]}{' ' + POISON if op['poison'] else ''}"}
-            if op["session"] is not None:
+            type_ = types[op["pick"] % len(types)]
+            if op["session"] is not None and type_ in ("MeetingHeld", "MeetingPlanned"):
                 data["session"] = op["session"]
             if op["claim"]:
                 data["fact"] = op["claim"]
-            event = events.NewEvent(op["stream"], types[op["pick"] % len(types)], op["occurred"], data,
+            if type_ in ("ExercisePlanned", "MeetingPlanned"):  # a plan names its date apart from its announcement
+                data["planned_for"] = op["occurred"]
+            event = events.NewEvent(op["stream"], type_, op["occurred"], data,
                                     [{"url": "https://example.org", "quote": "q", "kind": op["kind"]}],
                                     event_id=f"00000000-0000-4000-8000-{counter[0]:012d}")
             live[event.event_id] = event

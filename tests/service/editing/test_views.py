@@ -114,7 +114,7 @@ def test_not_signed_in_is_sent_to_sign_in_and_nothing_written(seeded_app):
     ({"sources-0-url": "ftp://example.org/x"}, "sources-0-url", "is not an http(s) URL"),
     ({"title": ""}, "title", "This field is required."),
     ({"participants": "Japan; admiral"}, "participants", "is not one of"),
-    ({"place": "Hyakuri\x0cair base"}, "place", "U+000C"),
+    ({"place": "Hyakuri\x01air base"}, "place", "U+0001"),
     ({"sources-0-quote": "signed\x01in July"}, "sources-0-quote", "a character XML (and so the Atom feeds) cannot"),
     ({"occurred": "31 December 9999"}, "occurred", "the chronology records dates in the years 1000-2999"),
     ({"occurred": "13/07/2018"}, "occurred", "write 13 July 2018 or 2018-07-13"),

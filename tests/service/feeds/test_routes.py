@@ -21,7 +21,7 @@ from events import NewEvent
 from service.feeds import routes as feeds
 from service.feeds.atom import AT_NS, ATOM_NS, CHRONOLOGY_NS, FH_NS
 from service.writes import append_one
-from tests.conftest import make_app, make_event
+from tests.conftest import make_app, make_event, written_by_an_earlier_version
 
 NS = {"a": ATOM_NS, "fh": FH_NS, "at": AT_NS, "chr": CHRONOLOGY_NS}
 SIZE = 5
@@ -595,10 +595,7 @@ def test_a_read_model_feed_never_shows_a_stale_hash_under_an_old_validator(seede
 
 def test_a_log_holding_text_xml_cannot_carry_still_renders_every_feed_and_archive(feed_app, monkeypatch):
     """A form feed written before such text was refused once made these documents a 500, the archive for ever."""
-    from events import validation
-
-    with monkeypatch.context() as earlier_version:
-        earlier_version.setattr(validation, "_refuse_unwritable", lambda *args: None)
+    with written_by_an_earlier_version():
         [old] = append(feed_app, make_event(stream="meeting/2plus2", type_="MeetingHeld", occurred="2017-01-06",
                                             title="Third\x002+2", data={"summary": "pasted\x0cfrom a PDF",
                                                                         "place": "Paris\ufffe"}))
