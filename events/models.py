@@ -66,3 +66,20 @@ COLUMNS = (
     "position", "event_id", "stream", "version", "type", "occurred", "occurred_lo", "occurred_hi",
     "recorded_at", "data", "sources", "author", "prev_hash", "hash",
 )
+
+
+class RevisionTarget(BaseModel):
+    """For each correction or retraction, the type of the event it acts on: derived from the log, kept beside it.
+
+    A type's feed carries the revisions of that type's events, in position
+    order; a revision's own row names only its target's id, so without this a
+    page of them would join every revision in the log to its target. Filled by
+    a trigger on every insert into the log (``schema``), never by hand.
+    """
+
+    position = PositionField(primary_key=True)  # the revision's
+    target_type = CharField(max_length=64)
+
+    class Meta:
+        table_name = "revision_target"
+        indexes = ((("target_type", "position"), False),)
