@@ -43,7 +43,7 @@ from werkzeug.exceptions import NotFound
 import events
 import projections
 from events import RecordedEvent
-from events.vocabulary import EVENT_TYPES
+from events.vocabulary import EVENT_TYPES, META_TYPES
 from projections.changes import Change, ChangeLog
 
 from . import atom, caching, revalidation
@@ -470,9 +470,15 @@ def feed_paths(changed: Iterable[str | RecordedEvent]) -> list[str]:
     """The feeds that change with ``changed`` (appended events, or names of read models)."""
     paths: list[str] = []
     models = {model.name: model for model in projections.with_feeds()}
-    for item in changed:
+    items = list(changed)
+    targets = events.store.find_many(str(e.data.get("target")) for e in items
+                                     if isinstance(e, RecordedEvent) and e.type in META_TYPES)
+    for item in items:
         if isinstance(item, RecordedEvent):
             found = ["/feed.atom", f"/subjects/{item.stream}/feed.atom", f"/types/{item.type}/feed.atom"]
+            target = targets.get(str(item.data.get("target"))) if item.type in META_TYPES else None
+            if target is not None:  # a revision is published in its target's type feed too
+                found.append(f"/types/{target.type}/feed.atom")
             found += [f"/{model.name}/feed.atom" for model in models.values() if model.kind == item.kind]
         else:
             found = [f"/{item}/feed.atom"] if item in models else []

@@ -620,6 +620,11 @@ def test_feed_paths_follow_what_changed(feed_app):
     paths = feeds.feed_paths([event, event])
     assert paths[:3] == ["/feed.atom", "/subjects/meeting/2plus2/feed.atom", "/types/MeetingHeld/feed.atom"]
     assert len(paths) == len(set(paths))
+    (correction,) = append(feed_app, _correction(event, "Session held in Tokyo"))
+    with feed_app.app_context():
+        assert feeds.feed_paths([correction])[:4] == [
+            "/feed.atom", "/subjects/meeting/2plus2/feed.atom", "/types/EventCorrected/feed.atom",
+            "/types/MeetingHeld/feed.atom"]  # the corrected event's type feed carries it too
 
 
 # --- autodiscovery -----------------------------------------------------------------
@@ -709,6 +714,19 @@ def test_the_readme_sample_entry_is_what_the_feed_serves(sqlite_url, tmp_path):
                 dict(e.attrib) for e in documented.findall(path, NS)], path
     finally:
         events.db.database.close()
+
+
+def test_every_feed_address_the_readme_gives_answers_on_a_fresh_install(seeded_app):
+    """Gap: the README's example archive, /subjects/agreement/acsa/feed/archive/0.atom, was a 404 after `make run`."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    given = set(re.findall(r"(?:`|https://chronology\.example)(/[^\s`<>…*]*\.atom)", readme))
+    concrete = {url for url in given if not re.search(r"/[A-Z]\.atom$", url)}  # `/feed/archive/N.atom` is a pattern
+    assert {"/feed.atom", "/feed/archive/1.atom", "/subjects/agreement/acsa/feed.atom"} <= concrete
+    client = seeded_app.test_client()
+    for url in sorted(concrete):
+        fetch(client, url)
 
 
 @pytest.mark.parametrize("name", ["agreements", "exercises", "meetings"])
