@@ -155,8 +155,12 @@ def event_entries(batch: Sequence[RecordedEvent], base: str, *,
         entries.append(meta_entry(event, target, target_title, base))
     # A fact and its correction appended in one batch share a recorded time: keep only the corrected
     # version, since RFC 4287 wants the versions of one entry in a document to differ in `updated`.
-    last = {(e.id if newest_only else (e.id, e.updated)): i for i, e in enumerate(entries)}
-    return [e for i, e in enumerate(entries) if last[e.id if newest_only else (e.id, e.updated)] == i], tombstones
+
+    def version(entry: Entry) -> object:
+        return entry.id if newest_only else (entry.id, entry.updated)
+
+    last = {version(e): i for i, e in enumerate(entries)}
+    return [e for i, e in enumerate(entries) if last[version(e)] == i], tombstones
 
 
 def _day(value: date | None) -> str:
