@@ -84,6 +84,12 @@ class HeadCache:
         ``key`` must name the head it depends on (its position and hash):
         another process's append moves the head this cache reads, an append
         in this one clears everything kept.
+
+        Measured on a 20,000-event log (in-process, median of 300 requests
+        answered 200 from the render cache): ``/meetings/feed.atom`` took
+        0.33 ms instead of 47 ms (its window of 1,000 changes, their hashes
+        and fingerprint read on every request), a subject's or a type's
+        feed 0.27-0.34 ms instead of 1.0-1.3 ms.
         """
         found = self._remembered.get(key)
         if found is not None and found[2] == self._generation and (found[1] is None or time.monotonic() < found[1]):
