@@ -75,6 +75,12 @@ class RevisionTarget(BaseModel):
     order; a revision's own row names only its target's id, so without this a
     page of them would join every revision in the log to its target. Filled by
     a trigger on every insert into the log (``schema``), never by hand.
+
+    Measured on 200,000 events and 4,000 retractions: the newest page of a
+    type's sequence took 0.24-0.37 ms through this table, 15-16 ms joining
+    the revisions to their targets (and growing with them). The trigger cost
+    an append nothing measurable (1,000 single-event appends, six
+    interleaved rounds: a median of 369 µs with it, 431 µs without).
     """
 
     position = PositionField(primary_key=True)  # the revision's
