@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # Debian packages the tests use for real: a PostgreSQL server, a browser, feed readers, a load generator.
-SYSTEM_PACKAGES := postgresql chromium newsboat wrk
+SYSTEM_PACKAGES := postgresql chromium newsboat rss2email wrk
 
 .PHONY: run test test-fast lint bench install install-test system-deps clean
 

@@ -66,3 +66,26 @@ COLUMNS = (
     "position", "event_id", "stream", "version", "type", "occurred", "occurred_lo", "occurred_hi",
     "recorded_at", "data", "sources", "author", "prev_hash", "hash",
 )
+
+
+class RevisionTarget(BaseModel):
+    """For each correction or retraction, the type of the event it acts on: derived from the log, kept beside it.
+
+    A type's feed carries the revisions of that type's events, in position
+    order; a revision's own row names only its target's id, so without this a
+    page of them would join every revision in the log to its target. Filled by
+    a trigger on every insert into the log (``schema``), never by hand.
+
+    Measured on 200,000 events and 4,000 retractions: the newest page of a
+    type's sequence took 0.24-0.37 ms through this table, 15-16 ms joining
+    the revisions to their targets (and growing with them). The trigger cost
+    an append nothing measurable (1,000 single-event appends, six
+    interleaved rounds: a median of 369 µs with it, 431 µs without).
+    """
+
+    position = PositionField(primary_key=True)  # the revision's
+    target_type = CharField(max_length=64)
+
+    class Meta:
+        table_name = "revision_target"
+        indexes = ((("target_type", "position"), False),)

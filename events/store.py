@@ -466,6 +466,43 @@ def count(*, stream: str | None = None, type_: str | None = None, upto: int | No
     return int(row[0])
 
 
+#: The largest position: ``before`` when a read is bounded above by nothing.
+_NO_BOUND = 2**63 - 1
+
+
+def read_type(type_: str, after: int = 0, limit: int = 50, *, before: int | None = None,
+              descending: bool = False) -> list[RecordedEvent]:
+    """One keyset page of a type's sequence: its events and the corrections and retractions of them, by position.
+
+    What a feed of one type carries, so that a reader of the signings hears
+    of a signing corrected or withdrawn. A revision comes after its target,
+    so the sequence only ever grows at its end: pages of it never shift.
+    Each half is one range of an index (the log's type and position, the
+    revisions' target type and position), so a page costs the same however
+    long the log is.
+    """
+    order = "DESC" if descending else "ASC"
+    bounds = (after, _NO_BOUND if before is None else before, limit)
+    rows = database.execute_sql(sql(
+        f"{SELECT} WHERE position IN ("
+        f"SELECT position FROM (SELECT position FROM event WHERE type = ? AND position > ? AND position < ? "
+        f"ORDER BY position {order} LIMIT ?) AS own UNION ALL "
+        f"SELECT position FROM (SELECT position FROM revision_target WHERE target_type = ? AND position > ? "
+        f"AND position < ? ORDER BY position {order} LIMIT ?) AS revised) ORDER BY position {order} LIMIT ?"),
+        (type_, *bounds, type_, *bounds, limit))
+    return _decode(rows)
+
+
+def count_type(type_: str, upto: int | None = None) -> int:
+    """How many items ``read_type`` has up to position ``upto``: a type feed's length, to align its archive pages."""
+    bound = _NO_BOUND if upto is None else upto
+    row = database.execute_sql(sql(
+        "SELECT (SELECT COUNT(*) FROM event WHERE type = ? AND position <= ?) + "
+        "(SELECT COUNT(*) FROM revision_target WHERE target_type = ? AND position <= ?)"),
+        (type_, bound, type_, bound)).fetchone()
+    return int(row[0])
+
+
 def stream_version(stream: str) -> int:
     row = database.execute_sql(sql("SELECT MAX(version) FROM event WHERE stream = ?"), (stream,)).fetchone()
     return row[0] or 0

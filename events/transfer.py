@@ -21,7 +21,7 @@ from typing import Any, BinaryIO, NoReturn, TypeAlias, TypeVar
 
 import orjson
 
-from . import db
+from . import db, schema
 from .canonical import GENESIS_HASH, chain_hash, document, parse_utc, utc_text
 from .db import database
 from .errors import ImportRejected, ValidationError
@@ -354,7 +354,9 @@ def _indexes_built_after(empty: bool) -> Iterator[None]:
 
     Inside the import's transaction, so a refused import leaves them as they were.
     Uniqueness is still enforced: the import checks ids and versions itself, and
-    CREATE UNIQUE INDEX would refuse a duplicate.
+    CREATE UNIQUE INDEX would refuse a duplicate. The revisions' target types
+    are filled once at the end too: row by row, each would look its target up
+    in a log that has no index on event ids yet.
     """
     if not empty:
         yield
@@ -366,9 +368,11 @@ def _indexes_built_after(empty: bool) -> Iterator[None]:
     indexes = database.execute_sql(query).fetchall()
     for name, _ in indexes:
         database.execute_sql(f'DROP INDEX "{name}"')
+    schema.drop_revision_trigger()
     yield
     for _, definition in indexes:
         database.execute_sql(definition)
+    schema.fill_revision_targets()
 
 
 class _StoredLog:

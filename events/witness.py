@@ -17,7 +17,7 @@ as a claim, which is all a subscriber's copy needs to be.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
 from typing import BinaryIO
@@ -44,12 +44,14 @@ class WitnessError(ValueError):
     """The witness cannot be read, or contradicts itself; the message names the line or entry."""
 
 
-def read_claims(stream: BinaryIO, *, namespace: str, max_bytes: int | None = None) -> Iterator[Claim]:
+def read_claims(stream: BinaryIO, *, namespace: str | Sequence[str], max_bytes: int | None = None) -> Iterator[Claim]:
     """The (position, hash) claims of a witness, in increasing position order, read lazily.
 
     ``stream`` holds JSON Lines (an export, a backup, a download of
     ``/log.jsonl``) or an Atom document whose entries carry ``position`` and
-    ``hash`` elements in ``namespace``. More than ``max_bytes`` is refused.
+    ``hash`` elements in ``namespace`` (or in any of several: a page saved
+    before the namespace changed still witnesses). More than ``max_bytes`` is
+    refused.
     """
     lines = _lines(stream, max_bytes)
     first = next(((number, raw) for number, raw in lines if raw.strip()), None)
@@ -58,7 +60,7 @@ def read_claims(stream: BinaryIO, *, namespace: str, max_bytes: int | None = Non
     number, raw = first
     start = raw.lstrip(b"\xef\xbb\xbf \t\r\n")
     if start.startswith(b"<"):
-        yield from _atom_claims(_joined(raw, lines), namespace)
+        yield from _atom_claims(_joined(raw, lines), (namespace,) if isinstance(namespace, str) else tuple(namespace))
     elif start.startswith(b"{"):
         yield from _export_claims(chain([(number, raw)], lines))
     else:
@@ -135,7 +137,11 @@ def _export_line(number: int, raw: bytes) -> tuple[int, str, str]:
     return position, hash_, prev
 
 
-def _atom_claims(document: bytes, namespace: str) -> Iterator[Claim]:
+def _entry_text(entry: etree._Element, name: str, namespaces: tuple[str, ...]) -> str | None:
+    return next((text for ns in namespaces if (text := entry.findtext(f"{{{ns}}}{name}")) is not None), None)
+
+
+def _atom_claims(document: bytes, namespaces: tuple[str, ...]) -> Iterator[Claim]:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
         root = etree.fromstring(document, parser)
@@ -146,10 +152,10 @@ def _atom_claims(document: bytes, namespace: str) -> Iterator[Claim]:
     entries = root.findall(f"{{{ATOM_NS}}}entry")
     found: dict[int, str] = {}
     for number, entry in enumerate(entries, start=1):
-        hash_ = entry.findtext(f"{{{namespace}}}hash")
+        hash_ = _entry_text(entry, "hash", namespaces)
         if hash_ is None:
             continue
-        position, hash_ = (entry.findtext(f"{{{namespace}}}position") or "").strip(), hash_.strip()
+        position, hash_ = (_entry_text(entry, "position", namespaces) or "").strip(), hash_.strip()
         if not _POSITION.fullmatch(position):
             raise WitnessError(f"entry {number}: position {position!r} is not a log position")
         if not _HASH.fullmatch(hash_):

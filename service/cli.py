@@ -26,7 +26,7 @@ from seeds.loader import seed as seed_log
 
 from . import schema
 from .app import create_app
-from .feeds.atom import CHRONOLOGY_NS
+from .feeds.atom import CLAIM_NAMESPACES
 
 #: A witness fetched over HTTP: how long to wait for each read, and how much to read at most.
 FETCH_TIMEOUT_SECONDS = 30
@@ -72,7 +72,7 @@ def verify(witnesses: tuple[str, ...]) -> None:
     for witness in witnesses:
         try:
             with _witness(witness) as stream:
-                comparison = compare(read_claims(stream, namespace=CHRONOLOGY_NS, max_bytes=FETCH_LIMIT_BYTES
+                comparison = compare(read_claims(stream, namespace=CLAIM_NAMESPACES, max_bytes=FETCH_LIMIT_BYTES
                                                  if _is_url(witness) else None), witness=witness)
         except (WitnessError, OSError) as exc:  # urllib's errors are OSErrors
             click.echo(f"cannot compare with {witness}: {exc}", err=True)

@@ -25,7 +25,13 @@ from events.text import xml_safe
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 AT_NS = "http://purl.org/atompub/tombstones/1.0"  # RFC 6721
-CHRONOLOGY_NS = "https://france-japan-chronology.example/ns/feed"  # an entry's log position and its event's hash
+#: The project's own namespace for what Atom has no element for: an entry's log position (``chr:position``) and
+#: that event's hash (``chr:hash``). A UUID minted for it: no one else can have named anything with it.
+CHRONOLOGY_NS = "urn:uuid:3990ec8e-ec75-5bcf-bc38-06b9f2e332a0"
+#: Where those elements lived before (a reserved ``.example`` domain): pages saved then still witness the chain.
+LEGACY_NAMESPACES = ("https://france-japan-chronology.example/ns/feed",)
+#: Every namespace a saved page may carry its claims in, newest first.
+CLAIM_NAMESPACES = (CHRONOLOGY_NS, *LEGACY_NAMESPACES)
 #: The ``updated`` of a feed with no entries: nothing has happened since the epoch (never "now").
 EMPTY_UPDATED = datetime(1970, 1, 1, tzinfo=UTC)
 FEED_NAMESPACE = uuid.UUID("9a1b6f0e-3b7d-5d2a-9c44-2f9d61d0e7a3")

@@ -4,6 +4,12 @@ A feed's validator is computed from the log before anything is rendered
 (the hash chain commits to every event up to a position), so a poll that
 changed nothing costs one indexed query and no rendering, and a rendered
 document is kept under its validator: the same ETag always means the same bytes.
+
+Conditional requests follow RFC 9110: ``If-None-Match`` compares weakly
+(``W/"x"`` names the document ``"x"`` names) against the tag of the
+representation the request selects (identity and gzip have their own), and
+takes precedence over ``If-Modified-Since``, which is answered 304 only when
+no entry newer than the client's copy can share the second its date names.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -29,6 +35,10 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 #: Subscription documents change on every append: caches must ask again, cheaply (304).
 REVALIDATE = "public, no-cache"
 CACHE_SIZE = 256
+#: How long after a recording a later one may still take the same second: a write commits within this of taking
+#: its time, and the clocks of the hosts that append agree within it.
+SETTLE = timedelta(seconds=2)
+_SECOND = timedelta(seconds=1)
 
 
 class Rendered:
@@ -92,6 +102,24 @@ def _gzip_tag(etag: str) -> str:
     return etag[:-1] + '-gz"'
 
 
+def last_modified(newest: datetime, read_at: datetime | None) -> datetime:
+    """The ``Last-Modified`` of a document whose newest item is ``newest``, read from the log at ``read_at``.
+
+    HTTP dates have whole seconds. A later item recorded in the same second
+    would carry the same date, and a client revalidating by date alone
+    would be told 304 and miss it. So a document names the second of its
+    newest item only once no later item can fall in that second (``SETTLE``
+    after it ended, by the time the log was read); until then it names the
+    second before, which that item's own second always exceeds: the next
+    poll by date gets the document again, never a 304 that hides an entry.
+    ``read_at`` None: a complete archive page, which never changes.
+    """
+    second = newest.replace(microsecond=0)
+    if read_at is None or read_at >= second + _SECOND + SETTLE:
+        return second
+    return second - _SECOND
+
+
 class FeedResponse(Response):
     """A response whose 304 keeps ``Last-Modified`` (werkzeug strips it with the entity headers).
 
@@ -107,16 +135,22 @@ class FeedResponse(Response):
 
 
 def names_current(if_none_match: ETags, etag: str) -> bool:
-    """Whether the client's tags name the document ``etag`` tags, in either encoding."""
-    plain = etag.strip('"').removesuffix("-gz")
-    return if_none_match.contains(plain) or if_none_match.contains(plain + "-gz")
+    """Whether ``If-None-Match`` names the representation tagged ``etag``: weak comparison (RFC 9110 8.8.3.2).
+
+    ``W/"x"`` and ``"x"`` both name it, and ``*`` names any. A tag of the
+    other encoding does not: it names other bytes, which a 304 would wrongly
+    tell a cache to keep serving under this one's headers.
+    """
+    return if_none_match.contains_weak(etag.strip('"'))
 
 
-def _not_modified(request: Request, etag: str, last_modified: datetime) -> bool:
+def _not_modified(request: Request, etag: str, newest: datetime) -> bool:
     if request.if_none_match:
         return names_current(request.if_none_match, etag)
     since = request.if_modified_since
-    return since is not None and last_modified.replace(microsecond=0) <= since
+    # The client's date came from ``last_modified``: at most the second of the newest item it saw. An item in a later
+    # second, or in that same second while the date still named the one before, is newer than its copy.
+    return since is not None and newest.replace(microsecond=0) <= since
 
 
 def link_header(self_url: str, hub: str | None) -> str:
@@ -138,16 +172,19 @@ def _headers(etag: str, last_modified: datetime, immutable: bool, link: str) -> 
             ("Cache-Control", IMMUTABLE if immutable else REVALIDATE), ("Vary", "Accept-Encoding"), ("Link", link))
 
 
-def feed_response(request: Request, key: str, last_modified: datetime, render: Callable[[], bytes], *,
-                  self_url: str, hub: str | None = None, immutable: bool = False) -> Response:
+def feed_response(request: Request, key: str, newest: datetime, render: Callable[[], bytes], *,
+                  self_url: str, read_at: datetime | None, hub: str | None = None,
+                  immutable: bool = False) -> Response:
     """Answer a feed request: 304 when the client's copy is current, else the (cached) document.
 
-    ``key`` must determine the document's bytes; ``render`` runs only on a cache miss.
+    ``key`` must determine the document's bytes; ``render`` runs only on a cache miss. ``newest`` is the time of
+    its newest item, as read from the log at ``read_at`` (None for an immutable page).
     """
     wants_gzip = "gzip" in request.accept_encodings
     etag = _gzip_tag(key) if wants_gzip else key
-    headers = _headers(etag, last_modified, immutable, link_header(self_url, hub))
-    if _not_modified(request, etag, last_modified):
+    headers = _headers(etag, last_modified(newest, None if immutable else read_at), immutable,
+                       link_header(self_url, hub))
+    if _not_modified(request, etag, newest):
         return FeedResponse(status=304, headers=headers)
     rendered = documents.get(key, render)
     if wants_gzip:

@@ -123,8 +123,15 @@ def _form_at(target: RecordedEvent, position: int) -> Form:
     return fold(target, later).current
 
 
-def event_entries(batch: Sequence[RecordedEvent], base: str) -> tuple[list[Entry], list[Tombstone]]:
-    """The entries and tombstones of a run of log events, in log order."""
+def event_entries(batch: Sequence[RecordedEvent], base: str, *,
+                  newest_only: bool = False) -> tuple[list[Entry], list[Tombstone]]:
+    """The entries and tombstones of a run of log events, in log order.
+
+    ``newest_only``: an event corrected within the run appears once, in its
+    newest form at its newest place. A subscription document wants it so:
+    newsboat, for one, keeps the first of two entries with one id and would
+    never show the correction; an archive page keeps both, as it always has.
+    """
     wanted = sorted({e.data["target"] for e in batch if e.type in META_TYPES})
     targets = {t.event_id: t for t in (events.get(i) for i in wanted)}
     entries: list[Entry] = []
@@ -148,8 +155,12 @@ def event_entries(batch: Sequence[RecordedEvent], base: str) -> tuple[list[Entry
         entries.append(meta_entry(event, target, target_title, base))
     # A fact and its correction appended in one batch share a recorded time: keep only the corrected
     # version, since RFC 4287 wants the versions of one entry in a document to differ in `updated`.
-    last = {(e.id, e.updated): i for i, e in enumerate(entries)}
-    return [e for i, e in enumerate(entries) if last[(e.id, e.updated)] == i], tombstones
+
+    def version(entry: Entry) -> object:
+        return entry.id if newest_only else (entry.id, entry.updated)
+
+    last = {version(e): i for i, e in enumerate(entries)}
+    return [e for i, e in enumerate(entries) if last[version(e)] == i], tombstones
 
 
 def _day(value: date | None) -> str:

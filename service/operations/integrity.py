@@ -24,7 +24,7 @@ from events.integrity import verify
 from events.models import BaseModel, UTCTimeField
 from events.witness import WitnessError, compare, read_claims
 
-from ..feeds.atom import CHRONOLOGY_NS
+from ..feeds.atom import CLAIM_NAMESPACES
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def check(backup: Path | None) -> Check:
     if backup is not None:
         try:
             with backup.open("rb") as stream:
-                comparison = compare(read_claims(stream, namespace=CHRONOLOGY_NS), witness=f"backup {backup.name}")
+                comparison = compare(read_claims(stream, namespace=CLAIM_NAMESPACES), witness=f"backup {backup.name}")
         except (WitnessError, OSError) as exc:
             unreadable = f"the newest backup {backup.name} cannot serve as a witness: {exc}"
             lines.append(unreadable)

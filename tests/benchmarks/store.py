@@ -53,14 +53,14 @@ def _raw_connection(path: Path) -> sqlite3.Connection:
 
 
 def _event_ddl(workdir: Path) -> list[str]:
-    """The real table's DDL (table, indexes, guard triggers), as create_schema writes it."""
+    """The real DDL (table, indexes, guard triggers, the revisions' target types), as create_schema writes it."""
     scratch = workdir / "ddl.sqlite3"
     events.connect(f"sqlite:///{scratch}")
     events.create_schema()
     _close_ours()
     conn = sqlite3.connect(scratch)
     ddl = [row[0] for row in conn.execute(
-        "SELECT sql FROM sqlite_master WHERE tbl_name = 'event' AND sql IS NOT NULL "
+        "SELECT sql FROM sqlite_master WHERE tbl_name IN ('event', 'revision_target') AND sql IS NOT NULL "
         "ORDER BY type = 'table' DESC, type = 'index' DESC, name")]
     conn.close()
     _remove(scratch)

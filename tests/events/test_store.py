@@ -285,3 +285,68 @@ def test_recent_streams_are_the_latest_written_newest_first(log, new_event):
     assert store.recent_streams() == list(dict.fromkeys(newest_first))
     assert store.recent_streams(limit=2) == list(dict.fromkeys(newest_first))[:2]
     assert store.recent_streams(scan=1) == ["agreement/acsa"]
+
+
+def _signed_and_held(new_event) -> tuple[list, list]:
+    """Signings and meetings interleaved, some of each corrected or retracted (a revision in the same batch too)."""
+    signed, held = [], []
+    for i in range(4):
+        signed += events.append([new_event(stream=f"agreement/a{i}", occurred=f"201{i}")], author="seed")
+        held += events.append([new_event(stream="meeting/2plus2", type_="MeetingHeld", occurred=f"201{i}",
+                                         title=f"Session {i}")], author="seed")
+    revisions = events.append([_correct(signed[0].event_id, {"occurred": "2010-07"}, stream="agreement/a0"),
+                               _correct(held[1].event_id, {"occurred": "2011-07"}, stream="meeting/2plus2")],
+                              author="editor")
+    revisions += events.append([events.NewEvent("agreement/a2", "EventRetracted", "2026-11-23",
+                                                {"target": signed[2].event_id, "reason": "duplicate"})],
+                               author="editor")
+    late, correction = events.append([new_event(stream="agreement/late", occurred="2019", event_id=ID),
+                                      _correct(ID, {"occurred": "2019-07"}, stream="agreement/late")], author="editor")
+    return [*signed, late], [*revisions, correction]
+
+
+def test_a_types_sequence_holds_its_events_and_their_revisions_in_position_order(log, new_event):
+    signed, revisions = _signed_and_held(new_event)
+    expected = sorted([e.position for e in signed] + [revisions[0].position, revisions[2].position,
+                                                      revisions[3].position])
+    assert [e.position for e in store.read_type("AgreementSigned", limit=100)] == expected
+    assert store.count_type("AgreementSigned") == len(expected)
+    assert store.count_type("AgreementSigned", upto=expected[4]) == 5
+    pages, after = [], 0
+    while page := store.read_type("AgreementSigned", after, limit=3):
+        pages.append([e.position for e in page])
+        after = page[-1].position
+    assert pages == [expected[:3], expected[3:6], expected[6:]]
+    newest = store.read_type("AgreementSigned", limit=3, before=expected[-1], descending=True)
+    assert [e.position for e in newest] == expected[-4:-1][::-1]
+    assert [e.type for e in store.read_type("MeetingHeld", limit=100)].count("EventCorrected") == 1
+    assert [e.position for e in store.read_type("EventRetracted", limit=100)] == [revisions[2].position]
+
+
+def test_revision_targets_are_filled_for_an_old_log_and_after_an_import(log, new_event, request):
+    from events.transfer import export, import_lines
+
+    signed, _ = _signed_and_held(new_event)
+    expected = [e.position for e in store.read_type("AgreementSigned", limit=100)]
+    events.db.database.execute_sql("DELETE FROM revision_target")  # a log written before the table existed
+    events.schema.drop_revision_trigger()
+    assert store.count_type("AgreementSigned") == len(signed)
+    events.create_schema()
+    assert [e.position for e in store.read_type("AgreementSigned", limit=100)] == expected
+    import io
+    out = io.BytesIO()
+    export(out)
+    if log.startswith("sqlite"):
+        url = f"sqlite:///{request.getfixturevalue('tmp_path') / 'restored.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_database")()
+    events.connect(url)
+    events.create_schema()
+    lines = out.getvalue().splitlines()
+    import_lines(lines[:-2])  # into an empty log: the trigger is suspended, the table filled at the end
+    import_lines(lines)  # onto a log: row by row, by the trigger
+    assert [e.position for e in store.read_type("AgreementSigned", limit=100)] == expected
+    events.append([events.NewEvent("agreement/a3", "EventRetracted", "2026-11-23",
+                                   {"target": signed[3].event_id, "reason": "duplicate"})], author="editor")
+    assert store.count_type("AgreementSigned") == len(expected) + 1
+    assert store.read_type("AgreementSigned", limit=1, descending=True)[0].type == "EventRetracted"

@@ -388,3 +388,19 @@ def test_routes_lists_every_route_and_the_function_that_answers_it(cli):
     assert {line.split()[1] for line in listed} == rules
     assert any(line.split()[1:] == ["/feed.atom", "service.feeds.routes.log_feed"] for line in listed)
     assert any(line.split() == ["GET,POST", "/events/new", "service.editing.views.new_event"] for line in listed)
+
+
+def test_a_page_saved_while_the_namespace_was_on_a_reserved_domain_still_witnesses(cli, witnessed, rewrite, tmp_path):
+    """The namespace moved from ``.example`` to the project's own: copies subscribers already keep still count."""
+    from pathlib import Path
+
+    from service.feeds.atom import CHRONOLOGY_NS, LEGACY_NAMESPACES
+
+    page = Path(witnessed["page"]).read_bytes()
+    assert CHRONOLOGY_NS.encode() in page and b".example/ns" not in page
+    old = tmp_path / "saved-in-2026-11.atom"
+    old.write_bytes(page.replace(CHRONOLOGY_NS.encode(), LEGACY_NAMESPACES[0].encode()))
+    intact = cli("verify", "--against", str(old))
+    assert intact.exit_code == 0 and f"matches {old}: 10 positions compared, 41 to 50" in intact.output
+    rewrite(45, "UPDATE event SET author = 'mallory' WHERE position = 45")
+    assert f"DIFFERS from {old} at position 45" in cli("verify", "--against", str(old)).output

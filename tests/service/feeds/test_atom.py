@@ -93,3 +93,13 @@ def test_feed_ids_are_stable_and_distinct() -> None:
     assert atom.feed_id("log") == atom.feed_id("log")
     assert atom.feed_id("log") != atom.feed_id("subject/agreement/acsa")
     assert atom.feed_id("log").startswith("urn:uuid:")
+
+
+def test_the_position_and_hash_live_in_a_namespace_the_project_owns() -> None:
+    """Gap: they lived on a reserved ``.example`` domain, which no one can own."""
+    import uuid
+
+    assert CHRONOLOGY_NS.startswith("urn:uuid:") and uuid.UUID(CHRONOLOGY_NS.removeprefix("urn:uuid:")).version == 5
+    root = parse(document([entry()]))
+    assert root.nsmap["chr"] == CHRONOLOGY_NS
+    assert root.find("a:entry/chr:position", NS).text == "1"

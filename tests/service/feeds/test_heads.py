@@ -37,3 +37,28 @@ def test_heads_of_different_databases_are_kept_apart(sqlite_log, tmp_path):
         assert cache.get(other, ttl=3600) is None
     finally:
         events.db.database.close()
+
+
+def test_what_is_worked_out_at_a_head_is_kept_until_the_head_moves(sqlite_log):
+    cache = HeadCache()
+    events.store.on_append(cache.clear)
+    calls: list[int] = []
+
+    def work() -> int:
+        calls.append(1)
+        return len(calls)
+
+    try:
+        events.append([make_event()], author="test")
+        reading = cache.lookup(sqlite_log, ttl=3600)
+        key = ("newest", reading.head.position, reading.head.hash)
+        assert cache.remember(key, reading, work) == 1
+        assert cache.remember(key, cache.lookup(sqlite_log, ttl=3600), work) == 1  # no second computation
+        events.append([make_event(stream="agreement/raa")], author="test")
+        moved = cache.lookup(sqlite_log, ttl=3600)
+        assert moved.head.position == 2 and moved.read_at >= reading.read_at
+        assert cache.remember(("newest", moved.head.position, moved.head.hash), moved, work) == 2
+        assert cache.remember(key, reading, work) == 3  # read before the append: never kept past it
+        assert cache.remember(key, reading, work) == 4
+    finally:
+        events.store._listeners.remove(cache.clear)
