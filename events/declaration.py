@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, model_validator
+from pydantic.json_schema import models_json_schema
 from pydantic_core import PydanticCustomError, core_schema
 
 from . import dates
@@ -802,7 +803,8 @@ def _body(type_name: str) -> type[BaseModel]:
         __base__=_Strict,
         __doc__=spec.description,
         event_id=(EventId | None, Field(None, title="Event id", description=(
-            "Chosen by the writer so that sending twice appends once; assigned if left out."))),
+            "Chosen by the writer so that sending twice appends once. The API requires it unless an "
+            "Idempotency-Key header is sent, from which it derives one."))),
         stream=(stream, Field(title="Subject", description="kind/slug; this type applies to: "
                                                             + ", ".join(spec.kinds) + ".")),
         type=(_literal(type_name), Field(title="Type", description=spec.description)),
@@ -831,6 +833,16 @@ def json_schema(type_name: str) -> dict[str, Any]:
     """
     schema = _body(spec_of(type_name).name).model_json_schema()
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def json_schemas(ref_template: str) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Every type's body as one set of schemas sharing their parts (an OpenAPI document's components).
+
+    Returns each type's reference (built with ``ref_template``, e.g. ``#/components/schemas/{model}``) and the
+    definitions they refer to.
+    """
+    keys, top = models_json_schema([(_body(name), "validation") for name in TYPES], ref_template=ref_template)
+    return {name: keys[(_body(name), "validation")] for name in TYPES}, top.get("$defs", {})
 
 
 # --- the form ----------------------------------------------------------------------------------------------------
