@@ -4,10 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-# Debian packages the tests use for real: a PostgreSQL server, a browser, feed readers, a load generator.
-SYSTEM_PACKAGES := postgresql chromium newsboat rss2email wrk
+# Debian packages the tests use for real: a PostgreSQL server, a browser, feed readers, a load generator, and npm
+# for axe-core (the accessibility checker the browser tests inject).
+SYSTEM_PACKAGES := postgresql chromium newsboat rss2email wrk npm
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
 
-.PHONY: run test test-fast lint bench install install-test system-deps clean
+.PHONY: run test test-fast lint bench install install-test system-deps node-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +33,8 @@ run: install
 	$(BIN)/chronology seed
 	$(BIN)/chronology serve --host $(HOST) --port $(PORT)
 
-## Install everything the tests need (Python and Debian packages) and run the whole suite
-test: install-test system-deps
+## Install everything the tests need (Python, Debian and npm packages) and run the whole suite
+test: install-test system-deps node-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
@@ -49,6 +51,12 @@ lint: install-test
 ## Benchmarks against same-run baselines (never part of `make test`)
 bench: install-test system-deps
 	$(BIN)/python -m tests.benchmarks
+
+$(AXE): tests/a11y/package-lock.json
+	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-deps: system-deps $(AXE)
 
 system-deps:
 	@missing=""; \
