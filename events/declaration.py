@@ -60,6 +60,13 @@ DomainName = Literal["maritime", "air", "land", "amphibious", "hadr", "space", "
 RoleName = Literal["participant", "observer", "host", "organizer"]
 SourceKindName = Literal["official", "press", "analysis", "other"]  # trusted in this order when claims disagree
 CATEGORIES: tuple[str, ...] = get_args(CategoryName)
+#: The rule the open-world status reads (projections/lifecycle.py), written once so no page guesses it: which
+#: categories of agreement apply from their signature (or adoption), a political commitment in force as soon as
+#: the leaders sign it; and which bind only once they have entered into force, after each party's own procedure.
+#: An adoption (``AgreementAdopted``) always applies from its date; an agreement whose category no event states
+#: is read as the stricter kind. An arrangement's own text decides when it applies, which no source here gives.
+SIGNATURE_APPLIES: frozenset[str] = frozenset({"roadmap", "plan", "partnership", "framework"})
+ENTRY_INTO_FORCE_NEEDED: frozenset[str] = frozenset({"treaty", "arrangement"})
 DOMAINS: tuple[str, ...] = get_args(DomainName)
 PARTICIPANT_ROLES: tuple[str, ...] = get_args(RoleName)
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKindName)
@@ -306,7 +313,10 @@ class AgreementData(FactData):
     agreement: Line | None = Field(None, title="Full name", description="The agreement's full name.")
     short: Line | None = Field(None, title="Short name",
                                description="The name it is known by (e.g. ACSA); pages list it under this name.")
-    category: Category | None = Field(None, title="Category", description="What kind of instrument it is.")
+    category: Category | None = Field(
+        None, title="Category", description="What kind of instrument it is. A roadmap, plan, partnership or "
+        "framework applies from its signature or adoption; a treaty or an arrangement (and an agreement of no stated "
+        "category) only from a recorded entry into force.")
     parties: Parties | None = Field(None, title="Parties",
                                     description="Who is bound: states, organisations or agencies, one per line.")
     term: EdtfInterval | None = Field(

@@ -65,7 +65,7 @@ def exercises() -> Response:
 
 @bp.get("/meetings")
 def meetings() -> Response:
-    """A page of dialogue mechanisms, their sessions and the next session due (overdue as of now)."""
+    """A page of dialogue mechanisms, their sessions and the next session planned, as of now."""
     now = datetime.now(UTC)
     after = _cursor("meeting")
     limit = params.integer("limit", PAGE, 1, MAX_LIMIT)

@@ -16,6 +16,7 @@ from projections import agreements as agreement_model
 from projections import exercises as exercise_model
 from projections import meetings as meeting_model
 from projections import timeline as timeline_model
+from projections.lifecycle import ANSWERS
 
 from .. import params
 from . import timeline_svg
@@ -27,6 +28,9 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
+#: "In force on this date?" answered in words: ``no`` only on a recorded ground (projections/lifecycle.py).
+ANSWER_WORDS = {"yes": "in force", "possibly": "possibly in force", "no": "not in force",
+                "unknown": "in force? not on record"}
 AGREEMENTS_PAGE = 20  # a screenful or two; a page costs the same at any size of log
 EXERCISES_PAGE = 20  # series, each with all its editions
 MEETINGS_PAGE = 20  # mechanisms, each with all its sessions
@@ -51,8 +55,9 @@ def agreements() -> str:
     views, next_after = agreement_page(as_of, known_at, after)
     for view in views:  # a lifecycle reads from its first stage to its latest
         view.stages.sort(key=lambda stage: (_start(stage.occurred), stage.position))
-    tally = {answer: sum(1 for v in views if v.active == answer) for answer in ("yes", "possibly", "no")}
+    tally = {answer: sum(1 for v in views if v.active == answer) for answer in ANSWERS}
     return render_template("agreements.html", agreements=views, as_of=as_of, known_at=known_at, tally=tally,
+                           ANSWER_WORDS=ANSWER_WORDS,
                            known_at_text=request.args.get("known_at", "").strip(), after=after,
                            next_after=next_after, paged=bool(after or next_after))
 
@@ -84,7 +89,7 @@ def _start(occurred: str) -> date:
 
 @bp.get("/meetings")
 def meetings() -> str:
-    """Every dialogue mechanism: its sessions and outcomes, the next planned session, and whether it is overdue."""
+    """Every dialogue mechanism: its sessions and outcomes, the next planned session, and whether its date passed."""
     after = params.subject("after", "meeting")
     views = meeting_model.mechanisms(datetime.now(UTC), after=after, limit=MEETINGS_PAGE)
     outcome_ids = sorted({o for v in views for item in v.sessions for o in item.outcomes})
