@@ -133,7 +133,8 @@ def test_the_json_form_carries_event_ids_and_sources(seeded):
     assert row["status"] == "signed" and row["active"] == "unknown"
     assert row["reason"] == "signed in July 2018; entry into force not on record"
     assert [(h["from"], h["to"], h["valid"], h["when"]) for h in row["history"]] == [
-        (None, "under negotiation", "2017-01-06", "6 January 2017"), ("under negotiation", "signed", "2018-07", "July 2018")]
+        (None, "under negotiation", "2017-01-06", "6 January 2017"),
+        ("under negotiation", "signed", "2018-07", "July 2018")]
     assert event_id_for("ifri-pajon-2018/acsa-signed") in row["event_ids"]
     assert all(stage["sources"] and stage["event_id"] for stage in row["stages"])
 

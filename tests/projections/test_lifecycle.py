@@ -31,14 +31,14 @@ def test_a_treaty_signed_with_no_entry_into_force_on_record_is_unknown_never_not
 
 def test_what_a_signature_does_is_the_vocabularys_rule_by_category():
     signed = [stage("AgreementSigned", "2021")]
-    assert status_on(signed, date(2022, 1, 1), "roadmap").active == "yes"
-    assert status_on(signed, date(2022, 1, 1), "roadmap").reason == "signed in 2021; a roadmap applies from its signature"
+    applied = status_on(signed, date(2022, 1, 1), "roadmap")
+    assert (applied.active, applied.reason) == ("yes", "signed in 2021; a roadmap applies from its signature")
     assert status_on(signed, date(2021, 6, 1), "roadmap").active == "possibly"
     for category in ("treaty", "arrangement", None, ["treaty"]):  # an old log's list is no category
         assert status_on(signed, date(2022, 1, 1), category).active == "unknown"
     assert status_on(signed, date(2020, 12, 31), "treaty").active == "no"  # before its signature: a recorded ground
     assert {c for c in declaration.CATEGORIES if applies_on_signature(c)} == declaration.SIGNATURE_APPLIES
-    assert declaration.SIGNATURE_APPLIES | declaration.ENTRY_INTO_FORCE_NEEDED == set(declaration.CATEGORIES)
+    assert set(declaration.CATEGORIES) == declaration.SIGNATURE_APPLIES | declaration.ENTRY_INTO_FORCE_NEEDED
     assert not declaration.SIGNATURE_APPLIES & declaration.ENTRY_INTO_FORCE_NEEDED
 
 
