@@ -13,6 +13,7 @@ from flask import Blueprint, render_template, request
 import events
 from events import dates
 from projections import agreements as agreement_model
+from projections import coverage as coverage_model
 from projections import exercises as exercise_model
 from projections import meetings as meeting_model
 from projections import timeline as timeline_model
@@ -57,7 +58,7 @@ def agreements() -> str:
         view.stages.sort(key=lambda stage: (_start(stage.occurred), stage.position))
     tally = {answer: sum(1 for v in views if v.active == answer) for answer in ANSWERS}
     return render_template("agreements.html", agreements=views, as_of=as_of, known_at=known_at, tally=tally,
-                           ANSWER_WORDS=ANSWER_WORDS,
+                           ANSWER_WORDS=ANSWER_WORDS, coverage=coverage_model.coverage(),
                            known_at_text=request.args.get("known_at", "").strip(), after=after,
                            next_after=next_after, paged=bool(after or next_after))
 
@@ -75,7 +76,8 @@ def exercises() -> str:
     keep = {k: v for k, v in (("year", year), ("domain", domain), ("participant", participant)) if v}
     return render_template("exercises.html", series=series, year=year, domain=domain, participant=participant,
                            domains=domains, editions=sum(len(s.editions) for s in series), after=after,
-                           next_after=series.next_after, keep=keep, page_size=EXERCISES_PAGE)
+                           next_after=series.next_after, keep=keep, page_size=EXERCISES_PAGE,
+                           coverage=coverage_model.coverage())
 
 
 def _start(occurred: str) -> date:
@@ -96,7 +98,7 @@ def meetings() -> str:
     found = (events.store.find(event_id) for event_id in outcome_ids)  # a handful: the outcomes of sessions
     titles = {e.event_id: e.title for e in found if e is not None}
     return render_template("meetings.html", mechanisms=views, titles=titles, today=_today(), after=after,
-                           next_after=views.next_after)
+                           next_after=views.next_after, coverage=coverage_model.coverage())
 
 
 TIMELINE_PAGE = 300
@@ -116,4 +118,4 @@ def timeline() -> str:
     entries = entries[:TIMELINE_PAGE]
     return render_template("timeline.html", entries=entries, picture=timeline_svg.draw(entries, _today()),
                            legend=timeline_svg.legend(), lanes=timeline_svg.LANES, kind=kind, after=after,
-                           next_cursor=entries[-1].cursor if more else None)
+                           next_cursor=entries[-1].cursor if more else None, coverage=coverage_model.coverage())

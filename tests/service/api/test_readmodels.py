@@ -151,3 +151,15 @@ def test_bad_paging_parameters_are_refused_naming_them(api, path, parameter, wor
     assert response.status_code == 400
     body = response.get_json()
     assert body["parameter"] == parameter and body["error"].startswith(f"{parameter}: ") and words in body["error"]
+
+
+@pytest.mark.parametrize("path", ["/api/agreements", "/api/exercises", "/api/meetings", "/api/timeline"])
+def test_every_read_model_answer_carries_the_coverage(api, path):
+    from seeds.catalog import load_documents
+
+    coverage = api.get(path).get_json()["coverage"]
+    documents = load_documents()
+    assert (coverage["documents"], coverage["urls"]) == (len(documents), 0)
+    assert {d["document"] for d in coverage["documents_listed"]} == set(documents)
+    assert sum(k["sources"] for k in coverage["kinds"]) == len(documents)
+    assert coverage["newest_source_date"] and coverage["statement"].endswith("not known not to have happened.")

@@ -279,3 +279,20 @@ def test_parties_that_are_not_a_list_do_not_break_the_agreements_page(seeded_app
     [odd] = [a for a in client.get("/api/agreements?limit=1000").get_json()["agreements"]
              if a["stream"] == "agreement/odd-parties"]
     assert (odd["parties"], odd["category"]) == ([], None)
+
+
+@pytest.mark.parametrize("path", ["/", "/agreements", "/exercises", "/meetings", "/timeline"])
+def test_the_home_and_every_read_model_page_say_what_the_record_is_drawn_from(seeded_app, path):
+    from projections import coverage
+    from seeds.catalog import load_documents
+
+    html = page(seeded_app.test_client(), path)
+    with seeded_app.app_context():
+        statement = coverage.coverage().statement
+    assert "What the record covers." in html
+    assert f"The record is drawn from {len(load_documents())} documents: " in html
+    assert "a fact missing from it is not known not to have happened." in html
+    assert statement.replace("'", "&#39;") in html
+    if path == "/":  # the home page names each document
+        for document in load_documents().values():
+            assert document.metadata["title"].replace("'", "&#39;").replace('"', "&#34;") in html
