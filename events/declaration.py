@@ -237,6 +237,8 @@ Language = Annotated[str, matching(LANGUAGE_PATTERN, "a language tag such as 'en
 Url = Annotated[str, matching(URL_PATTERN, "an http(s) URL", "http(s) URL", max_length=MAX_URL, strip=True)]
 AgreementSubject = Annotated[str, matching("^agreement" + STREAM_TAIL, "an agreement's subject ('agreement/<slug>')",
                                            "subject `agreement/<slug>`", max_length=200)]
+Subject = Annotated[str, matching(f"^(?:{'|'.join(STREAM_KINDS)}){STREAM_TAIL}", "a subject ('<kind>/<slug>')",
+                                  "subject `<kind>/<slug>`", max_length=200)]
 Session = Annotated[int, Field(ge=1, le=MAX_SESSION), Shape("a whole number", f"whole number, 1 to {MAX_SESSION:,}",
                                                             "number")]
 Category = Annotated[CategoryName, _choices(CATEGORIES, "a category")]
@@ -249,6 +251,8 @@ Domains = Annotated[list[Domain], Field(min_length=1, max_length=len(DOMAINS)), 
 Parties = Annotated[list[Name], Field(min_length=1, max_length=MAX_NAMES), _list("a list of names", "list of names")]
 Outcomes = Annotated[list[EventId], Field(min_length=1, max_length=MAX_OUTCOMES),
                      _list("a list of event ids", "list of event ids")]
+Subjects = Annotated[list[Subject], Field(min_length=1, max_length=MAX_OUTCOMES),
+                     _list("a list of subjects", "list of subjects `<kind>/<slug>`")]
 
 
 def _any_given(*names: str) -> dict[str, Any]:
@@ -302,6 +306,10 @@ class FactData(_Strict):
         None, title="Name", description="What the subject is called, where no more specific name applies (a "
                                         "summit, a resolution, a contract).")
     domains: Domains | None = Field(None, title="Domains", description="The domains it concerns.")
+    possibly_same_as: Subjects | None = Field(
+        None, title="Possibly the same as", description="Other subjects that may be this one under another name: "
+        "same parties, kind and main subject, dates that do not exclude it, but no source says they are one "
+        "(seeds/README.md, 'When two names are one body').")
 
 
 # --- each type's own fields, each declared once (a mixin per group; the order of bases is the form's order) ----

@@ -220,6 +220,7 @@ class SeriesView:
     stream: str
     name: str
     editions: list[EditionView]
+    possibly_same_as: list[str] = field(default_factory=list)  # series the sources may name otherwise
 
     @property
     def domains(self) -> list[str]:
@@ -237,7 +238,7 @@ class SeriesView:
         return {
             "stream": self.stream, "name": self.name, "domains": self.domains, "participants": self.participants,
             "firsts": [{"event_id": e.event_id, "first": e.first, "occurred": e.occurred} for e in self.firsts],
-            "editions": [e.to_dict() for e in self.editions],
+            "editions": [e.to_dict() for e in self.editions], "possibly_same_as": self.possibly_same_as,
             "event_ids": [e.event_id for e in self.editions],
         }
 
@@ -328,5 +329,6 @@ def exercises(year: int | None = None, domain: str | None = None, participant: s
         fs = by_stream.get(stream, [])
         editions = [_edition(f, verdicts[id(f)][1]) for f in sorted(fs, key=_order) if verdicts[id(f)][0]]
         if editions:
-            out.append(SeriesView(stream, _series_name(fs, stream), editions))
+            same = sorted({s for f in fs for s in strings(f.data.get("possibly_same_as"))})
+            out.append(SeriesView(stream, _series_name(fs, stream), editions, same))
     return Page(out, shown[-1] if more else None)

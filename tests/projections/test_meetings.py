@@ -65,8 +65,9 @@ def test_the_disputed_joint_statement_date_shows_the_official_claim(seeded):
 
 def test_every_mechanism_is_listed_with_event_ids_and_sources(seeded):
     views = by_name()
-    assert {"strategic dialogue", "global space dialogue", "maritime dialogue", "staff talks",
+    assert {"strategic dialogue", "Comprehensive Dialogue on Space", "maritime dialogue", "staff talks",
             "discussion group (industrial cooperation group)"} <= set(views)
+    assert "global space dialogue" not in views
     for view in views.values():
         row = view.to_dict()
         assert row["event_ids"]
@@ -148,3 +149,17 @@ def test_mechanisms_come_a_keyset_page_at_a_time_in_subject_order(seeded):
     assert model.mechanisms(NOW, after=whole[-1]) == []
     with pytest.raises(ValueError, match="limit"):
         model.mechanisms(NOW, limit=0)
+
+
+def test_names_the_sources_do_not_tie_stay_two_bodies_each_naming_the_other(seeded):
+    views = {m.stream: m for m in model.mechanisms(NOW)}
+    pairs = [("meeting/maritime-dialogue", "meeting/comprehensive-maritime-dialogue"),
+             ("meeting/export-control-committee", "meeting/export-control-joint-committee"),
+             ("meeting/industrial-cooperation-group", "meeting/defence-equipment-committee")]
+    for one, other in pairs:
+        assert views[one].possibly_same_as == [other] and views[other].possibly_same_as == [one]
+        assert views[one].to_dict()["possibly_same_as"] == [other]
+    # The forum Ifri dates to 2013 no longer borrows the joint statement's words about another committee.
+    [forum] = views["meeting/export-control-committee"].items
+    assert {s["document"] for s in forum.sources} == {"ifri-pajon-2018"}
+    assert views["meeting/2plus2"].possibly_same_as == []
