@@ -398,6 +398,6 @@ def history(stages: list[Stage]) -> list[Transition]:
             continue
         moment = step.moment
         when = (step.stage.term.ends_on or "") if step.by_term else step.stage.occurred
-        out.append(Transition(label, step.label, when, step.by_term, moment.lo, moment.hi or moment.lo))
+        out.append(Transition(label, step.label, when, step.by_term, moment.lo, moment.hi))
         rank, label = step_rank, step.label
     return out
