@@ -14,6 +14,7 @@ from flask import Blueprint, abort, render_template
 import events
 from events.corrections import EventState
 from events.vocabulary import META_TYPES, STREAM_KINDS
+from projections import coverage as coverage_model
 from projections import quarantine
 from projections.tallies import tallies
 
@@ -68,7 +69,8 @@ def _find(event_id: str) -> events.RecordedEvent | None:
 def home() -> str:
     """What the chronology is, what changed lately, how much it holds, and where to read it."""
     top = events.store.head()
-    return render_template("home.html", latest=latest_changes(), counts=counts(), head=top)
+    return render_template("home.html", latest=latest_changes(), counts=counts(), head=top,
+                           coverage=coverage_model.coverage())
 
 
 def event_state_or_404(event_id: str) -> EventState:

@@ -38,6 +38,7 @@ POISON, POISON_DATE = "unfoldable", "1999-09-09"
 DATES = ("2016-12-01", "2017", "2017-21", "2018-07", "2023/2027", "2011/..", "[..2017-01-06]", "2019-06-26",
          "2027", "2030-05", "2017-01-06", "2031", POISON_DATE)
 KINDS = ("official", "press", "analysis")
+PUBLISHED = (None, "2017", "2018-11-16", "[2017-01-08..2018-05]")
 
 fact = st.fixed_dictionaries({
     "op": st.just("fact"),
@@ -47,6 +48,8 @@ fact = st.fixed_dictionaries({
     "session": st.none() | st.integers(1, 4),
     "claim": st.none() | st.just("f"),
     "kind": st.sampled_from(KINDS),
+    "source": st.integers(0, 2),
+    "published": st.sampled_from(PUBLISHED),
     "poison": st.booleans(),
 })
 revision = st.fixed_dictionaries({
@@ -54,6 +57,7 @@ revision = st.fixed_dictionaries({
     "pick": st.integers(0, 50),
     "occurred": st.sampled_from(DATES),
     "place": st.sampled_from(("Paris", "Tokyo")),
+    "published": st.sampled_from(PUBLISHED),  # a correction of the sources' metadata (the coverage's)
 })
 # Each group is appended at one recorded time; the times move forward across the groups.
 groups = st.lists(st.tuples(st.integers(0, 2000), st.lists(fact | revision, min_size=1, max_size=6)),
@@ -75,8 +79,10 @@ def _events(ops: list[dict], live: dict[str, events.NewEvent], counter: list[int
                 data["fact"] = op["claim"]
             if type_ in ("ExercisePlanned", "MeetingPlanned"):  # a plan names its date apart from its announcement
                 data["planned_for"] = op["occurred"]
-            event = events.NewEvent(op["stream"], type_, op["occurred"], data,
-                                    [{"url": "https://example.org", "quote": "q", "kind": op["kind"]}],
+            source = {"url": f"https://example.org/{op['source']}", "quote": "q", "kind": op["kind"]}
+            if op["published"]:
+                source["published"] = op["published"]
+            event = events.NewEvent(op["stream"], type_, op["occurred"], data, [source],
                                     event_id=f"00000000-0000-4000-8000-{counter[0]:012d}")
             live[event.event_id] = event
             out.append(event)
@@ -91,8 +97,12 @@ def _events(ops: list[dict], live: dict[str, events.NewEvent], counter: list[int
                 counter[0] += 1
                 fixed = {"place": f"{op['place']} {counter[0]}", "title": f"corrected {counter[0]}"}
                 changes = {"occurred": op["occurred"], "data": fixed}
+                sources = target.sources
+                if op["published"]:
+                    sources = [{**target.sources[0], "published": op["published"]}]
+                    changes["sources"] = sources
                 live[target_id] = events.NewEvent(target.stream, target.type, op["occurred"],
-                                                  {**target.data, **fixed}, target.sources, target.event_id)
+                                                  {**target.data, **fixed}, sources, target.event_id)
                 out.append(events.NewEvent(target.stream, "EventCorrected", "2026", {
                     "target": target_id, "reason": "r", "changes": changes}))
     return out
