@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from events.declaration import KINDS
-from projections import exercises, timeline
+from projections import exercises, lifecycle, timeline
 
 Schema = dict[str, Any]
 
@@ -49,6 +49,18 @@ RIVAL = obj({"event_id": EVENT_ID, "occurred": EDTF, "when": STRING, "sources": 
 DATED = {"occurred": EDTF, "when": STRING, "precision": PRECISION, "lo": NULLABLE_DAY, "hi": NULLABLE_DAY}
 CLAIMED = {"position": POSITION, "sources": SOURCES, "disputed": {"type": "boolean"}, "rivals": array(RIVAL)}
 PARTICIPANT = obj({"name": STRING}, {"role": STRING, "country": STRING})
+SAME_AS = {"possibly_same_as": {**array(SUBJECT), "description": "Subjects the sources may name otherwise."}}
+PUBLISHED = {"type": ["string", "null"], "description": "When the source was published (EDTF), if recorded."}
+COVERAGE: Schema = obj({
+    "sources": {"type": "integer", "minimum": 0}, "documents": {"type": "integer", "minimum": 0},
+    "urls": {"type": "integer", "minimum": 0},
+    "kinds": array(obj({"kind": NULLABLE_STRING, "sources": {"type": "integer", "minimum": 0},
+                        "earliest": PUBLISHED, "newest": PUBLISHED})),
+    "newest_source_date": PUBLISHED,
+    "documents_listed": array(obj({"document": STRING, "title": NULLABLE_STRING, "kind": NULLABLE_STRING,
+                                   "publisher": NULLABLE_STRING, "published": PUBLISHED})),
+    "statement": STRING,
+}, description="What the record is drawn from: a fact missing from it is not known not to have happened.")
 
 SCHEMAS: dict[str, Schema] = {
     "Error": obj({"error": STRING}, {
@@ -79,13 +91,20 @@ SCHEMAS: dict[str, Schema] = {
         "as_of": DAY, "known_at": {"type": ["string", "null"], "format": "date-time"},
         "agreements": array(obj({
             "stream": SUBJECT, "name": STRING, "title": NULLABLE_STRING, "category": NULLABLE_STRING,
-            "parties": array(STRING), "term": {"type": ["string", "null"]}, "status": STRING, "active": STRING,
-            "since": {"anyOf": [obj({"event_id": EVENT_ID, "occurred": EDTF}), {"type": "null"}]},
+            "parties": array(STRING), "term": {"type": ["string", "null"]}, "status": STRING,
+            "active": {"enum": list(lifecycle.ANSWERS),
+                       "description": "In force on as_of: no only on a recorded ground, unknown where the record "
+                                      "is silent; reason says why."},
+            "reason": STRING, "status_by_term": {"type": "boolean"},
+            "since": {"anyOf": [obj({"event_id": EVENT_ID, "occurred": EDTF, "when": NULLABLE_STRING}),
+                                {"type": "null"}]},
+            "history": array(obj({"from": NULLABLE_STRING, "to": STRING, "valid": NULLABLE_STRING,
+                                  "when": NULLABLE_STRING, "by_term": {"type": "boolean"}})),
             "disputed": {"type": "boolean"}, "event_ids": array(EVENT_ID),
             "stages": array(obj({"type": STRING, "status": STRING, "occurred": EDTF, "when": STRING,
                                  "event_id": EVENT_ID, **CLAIMED})),
         })),
-        "next": {"anyOf": [SUBJECT, {"type": "null"}]},
+        "next": {"anyOf": [SUBJECT, {"type": "null"}]}, "coverage": ref("Coverage"),
     }),
     "ExercisesPage": obj({
         "year": {"type": ["integer", "null"]}, "domain": NULLABLE_STRING, "participant": NULLABLE_STRING,
@@ -98,8 +117,9 @@ SCHEMAS: dict[str, Schema] = {
                 "place": NULLABLE_STRING, "domains": array(STRING), "participants": array(PARTICIPANT),
                 "first": NULLABLE_STRING, "planned": {"type": "boolean"}, "announced": {"type": ["string", "null"]},
                 **DATED, **CLAIMED})),
+            **SAME_AS,
         })),
-        "next": {"anyOf": [SUBJECT, {"type": "null"}]},
+        "next": {"anyOf": [SUBJECT, {"type": "null"}]}, "coverage": ref("Coverage"),
     }),
     "MeetingItem": obj({
         "event_id": EVENT_ID, "type": STRING, "title": STRING, "session": {"type": ["integer", "null"]},
@@ -112,17 +132,23 @@ SCHEMAS: dict[str, Schema] = {
             "established": {"anyOf": [ref("MeetingItem"), {"type": "null"}]},
             "sessions": array(ref("MeetingItem")), "statements": array(ref("MeetingItem")),
             "planned": array(ref("MeetingItem")), "next": {"anyOf": [ref("MeetingItem"), {"type": "null"}]},
-            "disputed": {"type": "boolean"}, "event_ids": array(EVENT_ID),
+            "next_passed": {"type": "boolean"}, "next_passed_on": NULLABLE_DAY,
+            "next_note": {**NULLABLE_STRING,
+                          "description": "Once the next plan's date has passed: no later session on record."},
+            "disputed": {"type": "boolean"}, "event_ids": array(EVENT_ID), **SAME_AS,
         })),
-        "next": {"anyOf": [SUBJECT, {"type": "null"}]},
+        "next": {"anyOf": [SUBJECT, {"type": "null"}]}, "coverage": ref("Coverage"),
     }),
     "TimelinePage": obj({
         "entries": array(obj({
             "event_id": EVENT_ID, "position": POSITION, "stream": SUBJECT, "lane": {"enum": list(timeline.LANES)},
             "type": STRING, "title": STRING, "summary": NULLABLE_STRING, "sources": SOURCES,
-            "cursor": {"type": "string", "pattern": timeline.CURSOR.pattern}, **DATED})),
-        "next": NULLABLE_STRING,
+            "cursor": {"type": "string", "pattern": timeline.CURSOR.pattern},
+            "planned_for": {"type": ["string", "null"], "description": "For a plan, the date it names (EDTF)."},
+            **DATED})),
+        "next": NULLABLE_STRING, "coverage": ref("Coverage"),
     }),
+    "Coverage": COVERAGE,
     "Status": obj({
         "head": {"type": "integer", "minimum": 0}, "backend": {"enum": ["sqlite", "postgresql"]},
         "projections": array(obj({"name": STRING, "checkpoint": {"type": "integer"}, "lag": {"type": "integer"}})),
