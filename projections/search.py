@@ -24,7 +24,6 @@ and a page is a keyset range of the sort key.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,6 +43,7 @@ from .base import Projection
 from .facts import BASE_COLUMNS, Batch, Fact, FactRow, date_of, participants_of
 from .paging import DEFAULT_LIMIT, check_limit
 from .tables import BaseModel, delete_positions, execute_many, insert_rows, is_postgres, query
+from .text import WORD, fold, words
 from .timeline import CURSOR, sort_key
 
 #: The most matches an answer counts and draws its facets from; past it, the answer says "more than".
@@ -57,24 +57,6 @@ MAX_QUERY = 200
 MAX_TERMS = 12
 #: Data fields that name a subject (an agreement, a series, a mechanism) and are searched with its names.
 NAME_FIELDS = ("agreement", "short", "series", "mechanism", "name", "edition", "first", "category")
-
-# Combining marks NFKD splits off accented letters: Latin, Greek and Cyrillic diacritics, their extensions,
-# marks for symbols and half marks, and the kana voicing marks.
-_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f\u3099\u309a]")
-_WORD = re.compile(r"[^\W_]+")
-
-
-def fold(text: str) -> str:
-    """``text`` with its accents removed and its case folded: what both the index and a query compare."""
-    if text.isascii():
-        return text.lower()
-    return _MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
-
-
-def words(text: str) -> list[str]:
-    """The folded words of ``text``: runs of letters and digits, as both backends index them."""
-    return _WORD.findall(fold(text))
-
 
 # --- what a fact says, in words and facets (pure) ----------------------------
 
@@ -545,7 +527,7 @@ def _folded_with_map(text: str) -> tuple[str, list[int]]:
 def _spans(text: str, q: Query) -> tuple[set[str], list[tuple[int, int]]]:
     """Where ``q`` is found in ``text``: the asked-for things found, and their spans (a phrase as one span)."""
     folded, where = _folded_with_map(text)
-    found = [(m.group(), where[m.start()], where[m.end() - 1] + 1) for m in _WORD.finditer(folded)]
+    found = [(m.group(), where[m.start()], where[m.end() - 1] + 1) for m in WORD.finditer(folded)]
     seen: set[str] = set()
     spans: list[tuple[int, int]] = []
     for i, (word, lo, hi) in enumerate(found):

@@ -1,4 +1,4 @@
-"""The JSON API and the downloads: the log (``log``), the read models (``readmodels``), ``/log.jsonl``."""
+"""The JSON API and the downloads: the log, the read models, search, ``/log.jsonl``, CSV of every view, calendars."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from flask import Blueprint
 
 def blueprints() -> tuple[Blueprint, ...]:
     """This surface's blueprints (imported when the app is built, so importing a module here builds nothing)."""
+    from .calendar import bp as calendar
     from .downloads import bp as downloads
+    from .exports import bp as exports
     from .log import bp as log
     from .readmodels import bp as readmodels
+    from .search import bp as search
 
-    return (log, readmodels, downloads)
+    return (log, readmodels, search, downloads, exports, calendar)
