@@ -49,15 +49,32 @@ def _span(edtf: str | None) -> tuple[str, str]:
     return lo or "", hi or ""
 
 
+#: What a spreadsheet reads as the start of a formula: a text cell starting so gets a leading apostrophe.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(row: Sequence[Any], texts: Sequence[int]) -> Sequence[Any]:
+    """The row with its free-text cells (titles, names, places: anyone's words) unable to run as a formula.
+
+    OWASP's advice for CSV injection: the apostrophe makes a spreadsheet show
+    the text as typed instead of evaluating it; it is the only change made.
+    """
+    if not any(isinstance(row[i], str) and row[i].startswith(FORMULA_START) for i in texts):
+        return row
+    return [f"'{v}" if i in texts and isinstance(v, str) and v.startswith(FORMULA_START) else v
+            for i, v in enumerate(row)]
+
+
 def _lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
     """The CSV text of ``header`` and ``rows``, a chunk of rows at a time, as UTF-8 bytes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
     writer.writerow(header)
+    texts = [i for i, name in enumerate(header) if name in TEXT_COLUMNS]
     pending = 0
     for row in rows:
-        writer.writerow(row)
+        writer.writerow(_inert(row, texts))
         pending += 1
         if pending >= FLUSH_ROWS:
             yield buffer.getvalue().encode("utf-8")
@@ -65,6 +82,11 @@ def _lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[byt
             buffer.truncate()
             pending = 0
     yield buffer.getvalue().encode("utf-8")
+
+
+#: Columns holding free text written by editors or quoted from sources.
+TEXT_COLUMNS = frozenset({"name", "title", "category", "parties", "series", "edition", "place", "participants",
+                          "first", "mechanism", "snippet", "status"})
 
 
 def csv_response(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
@@ -135,7 +157,7 @@ def exercises() -> Response:
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for series in _pages(fetch):
-            for e in series.editions:
+            for e in filters.sorted_items(series.editions, asked.sort):
                 yield (series.stream, series.name, e.event_id, e.type, type_label(e.type), e.title, e.edition or "",
                        e.occurred, *_span(e.occurred), e.when, e.precision, e.place or "", _joined(e.domains),
                        _participants(e.participants), e.first or "", e.planned, e.announced or "", e.disputed,
@@ -152,6 +174,7 @@ MEETING_HEADER = ("stream", "mechanism", "item", "event_id", "type", "title", "s
 def meetings() -> Response:
     """Every item of every mechanism: its setting up, sessions held, statements and sessions still planned."""
     now = datetime.now(UTC)
+    sort = filters.session_sort()
     root = base_url()
 
     def fetch(after: str | None) -> tuple[list[Any], str | None]:
@@ -161,7 +184,8 @@ def meetings() -> Response:
     def rows() -> Iterator[tuple[Any, ...]]:
         for m in _pages(fetch):
             items = [("set up", m.established)] if m.established else []
-            items += [("session", s) for s in m.sessions] + [("statement", s) for s in m.statements]
+            items += [("session", s) for s in filters.sorted_items(m.sessions, sort)]
+            items += [("statement", s) for s in m.statements]
             items += [("planned", p) for p in m.planned]
             for what, i in items:
                 yield (m.stream, m.name, what, i.event_id, i.type, i.title, i.session if i.session is not None else "",
