@@ -40,7 +40,7 @@ from events.vocabulary import META_TYPES
 
 from . import tables
 from .base import Projection
-from .facts import BASE_COLUMNS, Batch, Fact, FactRow, date_of, participants_of
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, date_of, fact_of, latest, participants_of
 from .paging import DEFAULT_LIMIT, check_limit
 from .tables import BaseModel, delete_positions, execute_many, insert_rows, is_postgres, query
 from .text import WORD, fold, words
@@ -155,6 +155,7 @@ class SearchEntry(FactRow):
 
     class Meta:
         table_name = "search_entry"
+        indexes = ((("stream", "sort_key"), False),)  # a subject's facts in date order
 
 
 class SearchFacet(BaseModel):
@@ -243,7 +244,8 @@ class Search(Projection):
     name = "search"
     version = 1
     models: ClassVar[list[type[Model]]] = [SearchEntry, SearchFacet, SearchText, SearchWords]
-    deferred: ClassVar[list[type[Model]]] = [SearchFacet]  # the fold deletes facets by position: the key
+    # The fold reads entries and facets by position only (their keys); the other indexes serve the queries.
+    deferred: ClassVar[list[type[Model]]] = [SearchEntry, SearchFacet]
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])
@@ -590,3 +592,46 @@ def _cut(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
         pieces.append((" …", False))
     return pieces
 
+
+
+# --- a subject's facts ----------------------------------------------------------
+
+#: Data fields that name a subject, the most telling first.
+SUBJECT_NAMES = ("agreement", "series", "mechanism", "name", "short")
+#: The newest facts of a subject read to find its name: a subject's name is stated again and again.
+NAME_SCAN = 50
+
+
+def subject_name(stream: str) -> str | None:
+    """The subject's name as its newest facts state it (an agreement's full name, a series, a mechanism)."""
+    rows = derived.joined_facts("search_entry", where="t.stream = ?", params=[stream], order="t.position DESC",
+                                limit=NAME_SCAN)
+    return latest([Fact.from_row(row) for row in rows], *SUBJECT_NAMES)
+
+
+@dataclass
+class SubjectFact:
+    """One fact of a subject in its current form, and whether a correction made it so."""
+
+    fact: Fact
+    corrected: bool
+    cursor: str
+
+
+def subject_facts(stream: str, *, after: str | None = None, limit: int = DEFAULT_LIMIT) -> tuple[list[SubjectFact],
+                                                                                                  str | None]:
+    """A page of a subject's facts in date order (retracted ones left out), and the cursor of the next page.
+
+    Raises ValueError naming ``after`` when it is not a cursor of this order.
+    """
+    check_limit(limit)
+    if after is not None and not CURSOR.match(after):
+        raise ValueError(f"after: {after[:40]!r} is not a cursor of this subject's facts")
+    where, params = ["t.stream = ?"], [stream]
+    if after is not None:
+        where.append("t.sort_key > ?")
+        params.append(after)
+    rows = derived.joined_facts("search_entry", where=" AND ".join(where), params=params, extra=("sort_key",),
+                                order="t.sort_key", limit=limit + 1)
+    shown = [SubjectFact(fact_of(row), not row[8], row[9]) for row in rows[:limit]]
+    return shown, shown[-1].cursor if len(rows) > limit else None
