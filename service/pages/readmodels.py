@@ -108,5 +108,6 @@ def timeline() -> str:
     more = len(entries) > TIMELINE_PAGE
     entries = entries[:TIMELINE_PAGE]
     return render_template("timeline.html", entries=entries, picture=timeline_svg.draw(entries, _today()),
+                           busiest=timeline_svg.busiest(entries), keep={"kind": kind} if kind else {},
                            legend=timeline_svg.legend(), lanes=timeline_svg.LANES, kind=kind, after=after,
                            next_cursor=entries[-1].cursor if more else None)
