@@ -124,7 +124,7 @@ def test_timeline_draws_every_entry_and_lists_it(seeded_app):
     for entry in entries:
         assert f'href="/events/{entry.event_id}"' in listing
         if entry.lo or entry.hi:
-            assert f'<a href="/events/{entry.event_id}"><title>' in picture
+            assert f'<a href="/events/{entry.event_id}" aria-label="' in picture  # named, for focus
     for lane in ("Agreements", "Exercises", "Meetings", "Dialogues set up"):
         assert lane in picture
     exercise_only = page(client, "/timeline?kind=exercise")
