@@ -268,3 +268,43 @@ def test_parties_that_are_not_a_list_do_not_break_the_agreements_page(seeded_app
     [odd] = [a for a in client.get("/api/agreements?limit=1000").get_json()["agreements"]
              if a["stream"] == "agreement/odd-parties"]
     assert (odd["parties"], odd["category"]) == ([], None)
+
+
+def test_agreements_are_listed_by_the_name_shown(seeded_app):
+    html = page(seeded_app.test_client(), "/agreements")
+    shown = re.findall(r'<h2><a href="/subjects/agreement/[^"]+">([^<]+)</a>', html)
+    assert len(shown) > 3
+    folded = [projections.text.fold(name) for name in shown]
+    assert folded == sorted(folded)
+
+
+def test_tables_sort_on_the_server_by_the_column_in_the_url(seeded_app):
+    client = seeded_app.test_client()
+    two_plus_two = card(page(client, "/meetings?sort=-session"), "meeting-2plus2")
+    assert two_plus_two.index("Third France-Japan 2+2") < two_plus_two.index("Previous (second)")
+    assert 'aria-sort="descending"' in two_plus_two and 'href="/meetings?sort=session"' in two_plus_two
+    ascending = card(page(client, "/meetings"), "meeting-2plus2")
+    assert ascending.index("Previous (second)") < ascending.index("Third France-Japan 2+2")
+    by_place = page(client, "/exercises?sort=where&domain=maritime")
+    assert 'aria-sort="ascending"' in by_place and 'name="sort" value="where"' in by_place  # a new filter keeps it
+    assert "sort: &#39;up&#39; is not a way to sort" in page(client, "/exercises?sort=up", 400)
+
+
+def test_every_view_links_its_json_and_csv_with_its_filters(seeded_app):
+    client = seeded_app.test_client()
+    for path, json_path, csv_path in (
+        ("/agreements?as_of=2019-01-01", "/api/agreements?as_of=2019-01-01", "/agreements.csv?as_of=2019-01-01"),
+        ("/exercises?domain=air", "/api/exercises?domain=air", "/exercises.csv?domain=air"),
+        ("/meetings", "/api/meetings?", "/meetings.csv"),
+        ("/timeline?kind=exercise", "/api/timeline?kind=exercise", "/timeline.csv?kind=exercise"),
+    ):
+        html = page(client, path)
+        assert f'href="{json_path}"' in html and f'href="{csv_path}"' in html, path
+        assert client.get(json_path).status_code == 200 and client.get(csv_path).status_code == 200
+
+
+def test_the_timeline_can_be_skipped_and_says_it_scrolls(seeded_app):
+    html = page(seeded_app.test_client(), "/timeline")
+    assert html.index('href="#timeline-list"') < html.index("<svg") and 'id="timeline-list"' in html
+    assert 'class="scroll-hint"' in html and "It opens at the busiest years" in html
+    assert re.search(r'data-first-view="0\.[0-9]{3}"', html)
