@@ -17,8 +17,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml package-lock.json | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,bench]'
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
