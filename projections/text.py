@@ -12,10 +12,11 @@ WORD = re.compile(r"[^\W_]+")
 
 
 def fold(text: str) -> str:
-    """``text`` with its accents removed and its case folded: what both the index and a query compare."""
+    """``text`` with its accents removed and in lower case, as SQLite's unicode61 tokenizer folds it (``ß`` stays).
+    """
     if text.isascii():
         return text.lower()
-    return _MARKS.sub("", unicodedata.normalize("NFKD", text)).casefold()
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
 def words(text: str) -> list[str]:

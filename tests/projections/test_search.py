@@ -150,3 +150,14 @@ def test_operators_typed_by_a_person_are_words_not_syntax():
     assert q.prefixes == ("peg",)
     assert q.fts5() == '"near" AND "a" AND "b" AND "or" AND "x" AND "feuille de route" AND "peg"*'
     assert q.tsquery() == "near & a & b & or & x & (feuille <-> de <-> route) & peg:*"
+
+
+def test_the_text_indexed_is_every_field_a_snippet_can_show(seeded):
+    from events import store
+    from tests.benchmarks import workload
+
+    facts = [e for e in store.read_all() if e.type not in ("EventCorrected", "EventRetracted")]
+    facts += list(workload.generate(300))
+    for e in facts:
+        assert model.searched_text(e.stream, e.data, e.sources) == "\n".join(
+            text for _, text in model.fields_of(e.stream, e.data, e.sources))
