@@ -82,6 +82,24 @@ def raw_pages(types: Sequence[str], kind: str, upto: int, *, batch: int = 10_000
         after = rows[-1][0]
 
 
+#: What ``raw_facts`` gives of each event, in this order: its JSON ``data`` and ``sources`` still as text.
+RAW_FACT_FIELDS = ("position", "event_id", "stream", "type", "occurred", "recorded_at", "data", "sources")
+
+
+def raw_facts(upto: int, *, skip_types: Sequence[str], batch: int = 10_000) -> Iterator[list[tuple[Any, ...]]]:
+    """Every event up to ``upto`` not of ``skip_types``, of any subject, a keyset page at a time, undecoded."""
+    statement = sql(f"SELECT {', '.join(RAW_FACT_FIELDS)} FROM event WHERE position > ? AND position <= ? "
+                    f"AND type NOT IN ({', '.join('?' * len(skip_types))}) ORDER BY position LIMIT ?")
+    after = 0
+    while True:
+        rows = database.execute_sql(statement, (after, upto, *skip_types, batch)).fetchall()
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+        after = rows[-1][0]
+
+
 def copy_dated_facts(table: str, columns: Sequence[str], *, upto: int, skip_types: Sequence[str],
                      labels: Mapping[str, Mapping[str | None, str]], default_label: str,
                      prefix_of: Callable[[str], str]) -> None:

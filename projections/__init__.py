@@ -1,4 +1,4 @@
-"""Read models folded from the log: agreements, exercises, meetings, timeline, tallies of subjects, coverage.
+"""Read models folded from the log: agreements, exercises, meetings, timeline, tallies of subjects, coverage, search.
 
 Each owns its tables and a checkpoint; ``catch_up`` brings them level with the
 log, ``rebuild`` folds again from position 0. Every read model implements one
@@ -20,11 +20,13 @@ from .changes import ChangeLog
 from .coverage import Coverage
 from .exercises import Exercises
 from .meetings import Meetings
+from .search import Search
 from .tallies import Tallies
 from .timeline import Timeline
 
 #: Every read model, in the order status lists them and a rebuild folds them.
-READ_MODELS: tuple[Projection, ...] = (Agreements(), Exercises(), Meetings(), Timeline(), Tallies(), Coverage())
+READ_MODELS: tuple[Projection, ...] = (Agreements(), Exercises(), Meetings(), Timeline(), Tallies(), Coverage(),
+                                       Search())
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in READ_MODELS}
 
 

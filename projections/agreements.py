@@ -39,6 +39,7 @@ from .facts import latest, restated_fact, strings
 from .lifecycle import STAGES, Stage, Status, Transition, history, status_on, when_words
 from .paging import DEFAULT_LIMIT, Page, check_limit
 from .tables import BaseModel, UTCTimeField, execute_many, insert_rows, query
+from .text import fold
 from .tuning import stable_id
 
 KIND = "agreement/"
@@ -154,10 +155,19 @@ def _category(forms: list[Any]) -> str | None:
     return latest(forms, "category")
 
 
+def _sort_name(forms: list[Any], stream: str) -> str:
+    """What the list is ordered by: the name a reader sees (the full name, else the short one), folded.
+
+    Folded (accents, case) so both backends order it alike, whatever their collation.
+    """
+    return fold(latest(forms, "agreement") or _name(forms, stream))
+
+
 class Agreements(ChangeLog, Projection):
     name = "agreements"
     kind = KIND.rstrip("/")
-    version = 3  # 2: names and statuses in text columns; 3: open-world statuses, changes dated in valid time
+    version = 4  # 2: names and statuses in text columns; 3: open-world statuses, changes dated in valid time;
+    # 4: ordered by the name shown
     models: ClassVar[list[type[Model]]] = [Agreement, AgreementStage, AgreementChange]
     feed_title = "Agreements: every status change"
     change_rows = AgreementChange
@@ -351,9 +361,9 @@ class _Fold:
         rows += [f.row() for forms in self.open.values() for f in forms if not f.stored]
         insert_rows("agreement_stage", STAGE_COLUMNS, rows)
         insert_rows("agreement", ("stream", "sort_name", "first_position"),
-                    [(s, _name(self.open[s], s), first) for s, first in self.new_agreements.items()])
+                    [(s, _sort_name(self.open[s], s), first) for s, first in self.new_agreements.items()])
         execute_many("UPDATE agreement SET sort_name = ? WHERE stream = ?",
-                     [(_name(self.open[stream], stream), stream) for stream in self.known])
+                     [(_sort_name(self.open[stream], stream), stream) for stream in self.known])
         changes = self.changes + [row for rows in self.calendar.values() for row in rows]
         insert_rows("agreement_change", CHANGE_COLUMNS,
                     [(*c[:9], c[9].isoformat() if c[9] else None, *c[10:15], utc_text(c[15])) for c in changes])
@@ -464,7 +474,8 @@ def _text(value: object) -> str | None:
 
 def agreements(as_of: date, known_at: datetime | None = None, *, after: str | None = None,
                limit: int = DEFAULT_LIMIT) -> Page[AgreementView]:
-    """One page of agreements in name order, each with its status on ``as_of``, as the log stood at ``known_at``.
+    """One page of agreements by the name shown (full, else short), each with its status on ``as_of``, as the log
+    stood at ``known_at``.
 
     ``after`` is the stream of the last agreement of the previous page
     (``next_after`` of that page). The page is a keyset on the

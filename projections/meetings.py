@@ -404,3 +404,11 @@ def mechanisms(now: datetime, *, after: str | None = None, limit: int = DEFAULT_
         if names.count(v.name) > 1:
             v.name = f"{v.name} ({v.stream.split('/', 1)[1].replace('-', ' ')})"
     return Page(views, shown[-1] if more else None)
+
+
+def mechanism(stream: str, now: datetime) -> MechanismView | None:
+    """One mechanism (``meeting/2plus2``) as ``mechanisms`` shows it, or None when none is on record."""
+    rows = derived.joined_facts("meeting_item", where="t.stream = ?", params=[stream])
+    if not rows:
+        return None
+    return _mechanism(stream, [Fact.from_row(row) for row in rows], now.astimezone(UTC).date())

@@ -9,5 +9,6 @@ def blueprints() -> tuple[Blueprint, ...]:
     """This surface's blueprints (imported when the app is built, so importing a module here builds nothing)."""
     from .log import bp as log
     from .readmodels import bp as readmodels
+    from .search import bp as search
 
-    return (log, readmodels)
+    return (log, readmodels, search)
