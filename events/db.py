@@ -23,12 +23,9 @@ from .errors import StoreBusy
 
 database = DatabaseProxy()
 
-#: The URL ``connect`` was last given, and how many times it was called: whoever keeps state per database
-#: (the read models' table binding) knows from the count that the database changed under it.
+#: The URL ``connect`` was last given (a worker process connects to it too), and how many times it was called:
+#: whoever keeps state per database (the read models' table binding) knows from the count that it changed.
 _connected: dict[str, Any] = {"url": None, "generation": 0}
-#: Database objects a forked child inherited from its parent: kept referenced, never closed (closing a
-#: PostgreSQL connection sends its end on a socket the parent still uses).
-_inherited: list[Any] = []
 
 # Custom column types: a rowid-aliased INTEGER on SQLite (fastest scans), a
 # BIGINT on PostgreSQL; UTC instants as fixed-width text on SQLite (sorts as
@@ -94,22 +91,14 @@ def connect(url: str) -> None:
     _connected["generation"] += 1
 
 
+def url() -> str | None:
+    """The URL this process is connected to (a worker process started afresh connects to it too)."""
+    return _connected["url"]  # type: ignore[no-any-return]
+
+
 def generation() -> int:
     """How many times ``connect`` was called in this process: a change means another database."""
     return int(_connected["generation"])
-
-
-def reopen_after_fork() -> None:
-    """In a forked child: leave the parent's connections alone (never closed, never reused) and open our own.
-
-    A connection is a socket (or file) shared with the parent after a fork;
-    using or closing it from the child corrupts the parent's. The child gets
-    a fresh database object on the same URL instead.
-    """
-    if database.obj is None or _connected["url"] is None:
-        return
-    _inherited.append(database.obj)
-    database.initialize(open_database(_connected["url"]))
 
 
 def is_postgres() -> bool:

@@ -31,6 +31,7 @@ __all__ = [
     "close_all",
     "columns",
     "create_tables",
+    "database_url",
     "drop_tables",
     "exclusive",
     "execute",
@@ -41,7 +42,6 @@ __all__ = [
     "is_postgres",
     "ping",
     "query",
-    "reopen_after_fork",
     "sqlite_pragma",
     "try_exclusive",
     "writing",
@@ -159,9 +159,9 @@ def generation() -> int:
     return db.generation()
 
 
-def reopen_after_fork() -> None:
-    """In a process forked from one connected to the database: a connection of its own (``db.reopen_after_fork``)."""
-    db.reopen_after_fork()
+def database_url() -> str | None:
+    """The URL of the database this process is connected to (for a worker process to connect to the same one)."""
+    return db.url()
 
 
 def ping() -> None:

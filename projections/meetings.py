@@ -28,12 +28,13 @@ from events import dates, derived
 from events.canonical import utc_text
 from events.records import RecordedEvent
 
+from . import tables
 from .base import Projection
 from .changes import Change, ChangeLog
 from .claims import resolve, source_rank
 from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, latest, participants_of, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit
-from .tables import BaseModel, UTCTimeField, execute_many, insert_rows, query
+from .tables import UTCTimeField, ViewModel, execute_many, insert_rows, query
 from .tuning import stable_id
 
 KIND = "meeting/"
@@ -47,7 +48,7 @@ class MeetingItem(FactRow):
         indexes = ((("stream",), False),)
 
 
-class MeetingChange(BaseModel):
+class MeetingChange(ViewModel):
     id = CharField(max_length=36, primary_key=True)
     stream = CharField(max_length=200)
     name = TextField()
@@ -123,6 +124,7 @@ def _describe(step: Step, name: str) -> str:
 
 class Meetings(ChangeLog, Projection):
     name = "meetings"
+    parallel = True  # a subject's rows depend on its own events alone: subjects fold in several processes
     kind = KIND.rstrip("/")
     feed_title = "Meetings and dialogues: every change"
     change_rows = MeetingChange
@@ -139,7 +141,7 @@ class Meetings(ChangeLog, Projection):
         self.apply_batch([event])
 
     def apply_batch(self, events: list[RecordedEvent]) -> None:
-        batch = Batch("meeting_item", BASE_COLUMNS, Fact.row, [e for e in events if e.stream.startswith(KIND)],
+        batch = Batch(MeetingItem, BASE_COLUMNS, Fact.row, [e for e in events if e.stream.startswith(KIND)],
                       lambda e: e.type in TYPES, whole_streams=True, set_aside=self.name)
         if not batch.steps:
             return
@@ -203,9 +205,10 @@ class Meetings(ChangeLog, Projection):
             foreseen[stream] = (facts, day, name, step.event)
         for stream in list(foreseen):
             settle(stream, None)
-        execute_many("DELETE FROM meeting_change WHERE stream = ? AND cause = 'calendar' AND effective > ?",
+        changes = tables.name(MeetingChange)
+        execute_many(f"DELETE FROM {changes} WHERE stream = ? AND cause = 'calendar' AND effective > ?",
                      [(stream, day.isoformat()) for stream, day in dropped.items()])
-        insert_rows("meeting_change", CHANGE_COLUMNS,
+        insert_rows(MeetingChange, CHANGE_COLUMNS,
                     [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for r in rows])
 
     @staticmethod
@@ -333,13 +336,14 @@ def mechanisms(now: datetime, *, after: str | None = None, limit: int = DEFAULT_
     """
     check_limit(limit)
     keyset, params = ("WHERE stream > ? ", (after,)) if after is not None else ("", ())
-    streams = [row[0] for row in query(f"SELECT DISTINCT stream FROM meeting_item {keyset}ORDER BY stream LIMIT ?",
+    items = tables.name(MeetingItem)
+    streams = [row[0] for row in query(f"SELECT DISTINCT stream FROM {items} {keyset}ORDER BY stream LIMIT ?",
                                        (*params, limit + 1))]
     shown, more = streams[:limit], len(streams) > limit
     by_stream: dict[str, list[Fact]] = {s: [] for s in shown}
     if shown:
         marks = ", ".join("?" * len(shown))
-        rows = derived.joined_facts("meeting_item", where=f"t.stream IN ({marks})", params=shown)
+        rows = derived.joined_facts(items, where=f"t.stream IN ({marks})", params=shown)
         for fact in map(Fact.from_row, rows):
             by_stream[fact.stream].append(fact)
     today = now.astimezone(UTC).date()
