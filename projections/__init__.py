@@ -77,9 +77,9 @@ def status() -> list[runner.Status]:
     return runner.status(READ_MODELS)
 
 
-def heartbeat(process: str) -> list[str]:
+def heartbeat(process: str, *, grace: timedelta = builds.GRACE) -> list[str]:
     """A serving process's periodic round (see ``runner.heartbeat``); returns the builds it dropped."""
-    return runner.heartbeat(READ_MODELS, process)
+    return runner.heartbeat(READ_MODELS, process, grace=grace)
 
 
 def refresh() -> dict[str, str]:

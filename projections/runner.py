@@ -121,7 +121,7 @@ def refresh(projections: Sequence[Projection]) -> dict[str, str]:
     return tags
 
 
-def heartbeat(projections: Sequence[Projection], process: str) -> list[str]:
+def heartbeat(projections: Sequence[Projection], process: str, *, grace: timedelta = builds.GRACE) -> list[str]:
     """What a serving process does every few seconds: see swaps, say what it reads, catch up, drop the unread.
 
     Returns the builds it dropped. Catching up here (skipping what another
@@ -131,7 +131,7 @@ def heartbeat(projections: Sequence[Projection], process: str) -> list[str]:
     refresh(projections)
     builds.record_readers(process, projections)
     catch_up_together(projections, wait=False)
-    return builds.cleanup(projections)
+    return builds.cleanup(projections, grace=grace)
 
 
 @contextmanager

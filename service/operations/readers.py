@@ -9,8 +9,10 @@ Every serving process (each ``chronology serve`` worker) also runs a
 heartbeat thread: every ``CHRONOLOGY_HEARTBEAT_SECONDS`` (default 10) it
 records which builds it reads, catches them up with the log (a process of
 another version than the scheduler's has nobody else to do it), and drops
-the builds nobody reads any more. Started by ``chronology serve`` only,
-never by ``create_app``.
+the builds nobody reads any more, once they have been retired for
+``CHRONOLOGY_RETIRED_GRACE_SECONDS`` (default 60: a request that began on
+the old tables ends on them). Started by ``chronology serve`` only, never by
+``create_app``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 import os
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, g
@@ -29,6 +32,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_ENV = "CHRONOLOGY_HEARTBEAT_SECONDS"
 HEARTBEAT_SECONDS = 10.0
+GRACE_ENV = "CHRONOLOGY_RETIRED_GRACE_SECONDS"
 #: How stale the serving set may be at a request's start: a swap by another process is seen within this.
 REFRESH_SECONDS = 1.0
 
@@ -71,11 +75,20 @@ def _refresh() -> None:
         _refresh_lock.release()
 
 
-def interval() -> float:
+def _seconds(name: str, default: float) -> float:
     try:
-        return max(0.1, float(os.environ.get(HEARTBEAT_ENV, HEARTBEAT_SECONDS)))
+        return max(0.1, float(os.environ.get(name, default)))
     except ValueError:
-        return HEARTBEAT_SECONDS
+        log.warning("%s is not a number of seconds: %s used instead", name, default)
+        return default
+
+
+def interval() -> float:
+    return _seconds(HEARTBEAT_ENV, HEARTBEAT_SECONDS)
+
+
+def grace() -> timedelta:
+    return timedelta(seconds=_seconds(GRACE_ENV, projections.builds.GRACE.total_seconds()))
 
 
 class Heartbeat:
@@ -84,6 +97,7 @@ class Heartbeat:
     def __init__(self, app: Flask, every: float | None = None) -> None:
         self.app = app
         self.every = every if every is not None else interval()
+        self.grace = grace()
         self.process = projections.process_name()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="read-model-heartbeat", daemon=True)
@@ -94,7 +108,7 @@ class Heartbeat:
 
     def beat(self) -> list[str]:
         with self.app.app_context():
-            dropped = projections.heartbeat(self.process)
+            dropped = projections.heartbeat(self.process, grace=self.grace)
         if dropped:
             log.info("dropped builds no process reads any more: %s", ", ".join(dropped))
         return dropped
