@@ -36,8 +36,7 @@ from . import binding, builds, quarantine, tables
 from .base import Projection
 from .builds import Build, BuildStatus
 from .tuning import fewer_collections, relaxed_sqlite
-from .workers import Pool, pool
-from .workers import refold as refold_shared
+from .workers import Pool, Shares, pool
 
 log = logging.getLogger(__name__)
 
@@ -335,10 +334,7 @@ def _fill(chosen: list[Projection], progress: Callable[[str, int], None] | None,
     for projection in chosen:
         projection.drop_deferred_indexes()
     with pool(count) if parallel else _no_pool() as shared, relaxed_sqlite(), fewer_collections():
-        for projection in chosen:
-            _refold(projection, head, shared)
-            if progress:
-                progress(projection.name, head)
+        _refold_all(chosen, head, shared, progress)
     with tables.atomic():
         for projection in chosen:
             projection.create_indexes()
@@ -349,27 +345,55 @@ def _no_pool() -> Iterator[Pool | None]:
     yield None
 
 
-def _refold(projection: Projection, head: int, shared: Pool | None) -> None:
-    """Bulk-fold one new build up to ``head``, committing as it goes; on failure, empty it for catch-up."""
-    key = binding.key_of(projection.name)
-    try:
-        chunks = refold_shared(projection, head, shared) if shared is not None and projection.parallel \
-            else projection.refold(head)
-        while True:
+def _refold_all(chosen: list[Projection], head: int, shared: Pool | None,
+                progress: Callable[[str, int], None] | None = None) -> None:
+    """Bulk-fold every new build up to ``head``, the workers' and this process's folds interleaved.
+
+    This process is the one writer: it writes what the workers folded as
+    soon as it is ready, and in between folds the read models that fold
+    here (a chunk at a time), so neither waits on the other for long.
+    """
+    active = [_Refold(p, head, shared) for p in chosen]
+    while active:
+        fold = (next((f for f in active if f.shared is not None and f.shared.ready()), None)
+                or next((f for f in active if f.shared is None), None) or active[0])
+        if not fold.step():
+            active.remove(fold)
+            if progress:
+                progress(fold.projection.name, head)
+
+
+class _Refold:
+    """One new build's bulk fold, a step at a time; each step commits, with the progress, in the build's registry row.
+
+    A fold that fails empties its build, which the catch-up after the bulk
+    folds then folds event by event (setting aside what cannot be folded).
+    """
+
+    def __init__(self, projection: Projection, head: int, shared: Pool | None) -> None:
+        self.projection, self.head = projection, head
+        self.key = binding.key_of(projection.name)
+        self.shared = Shares(projection, head, shared) if shared is not None and projection.parallel else None
+        self.chunks = projection.refold(head) if self.shared is None else None
+
+    def step(self) -> bool:
+        """Fold and commit one chunk; False once the build is level with ``head`` (or emptied after a failure)."""
+        try:
             with tables.atomic():
-                done = next(chunks, None)
-                if done is None:
-                    break
-                builds.progressed(key, done, head)
+                done = self.shared.next() if self.shared is not None else next(self.chunks, None)  # type: ignore[arg-type]
+                if done is not None:
+                    builds.progressed(self.key, done, self.head)
+                    return True
+                Build.update(position=self.head, updated_at=builds.now()).where(Build.name == self.key).execute()
+                return False
+        except Exception:
+            log.warning("bulk refold of %s failed; folding it event by event", self.projection.name, exc_info=True)
         with tables.atomic():
-            Build.update(position=head, updated_at=builds.now()).where(Build.name == key).execute()
-    except Exception:
-        log.warning("bulk refold of %s failed; folding it event by event", projection.name, exc_info=True)
-        with tables.atomic():
-            projection.drop_tables()
-            projection.create_tables()
-            quarantine.clear_build(key)
-            Build.update(position=0, updated_at=builds.now()).where(Build.name == key).execute()
+            self.projection.drop_tables()
+            self.projection.create_tables()
+            quarantine.clear_build(self.key)
+            Build.update(position=0, updated_at=builds.now()).where(Build.name == self.key).execute()
+        return False
 
 
 def _swap(chosen: list[Projection]) -> None:

@@ -169,3 +169,15 @@ def test_the_build_a_process_serves_is_never_dropped_by_its_own_cleanup(log, sta
         builds.Build.name == served.name).execute()
     assert builds.cleanup(projections.READ_MODELS, grace=timedelta(0), stale=timedelta(0)) == []
     assert builds.Build.get_by_id(served.name).state == state
+
+
+def test_workers_that_die_leave_a_rebuild_that_folds_in_one_process_instead_of_one_that_hangs(log, monkeypatch):
+    projections.ensure_schema()
+    seed()
+    projections.catch_up()
+    expected = _dump()
+    monkeypatch.setattr(projections.tables, "database_url", lambda: "nowhere://")  # each worker fails to start
+    started = time.monotonic()
+    projections.rebuild(workers=2)
+    assert _dump() == expected and time.monotonic() - started < 60
+    assert {s.name: s.lag for s in projections.status()} == dict.fromkeys(projections.PROJECTIONS, 0)

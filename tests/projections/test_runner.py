@@ -133,8 +133,8 @@ def test_a_rebuild_defers_indexes_the_fold_never_reads_and_builds_them_again(log
     before = _indexes()
     assert before["timeline_entry"] and before["exercise_edition"]
     seen = {}
-    real = runner._refold
-    monkeypatch.setattr(runner, "_refold", lambda *a, **k: (seen.update(_indexes()), real(*a, **k))[1])
+    real = runner._refold_all
+    monkeypatch.setattr(runner, "_refold_all", lambda *a, **k: (seen.update(_indexes()), real(*a, **k))[1])
     projections.rebuild()
     assert seen["timeline_entry"] <= {"timeline_entry_pkey"}  # keyed by position: no other index until the end
     assert seen["agreement_stage"] == before["agreement_stage"]  # the agreements fold reads by stream
@@ -149,7 +149,7 @@ def test_an_interrupted_rebuild_leaves_the_served_tables_whole_and_drops_its_own
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "_refold", interrupted)
+    monkeypatch.setattr(runner, "_refold_all", interrupted)
     with pytest.raises(KeyboardInterrupt):
         projections.rebuild()
     assert (_indexes(), {p.name: p.dump() for p in projections.PROJECTIONS.values()}) == before
@@ -176,8 +176,8 @@ def test_a_rebuild_collects_garbage_less_often_while_it_folds_and_puts_the_thres
     before = gc.get_threshold()
     assert before != tuning.REBUILD_GC_THRESHOLDS  # so the test would see them left behind
     during = []
-    real = runner._refold
-    monkeypatch.setattr(runner, "_refold", lambda *a, **k: (during.append(gc.get_threshold()), real(*a, **k))[1])
+    real = runner._refold_all
+    monkeypatch.setattr(runner, "_refold_all", lambda *a, **k: (during.append(gc.get_threshold()), real(*a, **k))[1])
     projections.rebuild()
     assert during and set(during) == {tuning.REBUILD_GC_THRESHOLDS}
     assert gc.get_threshold() == before
