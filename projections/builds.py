@@ -115,6 +115,7 @@ def now() -> datetime:
 def create_tables() -> None:
     """The registry and the readers' table; a registry older than builds gains its columns, its rows become build 0."""
     tables.create([Build, Reader])
+    _registry_seen["generation"] = tables.generation()
     table = Build._meta.table_name  # type: ignore[attr-defined]
     for column in NEW_COLUMNS.keys() - tables.columns(table):
         try:
@@ -126,13 +127,26 @@ def create_tables() -> None:
         Build.update(model=Build.name, build=0, state=READY, created_at=now()).where(Build.model.is_null()).execute()
 
 
+_registry_seen = {"generation": -1}
+
+
+def _registry_exists() -> bool:
+    """Whether the registry table exists (asked of the database once per database: a table, once made, stays)."""
+    if _registry_seen["generation"] == tables.generation():
+        return True
+    if not tables.exists(Build._meta.table_name):  # type: ignore[attr-defined]
+        return False
+    _registry_seen["generation"] = tables.generation()
+    return True
+
+
 def serving_tags(projections: Iterable[Projection], keep: Mapping[str, str] | None = None) -> dict[str, str]:
     """For each read model, the tag of the newest ready or retired build of the version this code has.
 
     A read model with no such build keeps its tag from ``keep`` (what the
     process served until now), or has none: nothing is served for it yet.
     """
-    if not tables.exists(Build._meta.table_name):  # type: ignore[attr-defined]
+    if not _registry_exists():
         return dict(keep or {})
     rows = list(Build.select(Build.model, Build.version, Build.build).where(Build.state.in_([READY, RETIRED])))
     out: dict[str, str] = {}

@@ -41,7 +41,7 @@ from .workers import Pool, Shares, pool
 log = logging.getLogger(__name__)
 
 BATCH = 2000
-#: A rebuild of a log shorter than this folds in one process: forking workers would cost more than it saves.
+#: A rebuild of a log shorter than this folds in one process: starting workers would cost more than it saves.
 PARALLEL_FROM = 20_000
 #: How often a process waiting for another's build of the version it serves looks again.
 WAIT_SECONDS = 1.0
