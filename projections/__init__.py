@@ -49,9 +49,9 @@ def create_tables() -> None:
     runner.create_tables(READ_MODELS)
 
 
-def ensure_schema(*, process: str | None = None, workers: int | None = None) -> None:
+def ensure_schema(*, workers: int | None = None) -> None:
     """Give each read model a build of this code's version level with the log (folding one if it has none)."""
-    runner.ensure_schema(READ_MODELS, process=process, workers=workers)
+    runner.ensure_schema(READ_MODELS, workers=workers)
 
 
 def catch_up(*, rounds: int | None = None, batch: int = runner.BATCH, wait: bool = True) -> int:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from peewee import CharField, CompositeKey, DatabaseError, IntegerField, IntegrityError, TextField, fn
+from peewee import CharField, CompositeKey, DatabaseError, IntegerField, IntegrityError, TextField
 
 from . import binding, quarantine, tables
 from .tables import BaseModel, UTCTimeField
@@ -173,12 +173,25 @@ def building(projection: Projection) -> list[Build]:
                                      & (Build.state == BUILDING) & (Build.updated_at > fresh)))
 
 
-def claim(projection: Projection, builder: str) -> Build:
-    """A new build of ``projection`` at its version, ``building``, with its tables created empty."""
+def claim(projection: Projection, builder: str, *, unless_built: bool = False) -> Build | None:
+    """A new build of ``projection`` at its version, ``building``, with its tables created empty.
+
+    ``unless_built``: None instead when this version already has a build
+    served or one being folded by a live builder (two processes starting at
+    once fold it once). The check and the claim hold the read model's
+    registry rows locked, so the second process sees the first one's claim.
+    """
     for _ in range(10):  # two processes claiming at once pick the same number: the second tries the next
         try:
-            with tables.atomic():
-                number = int(Build.select(fn.MAX(Build.build)).where(Build.model == projection.name).scalar() or 0) + 1
+            with tables.exclusive():
+                mine = Build.select().where(Build.model == projection.name)
+                rows = list(mine.for_update() if tables.is_postgres() else mine)
+                if unless_built and any(
+                        r.version == projection.version and (r.state in (READY, RETIRED) or (
+                            r.state == BUILDING and r.updated_at is not None and r.updated_at > now() - LEASE))
+                        for r in rows):
+                    return None
+                number = max((r.build or 0 for r in rows), default=0) + 1
                 tag = f"v{projection.version}b{number}"
                 names = ",".join(binding.physical(tables.base_name(m), tag) for m in projection.models)
                 row = Build.create(name=binding.key(projection.name, tag), model=projection.name,

@@ -85,16 +85,13 @@ def create_tables(projections: Sequence[Projection]) -> None:
     refresh(projections)
 
 
-def ensure_schema(projections: Sequence[Projection], *, process: str | None = None,
-                  workers: int | None = None) -> None:
+def ensure_schema(projections: Sequence[Projection], *, workers: int | None = None) -> None:
     """Make sure every read model has a build of the version this code has, level with the log, and serve it.
 
     A read model without one (a new database, a new version) gets a new
     build folded up to the head before this returns, while any other build
     keeps serving the processes of other versions; if another process is
-    folding it already, this waits for that one. ``process`` records this
-    process as a reader of what it will serve at once, so no cleanup drops
-    it in between.
+    folding it already, this waits for that one.
     """
     create_tables(projections)
     me = builds.process_name()
@@ -105,12 +102,10 @@ def ensure_schema(projections: Sequence[Projection], *, process: str | None = No
         ours = [p for p in missing if not builds.building(p)]
         if ours:
             log.info("building %s from position 0 at this code's version", ", ".join(p.name for p in ours))
-            rebuild_together(ours, workers=workers, builder=me)
+            rebuild_together(ours, workers=workers, builder=me, unless_built=True)
         else:
             time.sleep(WAIT_SECONDS)  # another process folds them: serve them when they are ready
     refresh(projections)
-    if process is not None:
-        builds.record_readers(process, projections)
 
 
 def refresh(projections: Sequence[Projection]) -> dict[str, str]:
@@ -290,7 +285,7 @@ def default_workers() -> int:
 
 def rebuild_together(projections: Iterable[Projection], *, progress: Callable[[str, int], None] | None = None,
                      workers: int | None = None, builder: str | None = None,
-                     grace: timedelta = builds.GRACE) -> None:
+                     grace: timedelta = builds.GRACE, unless_built: bool = False) -> None:
     """Fold several read models again into new builds, in bulk (``Projection.refold``), then make them current.
 
     The builds served until now keep answering (and catching up) all along.
@@ -305,12 +300,19 @@ def rebuild_together(projections: Iterable[Projection], *, progress: Callable[[s
     The builds it retires are dropped at its end if no process says it
     reads them and ``grace`` allows (a process serving no request, such as
     the ``rebuild`` command, may pass 0), else later by a serving process.
+    ``unless_built`` leaves out a read model whose version has a build
+    already, or one another process is folding (``builds.claim``).
     """
-    chosen = list(projections)
+    chosen: list[Projection] = []
     made: list[Build] = []
     try:
-        for projection in chosen:
-            made.append(builds.claim(projection, builder or builds.process_name()))
+        for projection in projections:
+            row = builds.claim(projection, builder or builds.process_name(), unless_built=unless_built)
+            if row is not None:
+                chosen.append(projection)
+                made.append(row)
+        if not chosen:
+            return
         tags = {row.model: row.tag for row in made}
         with binding.bound(tags):
             _fill(chosen, progress, workers)

@@ -181,3 +181,30 @@ def test_workers_that_die_leave_a_rebuild_that_folds_in_one_process_instead_of_o
     projections.rebuild(workers=2)
     assert _dump() == expected and time.monotonic() - started < 60
     assert {s.name: s.lag for s in projections.status()} == dict.fromkeys(projections.PROJECTIONS, 0)
+
+
+def test_two_processes_starting_a_new_version_at_once_fold_it_once(log, monkeypatch):
+    projections.ensure_schema()
+    seed()
+    projections.catch_up()
+    monkeypatch.setattr(Agreements, "version", Agreements.version + 1)
+    monkeypatch.setattr(runner, "WAIT_SECONDS", 0.05)
+    failures = []
+
+    def start() -> None:
+        try:
+            projections.ensure_schema()
+        except Exception as exc:
+            failures.append(exc)
+        finally:
+            events.db.database.close()
+
+    starting = [threading.Thread(target=start) for _ in range(2)]
+    for thread in starting:
+        thread.start()
+    for thread in starting:
+        thread.join(timeout=120)
+    assert failures == []
+    new = [b for b in builds.Build.select().where(builds.Build.model == "agreements")
+           if b.version == Agreements.version]
+    assert [b.state for b in new] == ["ready"]
