@@ -41,7 +41,7 @@ def with_feeds() -> list[ChangeLog]:
     return [p for p in READ_MODELS if isinstance(p, ChangeLog)]
 
 
-binding._loader.append(lambda: builds.serving_tags(READ_MODELS))
+binding.load_with(lambda: builds.serving_tags(READ_MODELS))
 
 
 def create_tables() -> None:

@@ -61,6 +61,11 @@ def serve(tags: Mapping[str, str]) -> None:
     _serving["generation"] = tables.generation()
 
 
+def load_with(loader: Callable[[], dict[str, str]]) -> None:
+    """How to read the serving set from the registry (``projections`` gives it, knowing every read model)."""
+    _loader[:] = [loader]
+
+
 def forget() -> None:
     """Read the serving set from the registry again at the next use."""
     _serving["tags"] = None

@@ -326,7 +326,7 @@ def rebuild(name: str | None, workers: int | None) -> None:
     if name is not None and name not in projections.PROJECTIONS:
         raise click.BadParameter(f"no read model named {name!r} (known: {', '.join(projections.PROJECTIONS)})",
                                  param_hint="NAME")
-    projections.ensure_schema()
+    projections.create_tables()  # no more: the rebuild folds this version's tables, built before or not
     names = [name] if name else list(projections.PROJECTIONS)
     reached = dict.fromkeys(names, 0)
     with click.progressbar(length=events.store.head_position(), label=f"rebuilding {', '.join(names)}") as bar:
