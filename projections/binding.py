@@ -112,7 +112,7 @@ def hold(tags: Mapping[str, str]) -> None:
     _bound.set({**(_bound.get() or {}), **tags})
 
 
-class VersionedMetadata(Metadata):  # type: ignore[misc]
+class VersionedMetadata(Metadata):
     """A read model table's peewee metadata: its name is the build this context names, not a fixed one."""
 
     def __init__(self, model: type, *args: Any, **kwargs: Any) -> None:
@@ -123,7 +123,7 @@ class VersionedMetadata(Metadata):  # type: ignore[misc]
         super().__init__(model, *args, **kwargs)
 
     @property
-    def table_name(self) -> str:  # type: ignore[override]
+    def table_name(self) -> str:
         return physical(self.base_name, tag_of(self.read_model)) if self.read_model else self.base_name
 
     @table_name.setter
@@ -131,7 +131,7 @@ class VersionedMetadata(Metadata):  # type: ignore[misc]
         self.base_name = value
 
     @property
-    def table(self) -> Table:  # type: ignore[override]
+    def table(self) -> Table:
         name = self.table_name
         table = self._tables.get(name)
         if table is None:

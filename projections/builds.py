@@ -116,7 +116,7 @@ def create_tables() -> None:
     """The registry and the readers' table; a registry older than builds gains its columns, its rows become build 0."""
     tables.create([Build, Reader])
     _registry_seen["generation"] = tables.generation()
-    table = Build._meta.table_name  # type: ignore[attr-defined]
+    table = Build._meta.table_name
     for column in NEW_COLUMNS.keys() - tables.columns(table):
         try:
             tables.add_column(table, column, NEW_COLUMNS[column])
@@ -134,7 +134,7 @@ def _registry_exists() -> bool:
     """Whether the registry table exists (asked of the database once per database: a table, once made, stays)."""
     if _registry_seen["generation"] == tables.generation():
         return True
-    if not tables.exists(Build._meta.table_name):  # type: ignore[attr-defined]
+    if not tables.exists(Build._meta.table_name):
         return False
     _registry_seen["generation"] = tables.generation()
     return True
@@ -276,7 +276,7 @@ def cleanup(projections: Sequence[Projection], *, grace: timedelta = GRACE, stal
         if row.state == RETIRED and row.retired_at is None:  # retired by older code, before grace was kept: now
             Build.update(retired_at=moment).where(Build.name == row.name).execute()
             continue
-        if drop(row, by_name.get(row.model)):
+        if drop(row, by_name.get(row.model or "")):
             dropped.append(row.name)
     Reader.delete().where(Reader.seen_at < moment - FORGET).execute()
     return dropped
@@ -287,7 +287,7 @@ def abandon(rows: Iterable[Build], projections: Sequence[Projection]) -> None:
     by_name = {p.name: p for p in projections}
     for row in rows:
         try:
-            drop(row, by_name.get(row.model))
+            drop(row, by_name.get(row.model or ""))
         except Exception:  # the database went away: the lease runs out and a later cleanup drops it
             log.warning("could not drop the abandoned build %s", row.name, exc_info=True)
 
@@ -352,8 +352,8 @@ def statuses(projections: Iterable[Projection], head: int) -> dict[str, list[Bui
     rows = Build.select().where(Build.model.in_(names) & (Build.state != DROPPED)).order_by(
         Build.version.desc(), Build.build.desc())
     for row in rows:
-        served = binding.key_of(row.model) == row.name
-        out[row.model].append(BuildStatus(row.name, row.model, row.version, row.build or 0, row.state, row.position,
-                                          head, row.folded, row.target, counts.get(row.name, 0), served,
-                                          row.updated_at))
+        model = str(row.model)
+        served = binding.key_of(model) == row.name
+        out[model].append(BuildStatus(row.name, model, row.version, row.build or 0, str(row.state), row.position,
+                                      head, row.folded, row.target, counts.get(row.name, 0), served, row.updated_at))
     return out

@@ -313,7 +313,7 @@ def rebuild_together(projections: Iterable[Projection], *, progress: Callable[[s
                 made.append(row)
         if not chosen:
             return
-        tags = {row.model: row.tag for row in made}
+        tags = {str(row.model): row.tag for row in made}
         with binding.bound(tags):
             _fill(chosen, progress, workers)
             catch_up_together(chosen, progress=progress)

@@ -81,7 +81,7 @@ _capture: ContextVar[Writes | None] = ContextVar("captured_writes", default=None
 
 def name(model: type[Model]) -> str:
     """The table a statement in this context means by ``model``: the build being read or written."""
-    return str(model._meta.table_name)  # type: ignore[attr-defined]
+    return str(model._meta.table_name)
 
 
 def execute(statement: str, params: Sequence[Any] = ()) -> Any:
@@ -155,7 +155,7 @@ def dump(models: Sequence[type[Model]]) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, sorted, by the model's own table name: what rebuild-equals-incremental compares."""
     out = {}
     for model in models:
-        columns = [f.column_name for f in model._meta.sorted_fields]  # type: ignore[attr-defined]
+        columns = [f.column_name for f in model._meta.sorted_fields]
         rows = query(f"SELECT {', '.join(columns)} FROM {name(model)}")
         out[base_name(model)] = sorted((tuple(_comparable(v) for v in row) for row in rows), key=repr)
     return out
@@ -163,7 +163,7 @@ def dump(models: Sequence[type[Model]]) -> dict[str, list[tuple[Any, ...]]]:
 
 def base_name(model: type[Model]) -> str:
     """A read model table's own name, whatever build: ``agreement_stage`` for ``agreement_stage_v2b3``."""
-    meta = model._meta  # type: ignore[attr-defined]
+    meta = model._meta
     return str(getattr(meta, "base_name", meta.table_name))
 
 

@@ -22,7 +22,6 @@ import os
 import threading
 import time
 from datetime import timedelta
-from typing import Any
 
 from flask import Flask, g
 
@@ -132,14 +131,15 @@ class Heartbeat:
             log.debug("could not forget this process's reader rows", exc_info=True)
 
 
-_started: dict[str, Any] = {"heartbeat": None}
+_started: dict[str, Heartbeat | None] = {"heartbeat": None}
 
 
 def start(app: Flask) -> Heartbeat:
     """Start this process's heartbeat (once)."""
-    if _started["heartbeat"] is None:
-        _started["heartbeat"] = Heartbeat(app).start()
-    return _started["heartbeat"]  # type: ignore[no-any-return]
+    heartbeat = _started["heartbeat"]
+    if heartbeat is None:
+        heartbeat = _started["heartbeat"] = Heartbeat(app).start()
+    return heartbeat
 
 
 def stop() -> None:

@@ -245,46 +245,56 @@ class Served:
 def bench_http(ctx: Context, small: Site, big: Site, pages: list[str]) -> None:
     """Each page over HTTP from a served process, both logs in alternating rounds: p50 and p99 of each."""
     servers = {site.count: Served(site, ctx.workdir) for site in (small, big)}
-    samples: dict[tuple[int, str], list[float]] = {}
     try:
-        conns = {count: server.connection() for count, server in servers.items()}
-        for count, server in servers.items():  # warm both workers' connections and caches, untimed
-            for path in pages:
-                for _ in range(10):
-                    status, _ = server.get(path, conns[count])
-                    if status != 200:
-                        raise RuntimeError(f"{path} answered {status} at {count} events")
-        rounds, per_round = ctx.repeat(10, 2), ctx.size(50, 10)
-        for r in range(rounds):
-            for site in (small, big) if r % 2 == 0 else (big, small):
-                for path in pages:
-                    out = samples.setdefault((site.count, path), [])
-                    for _ in range(per_round):
-                        start = time.perf_counter()
-                        status, _ = servers[site.count].get(path, conns[site.count])
-                        out.append(time.perf_counter() - start)
-                        if status != 200:
-                            raise RuntimeError(f"{path} answered {status} at {site.count} events")
-            log(f"HTTP round {r + 1}/{rounds} done")
+        samples = _http_samples(ctx, servers, [small.count, big.count], pages)
     finally:
         for server in servers.values():
             server.stop()
     for path in pages:
-        name = path.strip("/") or "home"
-        mine, theirs = samples[(big.count, path)], samples[(small.count, path)]
-        p50, p99 = percentile(mine, 0.5) * 1000, percentile(mine, 0.99) * 1000
-        p50_small, p99_small = percentile(theirs, 0.5) * 1000, percentile(theirs, 0.99) * 1000
-        common = {"events": big.count, "baseline_events": small.count, "requests": len(mine),
-                  "server": "chronology serve --workers 2 (gthread, 8 threads), CHRONOLOGY_SCHEDULER=off",
-                  "client": "one keep-alive HTTP/1.1 connection, requests in sequence",
-                  "p50_ms": p50, "p99_ms": p99, "baseline_p50_ms": p50_small, "baseline_p99_ms": p99_small}
-        report(f"service.http.{name}.p50", p50, p50_small, "ms", goal=GOAL, higher_is_better=False,
-               ours=Timing(mine), theirs=Timing(theirs),
-               note=f"GET {path} over HTTP, p50 of {len(mine)}, {big.count} vs {small.count} events", params=common)
-        report(f"service.http.{name}.p99", p99, p50, "ms", goal=3.0, higher_is_better=False,
-               note=f"GET {path} over HTTP at {big.count} events: p99 against p50", params=common)
-        report(f"service.http.{name}.p99_1k", p99_small, p50_small, "ms", goal=3.0, higher_is_better=False,
-               note=f"GET {path} over HTTP at {small.count} events: p99 against p50", params=common)
+        _report_http(path, samples[(big.count, path)], samples[(small.count, path)], big.count, small.count)
+
+
+def _http_samples(ctx: Context, servers: dict[int, Served], counts: list[int],
+                  pages: list[str]) -> dict[tuple[int, str], list[float]]:
+    """Seconds of each GET, per (log size, path): warmed up first, then rounds alternating the two servers."""
+    conns = {count: server.connection() for count, server in servers.items()}
+
+    def get(count: int, path: str) -> float:
+        start = time.perf_counter()
+        status, _ = servers[count].get(path, conns[count])
+        if status != 200:
+            raise RuntimeError(f"{path} answered {status} at {count} events")
+        return time.perf_counter() - start
+
+    for count in counts:  # warm both workers' connections and caches, untimed
+        for path in pages:
+            for _ in range(10):
+                get(count, path)
+    samples: dict[tuple[int, str], list[float]] = {}
+    rounds, per_round = ctx.repeat(10, 2), ctx.size(50, 10)
+    for r in range(rounds):
+        for count in counts if r % 2 == 0 else counts[::-1]:
+            for path in pages:
+                samples.setdefault((count, path), []).extend(get(count, path) for _ in range(per_round))
+        log(f"HTTP round {r + 1}/{rounds} done")
+    return samples
+
+
+def _report_http(path: str, mine: list[float], theirs: list[float], big: int, small: int) -> None:
+    name = path.strip("/") or "home"
+    p50, p99 = percentile(mine, 0.5) * 1000, percentile(mine, 0.99) * 1000
+    p50_small, p99_small = percentile(theirs, 0.5) * 1000, percentile(theirs, 0.99) * 1000
+    common = {"events": big, "baseline_events": small, "requests": len(mine),
+              "server": "chronology serve --workers 2 (gthread, 8 threads), CHRONOLOGY_SCHEDULER=off",
+              "client": "one keep-alive HTTP/1.1 connection, requests in sequence",
+              "p50_ms": p50, "p99_ms": p99, "baseline_p50_ms": p50_small, "baseline_p99_ms": p99_small}
+    report(f"service.http.{name}.p50", p50, p50_small, "ms", goal=GOAL, higher_is_better=False,
+           ours=Timing(mine), theirs=Timing(theirs),
+           note=f"GET {path} over HTTP, p50 of {len(mine)}, {big} vs {small} events", params=common)
+    report(f"service.http.{name}.p99", p99, p50, "ms", goal=3.0, higher_is_better=False,
+           note=f"GET {path} over HTTP at {big} events: p99 against p50", params=common)
+    report(f"service.http.{name}.p99_1k", p99_small, p50_small, "ms", goal=3.0, higher_is_better=False,
+           note=f"GET {path} over HTTP at {small} events: p99 against p50", params=common)
 
 
 def _subject(stream: str, count: int) -> None:
