@@ -60,8 +60,8 @@ def catch_up(*, rounds: int | None = None, batch: int = runner.BATCH, wait: bool
 
 
 def lag() -> int:
-    """How many events the read model furthest behind has yet to fold."""
-    return max((s.lag for s in status()), default=0)
+    """How many events the read model furthest behind has yet to fold (of the builds this process serves)."""
+    return runner.lag(READ_MODELS)
 
 
 def rebuild(name: str | None = None, progress: Callable[[str, int], None] | None = None,

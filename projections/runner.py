@@ -414,6 +414,14 @@ def _swap(chosen: list[Projection]) -> None:
             builds.swap(projection, row)
 
 
+def lag(projections: Iterable[Projection]) -> int:
+    """How far behind the log the furthest-behind served build is: two small reads, for every write's answer."""
+    keys = [binding.key_of(p.name) for p in projections]
+    positions = [row.position for row in Build.select(Build.position).where(Build.name.in_(keys))]
+    positions += [0] * (len(keys) - len(positions))  # a read model with nothing built here has everything to fold
+    return max((store.head_position() - p for p in positions), default=0)
+
+
 def status(projections: Iterable[Projection]) -> list[Status]:
     """Each read model's served build (this process's), with every build it has: a new one's progress too."""
     chosen = list(projections)

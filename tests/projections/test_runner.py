@@ -29,9 +29,11 @@ def test_a_read_model_already_ahead_is_not_folded_twice(log):
     projections.ensure_schema()  # on the empty log: every read model starts at position 0
     seed()
     runner.catch_up(projections.get("exercises"))
+    assert projections.lag() == store.head_position()  # the furthest behind has everything to fold
     others = len(projections.PROJECTIONS) - 1
     assert runner.catch_up_together(projections.PROJECTIONS.values(), batch=10) == others * store.head_position()
     assert all(s.failed_position is None and s.lag == 0 for s in projections.status())
+    assert projections.lag() == 0
 
 
 POISON = "cannot fold this"
