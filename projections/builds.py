@@ -256,14 +256,20 @@ def drop(row: Build, projection: Projection | None = None) -> bool:
     return True
 
 
-def cleanup(projections: Sequence[Projection], *, grace: timedelta = GRACE, stale: timedelta = STALE) -> list[str]:
+def cleanup(projections: Sequence[Projection], *, grace: timedelta = GRACE, stale: timedelta = STALE,
+            unserved_only: bool = False) -> list[str]:
     """Drop builds no process reads any more, and builds whose builder died; return their keys.
 
     Never one this process serves. A retired build goes once no reader has
     named it for ``stale`` and it has been retired for ``grace``.
+    ``unserved_only`` leaves alone every read model some serving process
+    reads: its processes drop what they retired, after their own grace (a
+    request of theirs may have begun on it just before they switched).
     """
     moment = now()
-    readers = {r.build for r in Reader.select(Reader.build).where(Reader.seen_at > moment - stale)}
+    fresh = list(Reader.select(Reader.build, Reader.model).where(Reader.seen_at > moment - stale))
+    readers = {r.build for r in fresh}
+    served = {r.model for r in fresh} if unserved_only else set()
     ours = {binding.key(name, tag) for name, tag in binding.serving().items()}
     candidates = list(Build.select().where(
         ((Build.state == RETIRED) & ((Build.retired_at.is_null()) | (Build.retired_at <= moment - grace)))
@@ -271,7 +277,7 @@ def cleanup(projections: Sequence[Projection], *, grace: timedelta = GRACE, stal
     by_name = {p.name: p for p in projections}
     dropped = []
     for row in candidates:
-        if row.name in readers or row.name in ours:
+        if row.name in readers or row.name in ours or row.model in served:
             continue
         if row.state == RETIRED and row.retired_at is None:  # retired by older code, before grace was kept: now
             Build.update(retired_at=moment).where(Build.name == row.name).execute()

@@ -297,9 +297,10 @@ def rebuild_together(projections: Iterable[Projection], *, progress: Callable[[s
     One whose bulk fold fails is emptied and folded event by event, so it
     stops at the failing event and records it like any catch-up. An
     interrupted rebuild drops its new tables and leaves the served ones be.
-    The builds it retires are dropped at its end if no process says it
-    reads them and ``grace`` allows (a process serving no request, such as
-    the ``rebuild`` command, may pass 0), else later by a serving process.
+    The builds it retires are dropped at its end if no serving process
+    reads the read model and ``grace`` allows (a process serving no
+    request, such as the ``rebuild`` command, may pass 0); else the serving
+    processes drop them once none of them reads them, after their grace.
     ``unless_built`` leaves out a read model whose version has a build
     already, or one another process is folding (``builds.claim``).
     """
@@ -323,7 +324,7 @@ def rebuild_together(projections: Iterable[Projection], *, progress: Callable[[s
         raise
     binding.serve({**binding.serving(), **tags})
     try:
-        builds.cleanup(chosen, grace=grace)
+        builds.cleanup(chosen, grace=grace, unserved_only=True)
     except Exception:  # the rebuild is done; a later cleanup drops what this one could not
         log.warning("could not drop the builds the rebuild retired", exc_info=True)
 

@@ -208,3 +208,17 @@ def test_two_processes_starting_a_new_version_at_once_fold_it_once(log, monkeypa
     new = [b for b in builds.Build.select().where(builds.Build.model == "agreements")
            if b.version == Agreements.version]
     assert [b.state for b in new] == ["ready"]
+
+
+def test_a_rebuild_leaves_the_tables_it_replaced_to_the_processes_serving_them(log):
+    """A serving process may have begun a request on the old tables just before it switched: it drops them later."""
+    projections.ensure_schema()
+    seed()
+    projections.catch_up()
+    old = builds.servable(projections.get("exercises"))
+    builds.record_readers("serving-host:9", projections.READ_MODELS)
+    projections.rebuild("exercises", grace=timedelta(0))
+    assert builds.Build.get_by_id(old.name).state == "retired"  # a process serves exercises: not dropped here
+    builds.record_readers("serving-host:9", projections.READ_MODELS)  # it switched (reads the new build) ...
+    assert builds.cleanup(projections.READ_MODELS) == []  # ... and its grace is not over
+    assert builds.cleanup(projections.READ_MODELS, grace=timedelta(0)) == [old.name]
