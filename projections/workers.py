@@ -32,6 +32,7 @@ import events
 from events import derived, store
 
 from . import binding, tables
+from .tuning import fewer_collections, relaxed_sqlite
 
 if TYPE_CHECKING:
     from .base import Projection
@@ -176,14 +177,15 @@ def serve() -> None:
     url, tags = pickle.load(inbox)
     events.connect(url)
     binding.hold(tags)
-    while True:
-        try:
-            name, upto, after, through = pickle.load(inbox)
-        except EOFError:
-            return
-        pickle.dump(_fold_share(projections.get(name), upto, after, through), outbox,
-                    protocol=pickle.HIGHEST_PROTOCOL)
-        outbox.flush()
+    with relaxed_sqlite(), fewer_collections():  # the rebuild's own settings: its page cache, its collector
+        while True:
+            try:
+                name, upto, after, through = pickle.load(inbox)
+            except EOFError:
+                return
+            pickle.dump(_fold_share(projections.get(name), upto, after, through), outbox,
+                        protocol=pickle.HIGHEST_PROTOCOL)
+            outbox.flush()
 
 
 def _fold_share(projection: Projection, upto: int, after: str | None, through: str) -> tuple[int, Any] | str:
