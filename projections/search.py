@@ -24,7 +24,7 @@ and a page is a keyset range of the sort key.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
@@ -40,9 +40,10 @@ from events.vocabulary import META_TYPES
 
 from . import tables
 from .base import Projection
+from .binding import VersionedMetadata
 from .facts import BASE_COLUMNS, Batch, Fact, FactRow, date_of, fact_of, latest, participants_of
 from .paging import DEFAULT_LIMIT, check_limit
-from .tables import BaseModel, delete_positions, execute_many, insert_rows, is_postgres, query
+from .tables import ViewModel, delete_positions, execute_many, insert_rows, is_postgres, query
 from .text import WORD, fold, words
 from .timeline import CURSOR, sort_key
 
@@ -185,7 +186,7 @@ class SearchEntry(FactRow):
         indexes = ((("stream", "sort_key"), False),)  # a subject's facts in date order
 
 
-class SearchFacet(BaseModel):
+class SearchFacet(ViewModel):
     """A facet a fact has several values of: each participant, source document and language."""
 
     position = IntegerField()
@@ -205,6 +206,7 @@ class SearchText(FTS5Model):  # type: ignore[misc]  # playhouse publishes no typ
 
     class Meta:
         database = tables.BaseModel._meta.database
+        model_metadata_class = VersionedMetadata  # named per build, as every read model's table
         table_name = "search_text"
         # The words arrive folded and split; unicode61 with diacritics removed agrees with ``words`` on them.
         options: ClassVar[dict[str, str]] = {"tokenize": "unicode61 remove_diacritics 2"}
@@ -220,7 +222,7 @@ class SearchText(FTS5Model):  # type: ignore[misc]  # playhouse publishes no typ
             super().drop_table(safe=safe, drop_sequences=drop_sequences, **options)
 
 
-class SearchWords(BaseModel):
+class SearchWords(ViewModel):
     """PostgreSQL's full-text index: each fact's folded words as a ``tsvector`` (the 'simple' configuration)."""
 
     position = IntegerField(primary_key=True)
@@ -233,7 +235,8 @@ class SearchWords(BaseModel):
     def create_table(cls, safe: bool = True, **options: Any) -> None:
         if is_postgres():
             super().create_table(safe=safe, **options)
-            tables.execute("CREATE INDEX IF NOT EXISTS search_words_gin ON search_words USING GIN (words)")
+            table = tables.name(cls)
+            tables.execute(f"CREATE INDEX IF NOT EXISTS {table}_gin ON {table} USING GIN (words)")
 
     @classmethod
     def drop_table(cls, safe: bool = True, drop_sequences: bool = True, **options: Any) -> None:
@@ -261,19 +264,20 @@ def _write_words(rows: list[tuple[int, str]]) -> None:
     if not rows:
         return
     if is_postgres():
-        execute_many("INSERT INTO search_words (position, words) VALUES (?, to_tsvector('simple', ?))",
+        words = tables.name(SearchWords)
+        execute_many(f"INSERT INTO {words} (position, words) VALUES (?, to_tsvector('simple', ?))",
                      [(position, indexed_words(text)) for position, text in rows])
     else:
-        execute_many("INSERT INTO search_text (rowid, words) VALUES (?, ?)", rows)
+        execute_many(f"INSERT INTO {tables.name(SearchText)} (rowid, words) VALUES (?, ?)", rows)
 
 
 def _delete_words(positions: list[int]) -> None:
     if positions:
-        delete_positions("search_facet", positions)
+        delete_positions(SearchFacet, positions)
         if is_postgres():
-            delete_positions("search_words", positions)
+            delete_positions(SearchWords, positions)
         else:
-            execute_many("DELETE FROM search_text WHERE rowid = ?", [(p,) for p in positions])
+            execute_many(f"DELETE FROM {tables.name(SearchText)} WHERE rowid = ?", [(p,) for p in positions])
 
 
 class Search(Projection):
@@ -287,7 +291,7 @@ class Search(Projection):
         self.apply_batch([event])
 
     def apply_batch(self, events: list[RecordedEvent]) -> None:
-        batch = Batch("search_entry", COLUMNS, _row, events, lambda e: True, set_aside=self.name)
+        batch = Batch(SearchEntry, COLUMNS, _row, events, lambda e: True, set_aside=self.name)
         if not batch.steps:
             return
         batch.write()
@@ -298,10 +302,11 @@ class Search(Projection):
                 texts.append((fact.position, searched_text(fact.stream, fact.data, fact.sources)))
                 facets += [(fact.position, f, v) for f, v in facet_values(fact.data, fact.sources)]
         _write_words(texts)
-        insert_rows("search_facet", ("position", "facet", "value"), facets)
+        insert_rows(SearchFacet, ("position", "facet", "value"), facets)
 
-    def refold(self, upto: int) -> None:
+    def refold(self, upto: int) -> Iterator[int]:
         """Every fact as logged, read raw from the log a page at a time; then the corrections and retractions."""
+        done = 0
         for rows in derived.raw_facts(upto, skip_types=sorted(META_TYPES)):
             entries, texts, facets = [], [], []
             for position, _event_id, stream, type_, occurred, _recorded, data_text, sources_text in rows:
@@ -311,10 +316,12 @@ class Search(Projection):
                                 year_of(type_, data, occurred), sort_key(occurred, position)))
                 texts.append((position, searched_text(stream, data, sources)))
                 facets += [(position, f, v) for f, v in facet_values(data, sources)]
-            insert_rows("search_entry", COLUMNS, entries)
+            insert_rows(SearchEntry, COLUMNS, entries)
             _write_words(texts)
-            insert_rows("search_facet", ("position", "facet", "value"), facets)
-        self.refold_revisions(upto)
+            insert_rows(SearchFacet, ("position", "facet", "value"), facets)
+            done += len(rows)
+            yield done
+        yield from self.refold_revisions(upto, done)
 
     def dump(self) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the tables this backend has (the other backend's index is never created)."""
@@ -437,8 +444,10 @@ class Answer:
 def _matching(q: Query) -> tuple[str, list[Any]]:
     """A subquery of the positions whose words match ``q``."""
     if is_postgres():
-        return "SELECT position FROM search_words WHERE words @@ to_tsquery('simple', ?)", [q.tsquery()]
-    return "SELECT rowid FROM search_text WHERE search_text MATCH ?", [q.fts5()]
+        words = tables.name(SearchWords)
+        return f"SELECT position FROM {words} WHERE words @@ to_tsquery('simple', ?)", [q.tsquery()]
+    text = tables.name(SearchText)
+    return f"SELECT rowid FROM {text} WHERE {text} MATCH ?", [q.fts5()]
 
 
 def _narrowed(filters: Filters) -> tuple[list[str], list[Any]]:
@@ -453,7 +462,8 @@ def _narrowed(filters: Filters) -> tuple[list[str], list[Any]]:
     for name in MANY:
         value = getattr(filters, name)
         if value is not None:
-            where.append("t.position IN (SELECT position FROM search_facet WHERE facet = ? AND value = ?)")
+            facets = tables.name(SearchFacet)
+            where.append(f"t.position IN (SELECT position FROM {facets} WHERE facet = ? AND value = ?)")
             params += [name, value]
     return where, params
 
@@ -462,13 +472,14 @@ def _counts(match: str, match_params: list[Any], where: list[str], params: list[
     """How many facts match (at most FACET_SCAN + 1), and each facet's values with their counts among them."""
     scope = " AND ".join([f"t.position IN ({match})", *where])
     statement = (
-        f"WITH m AS (SELECT t.position, t.kind, t.type, t.year FROM search_entry t WHERE {scope} LIMIT ?) "
+        f"WITH m AS (SELECT t.position, t.kind, t.type, t.year FROM {tables.name(SearchEntry)} t WHERE {scope} "
+        "LIMIT ?) "
         "SELECT 'total', '', COUNT(*) FROM m "
         "UNION ALL SELECT 'kind', kind, COUNT(*) FROM m GROUP BY kind "
         "UNION ALL SELECT 'type', type, COUNT(*) FROM m GROUP BY type "
         "UNION ALL SELECT 'year', CAST(year AS TEXT), COUNT(*) FROM m WHERE year IS NOT NULL GROUP BY year "
-        "UNION ALL SELECT f.facet, f.value, COUNT(*) FROM search_facet f JOIN m ON m.position = f.position "
-        "GROUP BY f.facet, f.value")
+        f"UNION ALL SELECT f.facet, f.value, COUNT(*) FROM {tables.name(SearchFacet)} f "
+        "JOIN m ON m.position = f.position GROUP BY f.facet, f.value")
     total = 0
     counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
     for facet, value, n in query(statement, (*match_params, *params, FACET_SCAN + 1)):
@@ -528,10 +539,11 @@ def _page(match: str, match_params: list[Any], where: list[str], params: list[An
     """
     order = "t.sort_key DESC" if newest_first else "t.sort_key"
     if is_postgres() or not dense:
-        return derived.joined_facts("search_entry", where=" AND ".join([f"t.position IN ({match})", *where]),
+        return derived.joined_facts(tables.name(SearchEntry), where=" AND ".join([f"t.position IN ({match})", *where]),
                                     params=(*match_params, *params), extra=("sort_key",), order=order, limit=limit)
-    probe = "SELECT 1 FROM search_text WHERE rowid = t.position AND search_text MATCH ?"
-    return derived.joined_facts("search_entry", where=" AND ".join([f"EXISTS ({probe})", *where]),
+    text = tables.name(SearchText)
+    probe = f"SELECT 1 FROM {text} WHERE rowid = t.position AND {text} MATCH ?"
+    return derived.joined_facts(tables.name(SearchEntry), where=" AND ".join([f"EXISTS ({probe})", *where]),
                                 params=(*match_params, *params), extra=("sort_key",), order=order, limit=limit)
 
 
@@ -640,8 +652,8 @@ NAME_SCAN = 50
 
 def subject_name(stream: str) -> str | None:
     """The subject's name as its newest facts state it (an agreement's full name, a series, a mechanism)."""
-    rows = derived.joined_facts("search_entry", where="t.stream = ?", params=[stream], order="t.position DESC",
-                                limit=NAME_SCAN)
+    rows = derived.joined_facts(tables.name(SearchEntry), where="t.stream = ?", params=[stream],
+                                order="t.position DESC", limit=NAME_SCAN)
     return latest([Fact.from_row(row) for row in rows], *SUBJECT_NAMES)
 
 
@@ -667,7 +679,7 @@ def subject_facts(stream: str, *, after: str | None = None, limit: int = DEFAULT
     if after is not None:
         where.append("t.sort_key > ?")
         params.append(after)
-    rows = derived.joined_facts("search_entry", where=" AND ".join(where), params=params, extra=("sort_key",),
+    rows = derived.joined_facts(tables.name(SearchEntry), where=" AND ".join(where), params=params, extra=("sort_key",),
                                 order="t.sort_key", limit=limit + 1)
     shown = [SubjectFact(fact_of(row), not row[8], row[9]) for row in rows[:limit]]
     return shown, shown[-1].cursor if len(rows) > limit else None

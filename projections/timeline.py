@@ -25,6 +25,7 @@ from events import dates, derived
 from events.records import RecordedEvent
 from events.vocabulary import META_TYPES
 
+from . import tables
 from .base import Projection
 from .facts import BASE_COLUMNS, Batch, Fact, FactRow, announced, date_of
 
@@ -95,20 +96,21 @@ class Timeline(Projection):
         self.apply_batch([event])
 
     def apply_batch(self, events: list[RecordedEvent]) -> None:
-        batch = Batch("timeline_entry", COLUMNS, _row, events, lambda e: True, set_aside=self.name)
+        batch = Batch(TimelineEntry, COLUMNS, _row, events, lambda e: True, set_aside=self.name)
         if batch.steps:
             batch.write()
 
-    def refold(self, upto: int) -> None:
+    def refold(self, upto: int) -> Iterator[int]:
         """Every fact as logged, in one INSERT ... SELECT; then the corrections and retractions, folded.
 
         A fact's row as logged is the log's own columns plus its lane and
         sort key, and the sort key depends only on the date text: it is
         computed once per distinct date, not once per event.
         """
-        derived.copy_dated_facts("timeline_entry", COLUMNS, upto=upto, skip_types=sorted(META_TYPES), labels=LANE_OF,
-                                 default_label="other", prefix_of=sort_prefix)
-        self.refold_revisions(upto)
+        derived.copy_dated_facts(tables.name(TimelineEntry), COLUMNS, upto=upto, skip_types=sorted(META_TYPES),
+                                 labels=LANE_OF, default_label="other", prefix_of=sort_prefix)
+        yield upto
+        yield from self.refold_revisions(upto, upto)
 
 
 @dataclass
@@ -161,7 +163,7 @@ def entries(after: str | None = None, limit: int = 100, kind: str | None = None)
         where.append("t.lane = ?")
         params.append(kind)
     out = []
-    rows = derived.joined_facts("timeline_entry", where=" AND ".join(where), params=params,
+    rows = derived.joined_facts(tables.name(TimelineEntry), where=" AND ".join(where), params=params,
                                 extra=("lane", "sort_key"), order="t.sort_key", limit=limit)
     for row in rows:
         fact = Fact.from_row(row)
@@ -195,7 +197,7 @@ def table_rows(kind: str | None = None, *, batch: int = 5000) -> Iterator[list[t
         if kind is not None:
             where.append("t.lane = ?")
             params.append(kind)
-        rows = derived.joined_facts("timeline_entry", where=" AND ".join(where), params=params,
+        rows = derived.joined_facts(tables.name(TimelineEntry), where=" AND ".join(where), params=params,
                                     extra=("lane", "sort_key", "lo", "hi"), order="t.sort_key", limit=batch)
         out = []
         for event_id, stream, type_, occurred, data, _sources, position, _at, _logged, lane, key, lo, hi in rows:

@@ -16,6 +16,7 @@ facts are densest, for the first view on a narrow screen.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -82,11 +83,20 @@ class Mark:
 
 
 def short_label(title: str, limit: int = LABEL_CHARS) -> str:
-    """A title cut to ``limit`` characters at a word where it can be, with "…"."""
+    """A title cut to ``limit`` characters after a whole word, with "…"; "" when not even its first word fits.
+
+    Never inside a word: what a mark shows must be words of its link's name (the title and date it is read by),
+    or a screen reader user who says what they see ("cooper…") cannot reach it (WCAG 2.5.3, Label in Name).
+    """
     if len(title) <= limit:
         return title
-    cut = title[:limit - 1].rsplit(" ", 1)[0] if " " in title[:limit - 1] else title[:limit - 1]
-    return cut.rstrip(" ,;:—-") + "…"
+    head = title[:limit - 1]
+    ends = [m.start() for m in WORD_END.finditer(title, 0, len(head) + 1)]
+    cut = head[:max(ends)].rstrip(" ,;:—–-/") if ends else ""
+    return cut + "…" if cut else ""
+
+
+WORD_END = re.compile(r"[\s\-–—/]")
 
 
 def _always_labelled(item: Drawable) -> bool:

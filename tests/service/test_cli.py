@@ -407,3 +407,22 @@ def test_a_page_saved_while_the_namespace_was_on_a_reserved_domain_still_witness
     assert intact.exit_code == 0 and f"matches {old}: 10 positions compared, 41 to 50" in intact.output
     rewrite(45, "UPDATE event SET author = 'mallory' WHERE position = 45")
     assert f"DIFFERS from {old} at position 45" in cli("verify", "--against", str(old)).output
+
+
+def test_status_says_when_this_release_has_not_built_a_read_model_yet_and_lists_the_builds_there_are(cli, monkeypatch):
+    from projections.agreements import Agreements
+
+    assert cli("init-db").exit_code == 0 and cli("seed").exit_code == 0
+    old = Agreements.version
+    monkeypatch.setattr(Agreements, "version", old + 1)
+    lines = cli("status").output.splitlines()
+    assert f"agreements v{old + 1}: not built yet" in lines
+    assert [line.split(",")[0] for line in lines if line.startswith("  build agreements@")] == [
+        f"  build agreements@v{old}b1 (v{old}): ready"]
+    rebuilt = cli("rebuild", "agreements")
+    assert rebuilt.exit_code == 0 and rebuilt.output.strip().endswith("lag 0")
+    lines = cli("status").output.splitlines()
+    [line] = [line for line in lines if line.startswith("agreements")]
+    assert line.startswith(f"agreements v{old + 1}: at position ") and line.endswith("lag 0")
+    # No process says it reads the old release's tables, and the rebuild serves no request: they are gone.
+    assert not any(x.startswith("  build ") for x in lines)

@@ -10,7 +10,7 @@ from itertools import pairwise
 from lxml import etree
 
 from events import dates
-from service.pages.timeline_svg import draw, legend
+from service.pages.timeline_svg import draw, legend, short_label
 
 TODAY = date(2026, 11, 23)
 
@@ -154,3 +154,15 @@ def test_every_mark_is_named_for_keyboard_and_touch():
     root = parse(draw([Typed("a", "exercise", "Pegase 2023", "2023-07")], TODAY))
     link = root.xpath("//s:a", namespaces=NS)[0]
     assert link.get("aria-label") == link.get("data-title") == "Pegase 2023 — July 2023"
+
+
+def test_a_label_is_cut_after_a_whole_word_so_its_words_are_in_the_links_name():
+    title = "Franco-Japanese discussion group on industrial cooperation"
+    assert short_label(title) == "Franco-Japanese…"
+    assert short_label(title, 10) == "Franco…"
+    assert short_label("Interoperability exercise", 12) == ""  # no whole word fits: no label rather than half a word
+    assert short_label("ACSA signed") == "ACSA signed"
+    svg = draw([Item("a" * 8, "meeting", title, "2019-06")], TODAY)
+    for text in re.findall(r'<text class="mark-label"[^>]*>([^<]+)</text>', svg):
+        words = re.findall(r"\w+", text)
+        assert all(word in re.findall(r"\w+", title) for word in words), text
