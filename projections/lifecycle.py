@@ -386,8 +386,9 @@ def history(stages: list[Stage]) -> list[Transition]:
     """The statuses the agreement went through, in lifecycle order, each with when it took effect.
 
     Each stage moves the agreement on only if it goes further than the
-    stages before it (several amendments each count; the first end ends
-    it); between stages of one rank, the earlier date comes first.
+    stages before it (several amendments each count, once per date; the
+    first end ends it); between stages of one rank, the earlier date comes
+    first.
     """
     order = sorted((step.rank, step.moment.lo or step.moment.hi or date.min, i, step)
                    for i, step in enumerate(_steps(stages)))
@@ -398,6 +399,8 @@ def history(stages: list[Stage]) -> list[Transition]:
             continue
         moment = step.moment
         when = (step.stage.term.ends_on or "") if step.by_term else step.stage.occurred
+        if step_rank == rank == AMENDED and out and out[-1].when == when:
+            continue  # two amendments of one date are one change of the history, not two alike
         out.append(Transition(label, step.label, when, step.by_term, moment.lo, moment.hi))
         rank, label = step_rank, step.label
     return out

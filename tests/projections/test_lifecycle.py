@@ -113,3 +113,10 @@ def test_history_is_the_lifecycle_in_valid_time_at_each_stages_precision():
                      stage("AgreementAmended", "2018"), stage("AgreementAmended", "2019"),
                      stage("AgreementTerminated", "2020-03")])
     assert [t.after for t in ended] == ["in force", "amended", "amended", "terminated"]  # the first end ends it
+
+
+def test_two_amendments_of_one_date_are_one_change_of_the_history():
+    """Two changes alike would be one feed entry id twice (a rebuild of a million generated events hit it)."""
+    twice = history([stage("AgreementSigned", "2017"), stage("AgreementAmended", "2028/..", event_id="a"),
+                     stage("AgreementAmended", "2028/..", event_id="b"), stage("AgreementAmended", "2028/..")])
+    assert [(t.before, t.after, t.when) for t in twice] == [("", "signed", "2017"), ("signed", "amended", "2028/..")]
