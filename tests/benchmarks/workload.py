@@ -20,6 +20,7 @@ import orjson
 
 import events
 from events import NewEvent
+from events.declaration import TYPES
 from events.transfer import export
 from events.vocabulary import EVENT_TYPES, META_TYPES, STREAM_KINDS
 from seeds.catalog import SEEDS_DIR, normalise
@@ -138,7 +139,13 @@ def generate(count: int, seed: int = 2017) -> Iterator[NewEvent]:
         source = {**meta, "quote": {"exact": quote, "prefix": text[max(0, start - 32):start],
                                     "suffix": text[end:end + 32]}}
         event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        yield NewEvent(stream, type_, _occurred(rng), data, [source], event_id)
+        occurred = _occurred(rng)
+        declared = TYPES[type_].data.model_fields  # a field the type does not declare is refused
+        if "session" not in declared:
+            data.pop("session", None)
+        if "planned_for" in declared:
+            data["planned_for"] = occurred  # a plan names the date it is for
+        yield NewEvent(stream, type_, occurred, data, [source], event_id)
 
 
 def build_log(url: str, count: int, *, batch: int = 5000, seed: int = 2017) -> None:
