@@ -1,9 +1,12 @@
 """Appending the seed catalogue to the log, idempotently, through the one ``append``.
 
-A new entry becomes an event whose id derives from the entry id. An entry
+Each document is registered (its text byte for byte) before the entries that
+quote it, so the log checks every seed quote against the registered text. A
+new entry becomes an event whose id derives from the entry id. An entry
 edited since it was appended becomes an ``EventCorrected`` carrying only what
 the seed changed, so corrections editors made to other fields survive; an
-unchanged catalogue appends nothing.
+unchanged catalogue appends nothing, and a log seeded by an earlier version
+gets only what is new (the documents, the translations).
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ import events
 from events import Form, NewEvent
 from events.canonical import dumps
 from events.corrections import apply_changes, diff
+from events.declaration import DOCUMENT_TYPE
 from events.validation import prepare
 
-from .catalog import NAMESPACE, SEEDS_DIR, Entry, load_entries
+from .catalog import NAMESPACE, SEEDS_DIR, Entry, load_documents, load_entries, load_registrations
 
 AUTHOR = "seed"
 
@@ -31,6 +35,7 @@ class SeedReport:
     corrected: int
     unchanged: int
     retracted_kept: int  # entries an editor retracted: the seed does not bring them back
+    registered: int = 0  # documents among the appended events
 
 
 def _desired(entry: Entry) -> Form:
@@ -76,12 +81,14 @@ def plan(entries: list[Entry], today: date | None = None) -> tuple[list[NewEvent
             {"target": entry.event_id, "changes": changes, "reason": f"seed entry {entry.id} was edited"},
             [], str(uuid.uuid5(NAMESPACE, f"seed:{entry.id}:correction:{done}:{digest}")),
         ))
-    return new + corrections, SeedReport(len(new), len(corrections), unchanged, retracted)
+    registered = sum(1 for event in new if event.type == DOCUMENT_TYPE)
+    return new + corrections, SeedReport(len(new), len(corrections), unchanged, retracted, registered)
 
 
 def seed(directory: Path = SEEDS_DIR) -> SeedReport:
-    """Check the whole catalogue, then append what is missing in one atomic batch."""
-    entries = load_entries(directory)
+    """Check the whole catalogue, then append what is missing in one atomic batch: documents first."""
+    documents = load_documents(directory)
+    entries = load_registrations(directory, documents) + load_entries(directory, documents)
     batch, report = plan(entries)
     if batch:
         events.append(batch, author=AUTHOR)
