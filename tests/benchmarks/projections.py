@@ -30,7 +30,7 @@ from peewee import SQL, fn
 
 import events
 import projections
-from projections import agreements, runner
+from projections import agreements, tuning
 
 from . import workload
 from .harness import REPO, Context, area, compare, log, measure, report
@@ -114,7 +114,7 @@ def write_floor(path: Path) -> dict[str, tuple[int, float]]:
     try:
         conn.execute("ATTACH DATABASE ? AS floor", (str(twin),))
         conn.execute("PRAGMA floor.journal_mode = WAL")
-        for name, value in runner.REBUILD_PRAGMAS.items():
+        for name, value in tuning.REBUILD_PRAGMAS.items():
             conn.execute(f"PRAGMA floor.{name} = {value}")
         out = {}
         for table in names:
