@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -249,8 +250,8 @@ Outcomes = Annotated[list[EventId], Field(min_length=1, max_length=MAX_OUTCOMES)
 
 
 def _document_text(value: str) -> str:
-    """A document's text as given, byte for byte: not blank, within the limit, every character one XML can carry
-    (named with its line, since the text is long)."""
+    """A document's text as given, byte for byte: not blank, within the limit, every character one XML can carry,
+    composed (NFC) so that a quote matches it whatever system typed it; a refusal names the line."""
     if not value.strip():
         raise _fail("empty", "must not be empty: give the document's text")
     if len(value) > MAX_DOCUMENT_TEXT:
@@ -261,6 +262,10 @@ def _document_text(value: str) -> str:
         raise _fail("xml_illegal", "line {line} holds {found}, a character XML (and so the Atom feeds) cannot "
                                    "carry; remove it", line=value.count("\n", 0, found.start()) + 1,
                     found=illegal_character(value))
+    if not unicodedata.is_normalized("NFC", value):
+        line = next(n for n, row in enumerate(value.split("\n"), 1) if not unicodedata.is_normalized("NFC", row))
+        raise _fail("not_nfc", "line {line} is not in Unicode's composed form (NFC), as text saved on some systems "
+                               "is: compose it, so quotes typed anywhere match it", line=line)
     return value
 
 

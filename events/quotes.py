@@ -110,10 +110,10 @@ def _agreeing(text: str, exact: str, hits: list[int], prefix: str | None, suffix
     at = _best(text, exact, hits, before, after)
     end = at + len(exact)
     if not text[:at].endswith(before):
-        shown = text[max(0, at - len(before)):at]
+        shown = text[max(0, at - max(len(before), CONTEXT_CHARS)):at]
         raise ValidationError(f"{field}.prefix", f"is not what comes before the quote in {_where(document)}: "
                                                  f"the document has {shown!r} there")
-    shown = text[end:end + len(after)]
+    shown = text[end:end + max(len(after), CONTEXT_CHARS)]
     raise ValidationError(f"{field}.suffix", f"is not what comes after the quote in {_where(document)}: "
                                              f"the document has {shown!r} there")
 

@@ -211,6 +211,10 @@ def _check_target(p: Prepared, index: int, batch: dict[str, RecordedEvent]) -> E
     if state.retracted:
         raise ValidationError("data.target", f"event {target_id} is already retracted", index)
     if p.type == "EventCorrected":
+        try:
+            documents.check_correction(target.type, p.data["changes"])
+        except ValidationError as exc:
+            raise exc.at(index) from None
         corrected = apply_changes(state.current, p.data["changes"])
         try:
             prepare(NewEvent(target.stream, target.type, corrected.occurred, corrected.data, corrected.sources))
@@ -258,7 +262,6 @@ def check_documents(p: Prepared, index: int | None, version: int, find: Callable
                 raise documents.already_registered(documents.id_of(p.stream) or p.stream, version)
         elif p.type == "EventCorrected" and target is not None:
             changes = p.data["changes"]
-            documents.check_correction(target.original.type, changes)
             if "sources" in changes:
                 added = documents.added_sources(target.current.sources, changes["sources"])
                 documents.check_sources([s for _, s in added], "data.changes.sources", find, [i for i, _ in added])

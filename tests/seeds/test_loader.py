@@ -6,8 +6,10 @@ import yaml
 
 import events
 from events.transfer import export
-from seeds.catalog import SEEDS_DIR, SeedError, event_id_for
-from seeds.loader import seed
+from seeds import catalog
+from seeds.catalog import SEEDS_DIR, SeedError, event_id_for, load_documents
+from seeds.loader import plan, seed
+from tests.conftest import written_by_an_earlier_version
 
 
 @pytest.fixture
@@ -16,6 +18,7 @@ def seed_dir(tmp_path):
     target = tmp_path / "seeds"
     target.mkdir()
     shutil.copy(SEEDS_DIR / "documents.yaml", target)
+    shutil.copy(SEEDS_DIR / "translations.yaml", target)
     shutil.copytree(SEEDS_DIR / "documents", target / "documents")
     shutil.copytree(SEEDS_DIR / "events", target / "events")
     return target
@@ -37,7 +40,10 @@ def _exported() -> bytes:
 
 def test_seed_appends_the_catalogue_and_twice_changes_nothing(log):
     first = seed()
-    assert first.appended >= 90 and first.corrected == 0
+    assert first.appended >= 95 and first.corrected == 0 and first.registered == 5
+    logged = events.read(limit=first.appended)
+    assert [e.type for e in logged[:5]] == ["DocumentRegistered"] * 5  # documents before the quotes naming them
+    assert {e.stream for e in logged[:5]} == {f"source/{d}" for d in load_documents()}
     before = _exported()
     second = seed()
     assert (second.appended, second.corrected, second.unchanged) == (0, 0, first.appended)
@@ -98,3 +104,52 @@ def test_a_bad_entry_refuses_the_whole_catalogue(sqlite_log, seed_dir, change, f
     assert fragment in info.value.reason
     assert ACSA_SIGNED in info.value.where and "ifri-pajon-2018.yaml" in info.value.where
     assert events.head() is None
+
+
+def test_a_document_is_registered_with_its_file_byte_for_byte_and_what_is_inferred(log):
+    seed()
+    for document in load_documents().values():
+        [registration] = events.read_stream(f"source/{document.id}")
+        assert registration.data["text"].encode("utf-8") == document.path.read_bytes()
+        assert registration.occurred == document.metadata["published"]
+        assert registration.event_id == document.event_id
+    statement = events.read_stream("source/joint-statement-2017-2plus2")[0]
+    assert set(statement.data["inferred"]) == {"title", "publisher", "occurred", "kind"}  # published is the date
+    assert "Déclaration conjointe" in statement.data["inferred"]["title"]
+
+
+def _earlier_catalogue(monkeypatch) -> list:
+    """The entries as the version before documents and translations appended them."""
+    with monkeypatch.context() as m:
+        m.setattr(catalog, "TRANSLATIONS", "no-translations-then.yaml")
+        return catalog.load_entries()
+
+
+def test_a_log_seeded_by_an_earlier_version_gets_only_what_is_new(log, monkeypatch):
+    earlier, _ = plan(_earlier_catalogue(monkeypatch))
+    with written_by_an_earlier_version():
+        events.append(earlier, author="seed")
+    head = events.store.head_position()
+    translated = {e.id for e in catalog.load_entries() if any("translation" in s for s in e.event.sources)}
+    report = seed()
+    assert (report.appended, report.registered, report.corrected) == (5, 5, len(translated))
+    new = events.read(after=head)
+    assert [e.type for e in new[:5]] == ["DocumentRegistered"] * 5
+    corrections = new[5:]
+    assert {e.data["target"] for e in corrections} == {event_id_for(entry) for entry in translated}
+    assert all(set(e.data["changes"]) == {"sources"} for e in corrections)  # the translations, nothing else
+    assert (seed().appended, seed().corrected) == (0, 0)
+    third_session = events.current_form(event_id_for("joint-statement-2017-2plus2/2plus2-third-session"))
+    assert third_session.sources[1]["translation"] == {
+        "text": 'met on 6 January 2017 in Paris for the 3rd session of the Franco-Japanese ministerial '
+                'political-military consultations ("2+2")', "language": "en"}
+
+
+def test_a_documents_text_edited_after_registration_refuses_the_seed(sqlite_log, seed_dir):
+    seed(seed_dir)
+    path = seed_dir / "documents" / "003_e408b418f7543da1.txt"
+    path.write_bytes(path.read_bytes().replace(b"Back to top button", b"Back to top"))
+    head = events.store.head_position()
+    with pytest.raises(events.ValidationError, match=r"data\.changes\.data\.text: cannot be corrected"):
+        seed(seed_dir)
+    assert events.store.head_position() == head
