@@ -128,8 +128,12 @@ def _context(text: str, context: str | None) -> str:
 
 
 def _comparable(quote: str, text: str) -> str:
+    return _composed(quote, unicodedata.is_normalized("NFC", text))
+
+
+def _composed(quote: str, composed: bool) -> str:
     # A quote pasted from a decomposing system (macOS) is the same text as a stored NFC document.
-    return unicodedata.normalize("NFC", quote) if unicodedata.is_normalized("NFC", text) else quote
+    return unicodedata.normalize("NFC", quote) if composed else quote
 
 
 def _occurrences(text: str, exact: str) -> list[int]:
@@ -225,15 +229,17 @@ def spans(document_text: str, quotes: Mapping[str, str | Mapping[str, Any]],
     among several places (the best agreeing one: a page shows what it can).
     """
     norm = norm or Normalised.of(document_text)
+    composed = unicodedata.is_normalized("NFC", norm.text)
     found, missing = [], []
     for quote_id, quote in quotes.items():
         selector: Mapping[str, Any] = {"exact": quote} if isinstance(quote, str) else quote
-        exact = normalise(_comparable(str(selector.get("exact") or ""), norm.text))
+        exact = normalise(_composed(str(selector.get("exact") or ""), composed))
         hits = _occurrences(norm.text, exact) if exact else []
         if not hits:
             missing.append(quote_id)
             continue
-        before, after = _context(norm.text, selector.get("prefix")), _context(norm.text, selector.get("suffix"))
+        before = _SPACES.sub(" ", _composed(selector.get("prefix") or "", composed))
+        after = _SPACES.sub(" ", _composed(selector.get("suffix") or "", composed))
         at = _best(norm.text, exact, hits, before, after)
         found.append(Span(quote_id, *norm.original(at, at + len(exact))))
     return found, missing

@@ -25,7 +25,7 @@ from seeds.catalog import load_documents
 
 from .. import writes
 from ..errors import json_error
-from ..pages.log import event_state_or_404
+from ..pages.lookup import event_state_or_404
 from .auth import editor_required
 from .forms import CorrectForm, EventForm, FactFields, RetractForm, participants_of, participants_text, read_date
 

@@ -1,4 +1,5 @@
-"""The pages people read: home, events and subjects (``log``), the read models' views (``readmodels``)."""
+"""The pages people read: home, events and subjects (``log``), the read models' views (``readmodels``), the
+documents and citations (``sources``)."""
 
 from __future__ import annotations
 
@@ -9,5 +10,6 @@ def blueprints() -> tuple[Blueprint, ...]:
     """This surface's blueprints (imported when the app is built, so importing a module here builds nothing)."""
     from .log import bp as log
     from .readmodels import bp as readmodels
+    from .sources import bp as sources
 
-    return (log, readmodels)
+    return (log, readmodels, sources)

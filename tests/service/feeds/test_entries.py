@@ -24,6 +24,9 @@ def _html(content: str) -> etree._Element:
 def test_a_fact_says_what_and_when_and_quotes_its_sources_escaped(sqlite_log):
     sources = [{"document": "doc", "title": 'A "quoted" <title>', "language": "fr", "url": "https://example.org/?a=1&b=2",
                 "quote": {"type": "TextQuoteSelector", "exact": "l'accord <ACSA> & le reste"}}]
+    events.append([NewEvent("source/doc", "DocumentRegistered", "2018", {
+        "title": "Doc", "kind": "press", "language": "fr", "text": "Enfin, l'accord <ACSA> & le reste."})],
+        author="test")
     (event,) = events.append([make_event(occurred="2018-07", title="ACSA signed", sources=sources,
                                          data={"summary": "<script>alert(1)</script>", "place": "Paris"})],
                              author="test")
