@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import pydantic
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, model_validator
+from pydantic.json_schema import models_json_schema
 from pydantic_core import PydanticCustomError, core_schema
 
 from . import dates
@@ -65,6 +66,13 @@ DomainName = Literal["maritime", "air", "land", "amphibious", "hadr", "space", "
 RoleName = Literal["participant", "observer", "host", "organizer"]
 SourceKindName = Literal["official", "press", "analysis", "other"]  # trusted in this order when claims disagree
 CATEGORIES: tuple[str, ...] = get_args(CategoryName)
+#: The rule the open-world status reads (projections/lifecycle.py), written once so no page guesses it: which
+#: categories of agreement apply from their signature (or adoption), a political commitment in force as soon as
+#: the leaders sign it; and which bind only once they have entered into force, after each party's own procedure.
+#: An adoption (``AgreementAdopted``) always applies from its date; an agreement whose category no event states
+#: is read as the stricter kind. An arrangement's own text decides when it applies, which no source here gives.
+SIGNATURE_APPLIES: frozenset[str] = frozenset({"roadmap", "plan", "partnership", "framework"})
+ENTRY_INTO_FORCE_NEEDED: frozenset[str] = frozenset({"treaty", "arrangement"})
 DOMAINS: tuple[str, ...] = get_args(DomainName)
 PARTICIPANT_ROLES: tuple[str, ...] = get_args(RoleName)
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKindName)
@@ -235,6 +243,8 @@ Language = Annotated[str, matching(LANGUAGE_PATTERN, "a language tag such as 'en
 Url = Annotated[str, matching(URL_PATTERN, "an http(s) URL", "http(s) URL", max_length=MAX_URL, strip=True)]
 AgreementSubject = Annotated[str, matching("^agreement" + STREAM_TAIL, "an agreement's subject ('agreement/<slug>')",
                                            "subject `agreement/<slug>`", max_length=200)]
+Subject = Annotated[str, matching(f"^(?:{'|'.join(STREAM_KINDS)}){STREAM_TAIL}", "a subject ('<kind>/<slug>')",
+                                  "subject `<kind>/<slug>`", max_length=200)]
 Session = Annotated[int, Field(ge=1, le=MAX_SESSION), Shape("a whole number", f"whole number, 1 to {MAX_SESSION:,}",
                                                             "number")]
 Category = Annotated[CategoryName, _choices(CATEGORIES, "a category")]
@@ -247,6 +257,8 @@ Domains = Annotated[list[Domain], Field(min_length=1, max_length=len(DOMAINS)), 
 Parties = Annotated[list[Name], Field(min_length=1, max_length=MAX_NAMES), _list("a list of names", "list of names")]
 Outcomes = Annotated[list[EventId], Field(min_length=1, max_length=MAX_OUTCOMES),
                      _list("a list of event ids", "list of event ids")]
+Subjects = Annotated[list[Subject], Field(min_length=1, max_length=MAX_OUTCOMES),
+                     _list("a list of subjects", "list of subjects `<kind>/<slug>`")]
 
 
 def _document_text(value: str) -> str:
@@ -337,6 +349,10 @@ class FactData(_Strict):
         None, title="Name", description="What the subject is called, where no more specific name applies (a "
                                         "summit, a resolution, a contract).")
     domains: Domains | None = Field(None, title="Domains", description="The domains it concerns.")
+    possibly_same_as: Subjects | None = Field(
+        None, title="Possibly the same as", description="Other subjects that may be this one under another name: "
+        "same parties, kind and main subject, dates that do not exclude it, but no source says they are one "
+        "(seeds/README.md, 'When two names are one body').")
 
 
 # --- each type's own fields, each declared once (a mixin per group; the order of bases is the form's order) ----
@@ -348,7 +364,10 @@ class AgreementData(FactData):
     agreement: Line | None = Field(None, title="Full name", description="The agreement's full name.")
     short: Line | None = Field(None, title="Short name",
                                description="The name it is known by (e.g. ACSA); pages list it under this name.")
-    category: Category | None = Field(None, title="Category", description="What kind of instrument it is.")
+    category: Category | None = Field(
+        None, title="Category", description="What kind of instrument it is. A roadmap, plan, partnership or "
+        "framework applies from its signature or adoption; a treaty or an arrangement (and an agreement of no stated "
+        "category) only from a recorded entry into force.")
     parties: Parties | None = Field(None, title="Parties",
                                     description="Who is bound: states, organisations or agencies, one per line.")
     term: EdtfInterval | None = Field(
@@ -917,7 +936,8 @@ def _body(type_name: str) -> type[BaseModel]:
         __base__=_Strict,
         __doc__=spec.description,
         event_id=(EventId | None, Field(None, title="Event id", description=(
-            "Chosen by the writer so that sending twice appends once; assigned if left out."))),
+            "Chosen by the writer so that sending twice appends once. The API requires it unless an "
+            "Idempotency-Key header is sent, from which it derives one."))),
         stream=(stream, Field(title="Subject", description="kind/slug; this type applies to: "
                                                             + ", ".join(spec.kinds) + ".")),
         type=(_literal(type_name), Field(title="Type", description=spec.description)),
@@ -947,6 +967,16 @@ def json_schema(type_name: str) -> dict[str, Any]:
     """
     schema = _body(spec_of(type_name).name).model_json_schema()
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def json_schemas(ref_template: str) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Every type's body as one set of schemas sharing their parts (an OpenAPI document's components).
+
+    Returns each type's reference (built with ``ref_template``, e.g. ``#/components/schemas/{model}``) and the
+    definitions they refer to.
+    """
+    keys, top = models_json_schema([(_body(name), "validation") for name in TYPES], ref_template=ref_template)
+    return {name: keys[(_body(name), "validation")] for name in TYPES}, top.get("$defs", {})
 
 
 # --- the form ----------------------------------------------------------------------------------------------------

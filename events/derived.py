@@ -161,3 +161,41 @@ def _label_sql(labels: Mapping[str, Mapping[str | None, str]], default: str) -> 
         value = f"CASE {inner} ELSE {fallback} END" if inner else fallback
         arms.append(f"WHEN substr(e.stream, 1, {len(prefix)}) = '{prefix}' THEN {value}")
     return f"CASE {' '.join(arms)} ELSE '{default}' END"
+
+
+#: Per backend: the key of a source (its document id, else its URL; NULL for neither) and the sources an event
+#: cites (its own, and a correction's ``changes.sources``), as rows of (position, key).
+_CITED = {
+    "sqlite": (
+        "SELECT e.position AS p, CASE WHEN json_type(s.value, '$.document') = 'text' "
+        "THEN 'document:' || json_extract(s.value, '$.document') WHEN json_type(s.value, '$.url') = 'text' "
+        "THEN 'url:' || json_extract(s.value, '$.url') END AS k FROM event e, json_each(e.{column}{path}) s "
+        "WHERE e.position <= ?{where}"),
+    "postgresql": (
+        "SELECT e.position AS p, CASE WHEN jsonb_typeof(s.value -> 'document') = 'string' "
+        "THEN 'document:' || (s.value ->> 'document') WHEN jsonb_typeof(s.value -> 'url') = 'string' "
+        "THEN 'url:' || (s.value ->> 'url') END AS k FROM event e CROSS JOIN LATERAL jsonb_array_elements("
+        "CASE WHEN jsonb_typeof(e.{column}::jsonb{path}) = 'array' THEN e.{column}::jsonb{path} ELSE '[]'::jsonb END"
+        ") s WHERE e.position <= ?{where}"),
+}
+
+
+def newest_citations(upto: int) -> list[tuple[int, str, str, str]]:
+    """Per source cited by an event up to ``upto`` (a document by its id, else a URL), the newest such event:
+    its position, type, sources and data (JSON text), so a read model can take the source's metadata from it.
+
+    One statement over the log: the database reads each event's sources where they lie, no event is decoded in
+    Python, and only the (few) newest citing events come back whole.
+    """
+    backend = db.backend_name()
+    path = {"sqlite": ", '$.changes.sources'", "postgresql": " #> '{changes,sources}'"}[backend]
+    template = _CITED[backend]
+    own = template.format(column="sources", path="", where="")
+    corrected = template.format(column="data", path=path, where=" AND e.type = 'EventCorrected'")
+    statement = (f"SELECT e.position, e.type, e.sources, e.data FROM event e WHERE e.position IN ("
+                 f"SELECT MAX(p) FROM ({own} UNION ALL {corrected}) cited WHERE k IS NOT NULL GROUP BY k) "
+                 "ORDER BY e.position")
+    if backend == "sqlite":  # json_type needs a JSON array to walk; an old log's odd value is skipped
+        statement = statement.replace("json_each(e.sources)", "json_each(CASE WHEN json_type(e.sources) = 'array' "
+                                      "THEN e.sources ELSE '[]' END)")
+    return [(row[0], row[1], row[2], row[3]) for row in database.execute_sql(sql(statement), (upto, upto)).fetchall()]

@@ -34,3 +34,11 @@ PARTICIPANT_ROLES = frozenset(declaration.PARTICIPANT_ROLES)
 
 #: How much a source's kind is trusted when claims disagree: lower ranks first.
 SOURCE_KIND_RANK: dict[str, int] = {kind: rank for rank, kind in enumerate(declaration.SOURCE_KINDS)}
+
+#: Categories of agreement that apply from their signature or adoption; the others need an entry into force.
+SIGNATURE_APPLIES = declaration.SIGNATURE_APPLIES
+
+
+def applies_on_signature(category: object) -> bool:
+    """Whether a signature alone puts an agreement of this category in force (the declaration's rule)."""
+    return isinstance(category, str) and category in SIGNATURE_APPLIES

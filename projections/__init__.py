@@ -1,4 +1,5 @@
-"""Read models folded from the log: agreements, exercises, meetings, timeline, tallies, source documents.
+"""Read models folded from the log: agreements, exercises, meetings, timeline, tallies of subjects, coverage,
+source documents.
 
 Each owns its tables and a checkpoint; ``catch_up`` brings them level with the
 log, ``rebuild`` folds again from position 0. Every read model implements one
@@ -17,6 +18,7 @@ from . import runner
 from .agreements import Agreements
 from .base import Projection
 from .changes import ChangeLog
+from .coverage import Coverage
 from .documents import Documents
 from .exercises import Exercises
 from .meetings import Meetings
@@ -24,7 +26,8 @@ from .tallies import Tallies
 from .timeline import Timeline
 
 #: Every read model, in the order status lists them and a rebuild folds them.
-READ_MODELS: tuple[Projection, ...] = (Agreements(), Exercises(), Meetings(), Timeline(), Tallies(), Documents())
+READ_MODELS: tuple[Projection, ...] = (Agreements(), Exercises(), Meetings(), Timeline(), Tallies(), Coverage(),
+                                        Documents())
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in READ_MODELS}
 
 

@@ -3,9 +3,16 @@
 The table keeps each stage's form with the log positions between which it
 was the known form (``known_from``/``known_until``), so a question can be
 asked as the record stood at any recorded time: a correction closes one form
-and opens the next, a retraction closes it. ``agreement_change`` is the
-status-change history the agreements feed publishes; its ids and times come
-from the log alone, so a rebuild gives the same rows.
+and opens the next, a retraction closes it.
+
+``agreement_change`` is what the agreements feed publishes: each change of
+an agreement's lifecycle in the world ("ACSA: under negotiation → signed
+(July 2018)"), with the valid date it took effect, at its precision, apart
+from the time it was recorded. An event publishes the transitions of the
+agreement's history (``lifecycle.history``) it adds or withdraws; a
+transition dated after the event's recording (a term that ends later) is a
+calendar row, visible from its day. Ids and times come from the log alone,
+so a rebuild gives the same rows.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, ClassVar
 
 import orjson
-from peewee import CharField, CompositeKey, DateField, IntegerField, Model, TextField
+from peewee import BooleanField, CharField, CompositeKey, DateField, IntegerField, Model, TextField
 
 from events import dates, store
 from events.canonical import dumps, parse_utc, utc_text
@@ -29,7 +36,7 @@ from .base import Projection
 from .changes import Change, ChangeLog
 from .claims import resolve, source_rank
 from .facts import latest, restated_fact, strings
-from .lifecycle import STAGES, Stage, Status, status_on, transitions_after
+from .lifecycle import STAGES, Stage, Status, Transition, history, status_on, when_words
 from .paging import DEFAULT_LIMIT, Page, check_limit
 from .tables import BaseModel, UTCTimeField, execute_many, insert_rows, query
 from .tuning import stable_id
@@ -69,9 +76,15 @@ class AgreementChange(BaseModel):
     id = CharField(max_length=36, primary_key=True)
     stream = CharField(max_length=200)
     name = TextField()
+    change = CharField(max_length=16)  # "status" (a transition on record), or "withdrawn" (no longer on record)
     from_status = TextField()
     to_status = TextField()
-    effective = DateField()
+    valid = CharField(max_length=100)  # EDTF: when it took effect in the world (a term's stated end, by_term)
+    by_term = BooleanField(default=False)
+    previously = CharField(max_length=100, null=True)  # the date the record gave it before a correction
+    effective = DateField(null=True)  # the first day it may have taken effect
+    active = CharField(max_length=16, null=True)  # in force from then on (lifecycle.ANSWERS), and why
+    reason = TextField(null=True)
     cause = CharField(max_length=16)  # "event" or "calendar"
     event_id = CharField(max_length=36, null=True)
     position = IntegerField()
@@ -84,8 +97,8 @@ class AgreementChange(BaseModel):
 
 STAGE_COLUMNS = ("event_id", "known_from", "known_until", "stream", "type", "occurred", "data", "sources", "position",
                  "recorded_at")
-CHANGE_COLUMNS = ("id", "stream", "name", "from_status", "to_status", "effective", "cause", "event_id", "position",
-                  "updated")
+CHANGE_COLUMNS = ("id", "stream", "name", "change", "from_status", "to_status", "valid", "by_term", "previously",
+                  "effective", "active", "reason", "cause", "event_id", "position", "updated")
 
 
 @dataclass
@@ -136,20 +149,31 @@ def _name(forms: list[Any], stream: str) -> str:
     return latest(forms, "short", "agreement") or stream.split("/", 1)[1]
 
 
+def _category(forms: list[Any]) -> str | None:
+    """The category the newest event stating one gives: what a signature does depends on it."""
+    return latest(forms, "category")
+
+
 class Agreements(ChangeLog, Projection):
     name = "agreements"
     kind = KIND.rstrip("/")
-    version = 2  # 2: names and statuses in text columns (no length a long name could overflow)
+    version = 3  # 2: names and statuses in text columns; 3: open-world statuses, changes dated in valid time
     models: ClassVar[list[type[Model]]] = [Agreement, AgreementStage, AgreementChange]
     feed_title = "Agreements: every status change"
     change_rows = AgreementChange
     calendar = True  # a term ends on its day, with no event appended
 
     def change_of(self, row: AgreementChange) -> Change:
-        moved = f"{row.from_status} → {row.to_status}" if row.from_status else row.to_status
-        title = f"{row.name}: {moved}"
-        return Change(row.id, row.stream, title, row.updated, row.position, row.event_id, "status", row.cause,
-                      row.effective)
+        when = when_words(row.valid, row.by_term)
+        if row.change == "withdrawn":
+            title = f"{row.name}: {row.to_status} ({when}) no longer on record"
+        else:
+            moved = f"{row.from_status} → {row.to_status}" if row.from_status else row.to_status
+            earlier = f"; previously dated {dates.describe(row.previously)}" if row.previously else ""
+            title = f"{row.name}: {moved} ({when}{earlier})"
+        note = f"In force from then on: {row.active} ({row.reason})." if row.active else None
+        return Change(row.id, row.stream, title, row.updated, row.position, row.event_id, row.change, row.cause,
+                      row.effective, row.valid or None, valid=when, note=note)
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])
@@ -165,12 +189,31 @@ class Agreements(ChangeLog, Projection):
         fold.flush()
 
 
+def _news(old: list[Transition], new: list[Transition]) -> tuple[list[tuple[Transition, str | None]],
+                                                                 list[Transition]]:
+    """The transitions ``new`` adds to ``old`` (each with the date a correction moved it from, if one did), and
+    the ones it withdraws: a status ``old`` reached on a date that no transition of ``new`` reaches then, nor
+    reaches on a corrected date."""
+    before = {t.key for t in old}
+    added = [t for t in new if t.key not in before]
+    reached = {(t.after, t.when) for t in new}
+    gone = [t for t in old if (t.after, t.when) not in reached]
+    moved = {t.after for t in added}
+    out = []
+    for t in added:
+        earlier = next((g.when for g in gone if g.after == t.after and not g.by_term and not t.by_term), None)
+        out.append((t, earlier))
+    return out, [t for t in gone if t.after not in moved]
+
+
 class _Fold:
     """A batch of agreement events folded in memory, then written in bulk.
 
-    Each stream's stages are kept between its events (the stages after one
-    event are the stages before the next), and its status changes are kept
-    per stream, so an event costs the size of its stream, not of the batch.
+    Each stream's stages and history are kept between its events (those
+    after one event are those before the next), so an event costs the size
+    of its stream, not of the batch. Calendar rows (transitions dated after
+    an event's recording) are kept per stream until the next event of the
+    stream says how far they still hold.
     """
 
     def __init__(self, streams: set[str], waiting: set[str]) -> None:
@@ -179,11 +222,10 @@ class _Fold:
         self.stages: dict[str, list[Stage]] = {}  # each stream's stages and name after its last event
         self.names: dict[str, str] = {}
         self.plain: set[str] = set()  # streams with no rival claims among their open forms
-        self.status: dict[str, tuple[date, Status]] = {}  # each stream's status on the day of its last event
+        self.histories: dict[str, list[Transition]] = {}  # each stream's history after its last event
         self.closed: list[_Form] = []
-        self.changes: dict[str, list[tuple[Any, ...]]] = {s: [] for s in streams}
-        #: Per stream, what its last event foresees: (stages, day, status on that day, event, name).
-        self.foreseen: dict[str, tuple[list[Stage], date, Status, RecordedEvent, str]] = {}
+        self.changes: list[tuple[Any, ...]] = []
+        self.calendar: dict[str, list[tuple[Any, ...]]] = {}  # per stream, its rows still to come due
         self.new_agreements: dict[str, int] = {}
         self.dropped_calendar: dict[str, date] = {}
         marks = ", ".join("?" * len(streams))
@@ -198,13 +240,13 @@ class _Fold:
         stream = event.stream
         forms = self.open[stream]
         if event.type in STAGES:
-            before = self._stages(stream)
+            before = self._history(stream)
             form = _Form(event.event_id, event.position, stream, event.type, event.occurred, event.data,
                          event.sources, event.position, event.recorded_at)
             forms.append(form)
             if stream in self.plain and not form.data.get("fact"):
                 # No rival claims: the new stage, the latest recorded, goes last and the others stay as they were.
-                self.stages[stream] = [*before, _stage(form)]
+                self.stages[stream] = [*self.stages[stream], _stage(form)]
                 self.names[stream] = latest([form], "short", "agreement") or self.names[stream]
             else:
                 self._recount(stream)
@@ -213,7 +255,7 @@ class _Fold:
             restated = self._restated(event) if target is None else None
             if target is None and restated is None:
                 return
-            before = self._stages(stream)
+            before = self._history(stream)
             if target is not None:
                 forms.remove(target)
                 target.known_until = event.position
@@ -230,7 +272,7 @@ class _Fold:
             return
         if stream not in self.known and stream not in self.new_agreements:
             self.new_agreements[stream] = event.position
-        self._record_changes(event, before, self.stages[stream], self.names[stream])
+        self._record_changes(event, before)
 
     def _restated(self, event: RecordedEvent) -> _Form | None:
         """A stage set aside earlier, in the form this revision gives it, known from it (None: nothing to fold)."""
@@ -244,10 +286,12 @@ class _Fold:
         return _Form(fact.event_id, event.position, fact.stream, fact.type, fact.occurred, fact.data, fact.sources,
                      fact.position, fact.recorded_at)
 
-    def _stages(self, stream: str) -> list[Stage]:
-        if stream not in self.stages:
-            self._recount(stream)
-        return self.stages[stream]
+    def _history(self, stream: str) -> list[Transition]:
+        if stream not in self.histories:
+            if stream not in self.stages:
+                self._recount(stream)
+            self.histories[stream] = history(self.stages[stream])
+        return self.histories[stream]
 
     def _recount(self, stream: str) -> None:
         """The stream's stages and name from all its open forms (and whether any rival claims are among them)."""
@@ -259,43 +303,46 @@ class _Fold:
         else:
             self.plain.add(stream)
 
-    def _record_changes(self, event: RecordedEvent, before: list[Stage], after: list[Stage], name: str) -> None:
-        day = event.recorded_at.date()
-        self._settle(event.stream, day)
-        known = self.status.get(event.stream)
-        old = None if not before else known[1] if known and known[0] == day else status_on(before, day)
-        new = status_on(after, day)
-        self.status[event.stream] = (day, new)
-        if old is None or (old.text, old.active) != (new.text, new.active):
-            self._change(event.stream, name, old, new, day, "event", event, event.recorded_at)
-        self.dropped_calendar[event.stream] = min(day, self.dropped_calendar.get(event.stream, day))
-        self.foreseen[event.stream] = (after, day, new, event, name)
+    def _record_changes(self, event: RecordedEvent, before: list[Transition]) -> None:
+        """The transitions the event adds or withdraws, and the stream's calendar rows from its day on."""
+        stream, day = event.stream, event.recorded_at.date()
+        stages, name = self.stages[stream], self.names[stream]
+        after = history(stages)
+        self.histories[stream] = after
+        category = _category(self.open[stream])
+        added, withdrawn = _news(before, after)
+        for transition, earlier in added:
+            if transition.lo is None or transition.lo <= day:
+                self._change(event, name, "status", transition, earlier, stages, category, "event",
+                             event.recorded_at)
+        for transition in withdrawn:
+            if transition.lo is None or transition.lo <= day:
+                self._change(event, name, "withdrawn", transition, None, [], None, "event", event.recorded_at)
+        # What was foreseen beyond this day follows from the stages as this event leaves them.
+        kept = [row for row in self.calendar.get(stream, []) if row[9] <= day]
+        self.calendar[stream] = kept
+        for transition in after:
+            if transition.lo is not None and transition.lo > day:
+                moment = datetime.combine(transition.lo, time(), tzinfo=UTC)
+                kept.append(self._row(event, name, "status", transition, None, stages, category, "calendar", moment))
+        self.dropped_calendar[stream] = min(day, self.dropped_calendar.get(stream, day))
 
-    def _settle(self, stream: str, until: date | None) -> None:
-        """Record the calendar changes the stream's last event foresaw, up to ``until`` (None: all of them).
+    def _change(self, event: RecordedEvent, name: str, change: str, transition: Transition, earlier: str | None,
+                stages: list[Stage], category: str | None, cause: str, updated: datetime) -> None:
+        self.changes.append(self._row(event, name, change, transition, earlier, stages, category, cause, updated))
 
-        The next event's stages decide the future from its day on, voiding
-        what was foreseen beyond it; so the changes are worked out only when
-        the next event (or the end of the batch) says how far they hold.
-        """
-        foreseen = self.foreseen.pop(stream, None)
-        if foreseen is None:
-            return
-        stages, day, status, event, name = foreseen
-        for when, was, becomes in transitions_after(stages, day, status, until):
-            moment = datetime.combine(when, time(), tzinfo=UTC)
-            self._change(stream, name, was, becomes, when, "calendar", event, moment)
-
-    def _change(self, stream: str, name: str, old: Status | None, new: Status, effective: date, cause: str,
-                event: RecordedEvent, updated: datetime) -> None:
-        old_text = old.text if old else ""
-        key = f"{stream}|{cause}|{event.position}|{effective.isoformat()}|{old_text}|{new.text}|{new.active}"
-        self.changes[stream].append((stable_id(NAMESPACE, key), stream, name, old_text, new.text, effective,
-                                     cause, event.event_id, event.position, updated))
+    @staticmethod
+    def _row(event: RecordedEvent, name: str, change: str, transition: Transition, earlier: str | None,
+             stages: list[Stage], category: str | None, cause: str, updated: datetime) -> tuple[Any, ...]:
+        """A change row: the in-force answer is the one on the first day the transition had surely happened."""
+        status = status_on(stages, transition.day, category) if stages and transition.day else None
+        t = transition
+        key = f"{event.stream}|{cause}|{event.position}|{change}|{t.before}|{t.after}|{t.when}|{t.by_term}"
+        return (stable_id(NAMESPACE, key), event.stream, name, change, t.before, t.after, t.when, t.by_term, earlier,
+                t.lo, status.active if status else None, status.reason if status else None, cause,
+                event.event_id, event.position, updated)
 
     def flush(self) -> None:
-        for stream in list(self.foreseen):
-            self._settle(stream, None)
         execute_many("DELETE FROM agreement_change WHERE stream = ? AND cause = 'calendar' AND effective > ?",
                      [(stream, day.isoformat()) for stream, day in self.dropped_calendar.items()])
         execute_many("UPDATE agreement_stage SET known_until = ? WHERE event_id = ? AND known_from = ?",
@@ -307,8 +354,9 @@ class _Fold:
                     [(s, _name(self.open[s], s), first) for s, first in self.new_agreements.items()])
         execute_many("UPDATE agreement SET sort_name = ? WHERE stream = ?",
                      [(_name(self.open[stream], stream), stream) for stream in self.known])
+        changes = self.changes + [row for rows in self.calendar.values() for row in rows]
         insert_rows("agreement_change", CHANGE_COLUMNS,
-                    [(*c[:5], c[5].isoformat(), *c[6:9], utc_text(c[9])) for cs in self.changes.values() for c in cs])
+                    [(*c[:9], c[9].isoformat() if c[9] else None, *c[10:15], utc_text(c[15])) for c in changes])
 
 
 # --- queries -----------------------------------------------------------------
@@ -340,6 +388,7 @@ class AgreementView:
     term: str | None
     status: Status
     stages: list[StageView]
+    history: list[Transition] = field(default_factory=list)
 
     @property
     def active(self) -> str:
@@ -354,8 +403,11 @@ class AgreementView:
         return {
             "stream": self.stream, "name": self.name, "title": self.title, "category": self.category,
             "parties": self.parties, "term": self.term, "status": self.status.text, "active": self.active,
-            "status_by_term": self.status.by_term,
-            "since": {"event_id": since.event_id, "occurred": since.occurred} if since else None,
+            "reason": self.status.reason, "status_by_term": self.status.by_term,
+            "since": {"event_id": since.event_id, "occurred": since.occurred, "when": self.status.when}
+            if since else None,
+            "history": [{"from": t.before or None, "to": t.after, "valid": t.when or None, "when": t.when_words,
+                         "by_term": t.by_term} for t in self.history],
             "disputed": self.disputed,
             "stages": [{
                 "type": s.type, "status": s.label, "occurred": s.occurred, "when": s.when, "event_id": s.event_id,
@@ -398,9 +450,11 @@ def _view(stream: str, forms: list[_Form], as_of: date) -> AgreementView:
     ) for f, rivals in shown]
     term = next((f.data.get("term") for f, _ in shown if f.data.get("term")), None)
     name = _name(forms, stream)
+    category = _text(stated("category"))
+    lifecycle = _stages(forms)
     return AgreementView(
-        stream, name, _text(stated("agreement")) or name, _text(stated("category")), strings(stated("parties")), term,
-        status_on(_stages(forms), as_of), stages,
+        stream, name, _text(stated("agreement")) or name, category, strings(stated("parties")), term,
+        status_on(lifecycle, as_of, category), stages, history(lifecycle),
     )
 
 

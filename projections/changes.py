@@ -29,10 +29,13 @@ class Change:
     updated: datetime
     position: int  # the event that caused it
     event_id: str | None  # the event it is about (a stage, an edition, a session)
-    change: str  # added, corrected, retracted, status, overdue
+    change: str  # added, corrected, retracted; status, withdrawn (agreements); passed (a plan's date, meetings)
     cause: str  # "event", or "calendar" when a date passing made it
-    effective: date | None = None  # the day a calendar change took effect
-    occurred: str | None = None  # when what it is about took place (EDTF)
+    effective: date | None = None  # the first day it may have taken effect in the world
+    occurred: str | None = None  # when it took effect in the world, or what it is about took place (EDTF)
+    valid: str | None = None  # the same in words, with its precision ("July 2018", "the end of 2018, by its term")
+    announced: str | None = None  # for a plan: when it was made or announced (EDTF); ``occurred`` is its date
+    note: str | None = None  # what else the read model says of it ("In force from then on: unknown (...)")
 
     @property
     def key(self) -> tuple[datetime, int, str]:

@@ -67,7 +67,8 @@ class ExerciseChange(BaseModel):
     event_id = CharField(max_length=36)  # the edition
     change = CharField(max_length=16)  # added, corrected, retracted
     title = TextField()
-    occurred = CharField(max_length=100)
+    occurred = CharField(max_length=100)  # the event's date: for a plan, when it was made or announced
+    planned_for = CharField(max_length=100, null=True)  # for a plan, the date it names
     position = IntegerField()  # the event that caused the change
     updated = UTCTimeField()
 
@@ -77,7 +78,7 @@ class ExerciseChange(BaseModel):
 
 
 COLUMNS = (*BASE_COLUMNS, "domains", "people")
-CHANGE_COLUMNS = ("id", "stream", "event_id", "change", "title", "occurred", "position", "updated")
+CHANGE_COLUMNS = ("id", "stream", "event_id", "change", "title", "occurred", "planned_for", "position", "updated")
 
 
 def _barred(names: list[str]) -> str:
@@ -96,11 +97,16 @@ def _row(fact: Fact) -> tuple[Any, ...]:
     return (position, stream, occurred, data, sources, lo, hi, *_filter_columns(fact.data))
 
 
-def _change_row(event_id: str, stream: str, change: str, title: str, occurred: str, position: int,
-                recorded_at: datetime) -> tuple[str, str, str, str, str, str, int, str]:
+def _change_row(event_id: str, stream: str, change: str, title: str, occurred: str, planned: str | None,
+                position: int, recorded_at: datetime) -> tuple[str, str, str, str, str, str, str | None, int, str]:
     """An ``exercise_change`` row; its id is derived from the log, so a rebuild gives it again."""
     return (stable_id(NAMESPACE, f"{event_id}|{position}|{change}"), stream, event_id, change, title, occurred,
-            position, utc_text(recorded_at))
+            planned, position, utc_text(recorded_at))
+
+
+def _planned(type_: str, data: dict[str, Any], occurred: str) -> str | None:
+    """A plan's planned date (None for an edition that took place, or an older plan with one date)."""
+    return date_of(type_, data, occurred) if announced(type_, data, occurred) else None
 
 
 class Exercises(ChangeLog, Projection):
@@ -108,16 +114,23 @@ class Exercises(ChangeLog, Projection):
     kind = KIND.rstrip("/")
     feed_title = "Exercises: editions added, corrected, retracted"
     change_rows = ExerciseChange
-    version = 5  # 2: domain and people columns; 3: keyed by position; 4: text titles; 5: plans by their planned date
+    version = 6  # 2: domains, people; 3: keyed by position; 4: text titles; 5: plans by planned date; 6: both dates
     models: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]
     deferred: ClassVar[list[type[Model]]] = [ExerciseEdition, ExerciseChange]  # the fold reads by position only
 
     def change_of(self, row: ExerciseChange) -> Change:
-        title = f"{row.title} — {dates.describe(row.occurred)}" if row.occurred else row.title
+        """The edition's date in the world in its title; a plan's both dates (the date it names, then when it was
+        announced)."""
+        planned = row.planned_for
+        if planned:
+            title = f"{row.title} — planned for {dates.describe(planned)}, announced {dates.describe(row.occurred)}"
+        else:
+            title = f"{row.title} — {dates.describe(row.occurred)}" if row.occurred else row.title
         if row.change != "added":
             title = f"{title} ({row.change})"
+        valid = planned or row.occurred
         return Change(row.id, row.stream, title, row.updated, row.position, row.event_id, row.change, "event",
-                      None, row.occurred)
+                      None, valid or None, announced=row.occurred if planned else None)
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])
@@ -133,7 +146,8 @@ class Exercises(ChangeLog, Projection):
             fact = step.after or step.before
             assert fact is not None
             rows.append(_change_row(fact.event_id, fact.stream, step.change, fact.title, fact.occurred,
-                                    step.event.position, step.event.recorded_at))
+                                    _planned(fact.type, fact.data, fact.occurred), step.event.position,
+                                    step.event.recorded_at))
         insert_rows("exercise_change", CHANGE_COLUMNS, rows)
 
     def refold(self, upto: int) -> None:
@@ -151,7 +165,7 @@ class Exercises(ChangeLog, Projection):
                     lo, hi = dates.bounds(date_of(type_, data, occurred))
                 editions.append((position, stream, occurred, None, None, lo, hi, *_filter_columns(data)))
                 changes.append(_change_row(event_id, stream, "added", title_of(data, type_), occurred,
-                                           position, parse_utc(recorded_at)))
+                                           _planned(type_, data, occurred), position, parse_utc(recorded_at)))
             insert_rows("exercise_edition", COLUMNS, editions)
             insert_rows("exercise_change", CHANGE_COLUMNS, changes)
         self.refold_revisions(upto)
@@ -206,6 +220,7 @@ class SeriesView:
     stream: str
     name: str
     editions: list[EditionView]
+    possibly_same_as: list[str] = field(default_factory=list)  # series the sources may name otherwise
 
     @property
     def domains(self) -> list[str]:
@@ -223,7 +238,7 @@ class SeriesView:
         return {
             "stream": self.stream, "name": self.name, "domains": self.domains, "participants": self.participants,
             "firsts": [{"event_id": e.event_id, "first": e.first, "occurred": e.occurred} for e in self.firsts],
-            "editions": [e.to_dict() for e in self.editions],
+            "editions": [e.to_dict() for e in self.editions], "possibly_same_as": self.possibly_same_as,
             "event_ids": [e.event_id for e in self.editions],
         }
 
@@ -314,5 +329,6 @@ def exercises(year: int | None = None, domain: str | None = None, participant: s
         fs = by_stream.get(stream, [])
         editions = [_edition(f, verdicts[id(f)][1]) for f in sorted(fs, key=_order) if verdicts[id(f)][0]]
         if editions:
-            out.append(SeriesView(stream, _series_name(fs, stream), editions))
+            same = sorted({s for f in fs for s in strings(f.data.get("possibly_same_as"))})
+            out.append(SeriesView(stream, _series_name(fs, stream), editions, same))
     return Page(out, shown[-1] if more else None)

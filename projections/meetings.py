@@ -2,17 +2,22 @@
 
 A mechanism is a ``meeting/...`` stream: when it was set up, the sessions
 held (number, date, place, participants, the events they decided), the
-statements issued, and the sessions planned. A planned session is pending
-until a session is recorded that fulfils it (the same or a later number,
-or one held on or after the planned date); it is *overdue* once its date
-has fully passed: a session planned for "2018" is overdue from 1 January
-2019, not from 2 January 2018.
+statements issued, and the sessions planned, each plan with its two dates:
+when it was announced (``occurred``) and the date it names
+(``data.planned_for``). A planned session is pending until a session is
+recorded that fulfils it (the same or a later number, or one held on or
+after the planned date). Once its date has fully passed with no later
+session on record, the view says exactly that — "no later session on
+record (planned for 2018)", from 1 January 2019 — and no more: the record
+holds what its sources say, so a session missing from it is a gap in the
+sources, not a missed meeting.
 
 ``meeting_change`` is the feed's history. Each event adds a row (id and
-time from the log); a pending session's coming due is a calendar row whose
-``updated`` is the moment it falls due, visible only from then on, and
-forgotten if a session is recorded before. A plan already overdue when it
-is recorded says so in its own row: nothing is announced twice.
+time from the log) that names the date it is about in the world; a pending
+session's date passing is a calendar row whose ``updated`` is the first
+day after that date, visible only from then on, and forgotten if a session
+is recorded before. A plan whose date had already passed when it was
+recorded says so in its own row: nothing is announced twice.
 """
 
 from __future__ import annotations
@@ -52,10 +57,12 @@ class MeetingChange(BaseModel):
     stream = CharField(max_length=200)
     name = TextField()
     event_id = CharField(max_length=36)  # the item (session, plan, statement) the row is about
-    change = CharField(max_length=16)  # added, corrected, retracted, overdue
+    change = CharField(max_length=16)  # added, corrected, retracted; passed (a plan's date, no later session)
     title = TextField()
+    occurred = CharField(max_length=100, null=True)  # EDTF: what the row is about, in the world (a plan: its date)
+    announced = CharField(max_length=100, null=True)  # EDTF: for a plan, when it was made or announced
     cause = CharField(max_length=16)  # "event" or "calendar"
-    effective = DateField(null=True)  # for a calendar row: the day the session fell due
+    effective = DateField(null=True)  # for a calendar row: the first day after the planned date
     position = IntegerField()  # the event that caused the row
     updated = UTCTimeField()
 
@@ -64,7 +71,8 @@ class MeetingChange(BaseModel):
         indexes = ((("updated", "position", "id"), False), (("stream", "cause", "effective"), False))
 
 
-CHANGE_COLUMNS = ("id", "stream", "name", "event_id", "change", "title", "cause", "effective", "position", "updated")
+CHANGE_COLUMNS = ("id", "stream", "name", "event_id", "change", "title", "occurred", "announced", "cause", "effective",
+                  "position", "updated")
 
 
 # --- what is pending, from the facts of one mechanism (pure) -------------------
@@ -108,9 +116,14 @@ def pending(facts: list[Fact]) -> list[Fact]:
 
 
 def due_day(plan: Fact) -> date | None:
-    """The first day on which the plan's date has fully passed (None: an open date never falls due)."""
+    """The first day on which the plan's date has fully passed (None: an open date never passes)."""
     last = planned_for(plan).hi
     return last + timedelta(days=1) if last is not None else None
+
+
+def passed_note(planned: str) -> str:
+    """What the record says of a plan whose date has passed with no later session on record, and no more."""
+    return f"no later session on record (planned for {dates.describe(planned)})"
 
 
 def mechanism_name(facts: list[Fact], stream: str) -> str:
@@ -118,14 +131,26 @@ def mechanism_name(facts: list[Fact], stream: str) -> str:
 
 
 def _describe(step: Step, name: str) -> str:
+    """The row's title: what happened to what, and the date it is about in the world (a plan's both dates)."""
     fact = step.after or step.before
     assert fact is not None
     what = {"MeetingHeld": "session held", "MeetingPlanned": "session planned", "StatementIssued": "statement issued",
             "DialogueEstablished": "set up"}[fact.type]
     number = f" {_session(fact)}" if _session(fact) is not None and fact.type != "StatementIssued" else ""
     what = what.replace("session", f"session{number}", 1)
-    text = f"{name}: {what} ({dates.describe(fact.occurred)})"
+    about = date_of(fact.type, fact.data, fact.occurred)
+    made = announced(fact.type, fact.data, fact.occurred)
+    if fact.type == "MeetingPlanned":
+        when = f"for {dates.describe(about)}" + (f", announced {dates.describe(made)}" if made else "")
+        text = f"{name}: {what} {when}"
+    else:
+        text = f"{name}: {what} ({dates.describe(about)})"
     return text if step.change == "added" else f"{text}, {step.change}"
+
+
+def _dates(fact: Fact) -> tuple[str, str | None]:
+    """What a row is about in the world (a plan's planned date) and, for a plan, when it was announced."""
+    return date_of(fact.type, fact.data, fact.occurred), announced(fact.type, fact.data, fact.occurred)
 
 
 #: What a stream's last step foresees: the mechanism's facts, the step's day, the mechanism's name, the step's event.
@@ -138,13 +163,16 @@ class Meetings(ChangeLog, Projection):
     feed_title = "Meetings and dialogues: every change"
     change_rows = MeetingChange
     calendar = True  # a planned session falls due on its day, with no event appended
-    version = 4  # 2: items keyed by position; 3: names and titles in text columns; 4: plans by their planned date
+    version = 5  # 2: keyed by position; 3: text titles; 4: plans by their planned date; 5: valid dates, no verdict
     models: ClassVar[list[type[Model]]] = [MeetingItem, MeetingChange]
 
     def change_of(self, row: MeetingChange) -> Change:
-        title = row.title if row.change == "added" else f"{row.title} ({row.change})"
+        title = row.title if row.change in ("added", "passed") else f"{row.title} ({row.change})"
+        valid = None
+        if row.change == "passed" and row.effective is not None:
+            valid = f"{dates.describe(row.effective.isoformat())}, once the planned date had passed"
         return Change(row.id, row.stream, title, row.updated, row.position, row.event_id, row.change, row.cause,
-                      row.effective)
+                      row.effective, row.occurred, valid=valid, announced=row.announced)
 
     def apply(self, event: RecordedEvent) -> None:
         self.apply_batch([event])
@@ -185,10 +213,10 @@ class Meetings(ChangeLog, Projection):
             title = _describe(step, name)
             due = due_day(step.after) if step.after is not None and step.after.type == "MeetingPlanned" else None
             if due is not None and due <= day and step.after in pending(facts):
-                title += f"; overdue since {due.isoformat()}"
+                title += "; its date has passed with no later session on record"
             key = f"{fact.event_id}|{step.event.position}|{step.change}"
-            rows.append(self._change(key, stream, name, fact.event_id, step.change, title, "event", None,
-                                     step.event, step.event.recorded_at))
+            rows.append(self._change(key, stream, name, fact.event_id, step.change, title, _dates(fact), "event",
+                                     None, step.event, step.event.recorded_at))
             dropped[stream] = min(day, dropped.get(stream, day))
             foreseen[stream] = (facts, day, name, step.event)
         for stream in list(foreseen):
@@ -196,7 +224,7 @@ class Meetings(ChangeLog, Projection):
         execute_many("DELETE FROM meeting_change WHERE stream = ? AND cause = 'calendar' AND effective > ?",
                      [(stream, day.isoformat()) for stream, day in dropped.items()])
         insert_rows("meeting_change", CHANGE_COLUMNS,
-                    [(*r[:7], r[7].isoformat() if r[7] else None, *r[8:]) for r in rows])
+                    [(*r[:9], r[9].isoformat() if r[9] else None, *r[10:]) for r in rows])
 
     def _settle(self, foreseen: dict[str, _Foreseen], rows: list[tuple[Any, ...]], stream: str,
                 until: date | None) -> None:
@@ -215,14 +243,16 @@ class Meetings(ChangeLog, Projection):
             due = due_day(plan)
             if due is not None and day < due and (until is None or due <= until):
                 key = f"{stream}|calendar|{event.position}|{plan.event_id}|{due.isoformat()}"
-                title = f"{name}: session planned for {planned_for(plan).label()} is overdue"
-                rows.append(self._change(key, stream, name, plan.event_id, "overdue", title, "calendar", due,
-                                         event, datetime.combine(due, time(), tzinfo=UTC)))
+                title = f"{name}: {passed_note(date_of(plan.type, plan.data, plan.occurred))}"
+                rows.append(self._change(key, stream, name, plan.event_id, "passed", title,
+                                         (due.isoformat(), announced(plan.type, plan.data, plan.occurred)),
+                                         "calendar", due, event, datetime.combine(due, time(), tzinfo=UTC)))
 
     @staticmethod
-    def _change(key: str, stream: str, name: str, event_id: str, change: str, title: str, cause: str,
-                effective: date | None, event: RecordedEvent, updated: datetime) -> tuple[Any, ...]:
-        return (stable_id(NAMESPACE, key), stream, name, event_id, change, title, cause, effective,
+    def _change(key: str, stream: str, name: str, event_id: str, change: str, title: str,
+                when: tuple[str | None, str | None], cause: str, effective: date | None, event: RecordedEvent,
+                updated: datetime) -> tuple[Any, ...]:
+        return (stable_id(NAMESPACE, key), stream, name, event_id, change, title, *when, cause, effective,
                 event.position, utc_text(updated))
 
 
@@ -273,15 +303,21 @@ class MechanismView:
     sessions: list[ItemView]
     statements: list[ItemView]
     planned: list[ItemView]  # pending, the next one due first
-    overdue_since: date | None  # the day the next planned session fell due, if it has
+    passed_since: date | None  # the first day after the next planned session's date, once that date has passed
+    possibly_same_as: list[str] = field(default_factory=list)
 
     @property
     def next(self) -> ItemView | None:
         return self.planned[0] if self.planned else None
 
     @property
-    def overdue(self) -> bool:
-        return self.overdue_since is not None
+    def passed(self) -> bool:
+        return self.passed_since is not None
+
+    @property
+    def passed_note(self) -> str | None:
+        """"no later session on record (planned for 2018)" once the next plan's date has passed: nothing more."""
+        return passed_note(self.next.occurred) if self.next is not None and self.passed else None
 
     @property
     def last(self) -> ItemView | None:
@@ -302,8 +338,9 @@ class MechanismView:
             "sessions": [s.to_dict() for s in self.sessions],
             "statements": [s.to_dict() for s in self.statements],
             "planned": [p.to_dict() for p in self.planned],
-            "next": self.next.to_dict() if self.next else None, "overdue": self.overdue,
-            "overdue_since": self.overdue_since.isoformat() if self.overdue_since else None,
+            "next": self.next.to_dict() if self.next else None, "next_passed": self.passed,
+            "next_passed_on": self.passed_since.isoformat() if self.passed_since else None,
+            "next_note": self.passed_note, "possibly_same_as": self.possibly_same_as,
             "disputed": self.disputed, "event_ids": [i.event_id for i in self.items],
         }
 
@@ -338,11 +375,12 @@ def _mechanism(stream: str, facts: list[Fact], today: date) -> MechanismView:
         of["DialogueEstablished"][0] if of["DialogueEstablished"] else None,
         of["MeetingHeld"], of["StatementIssued"], [items[p.event_id] for p in waiting],
         due if due is not None and due <= today else None,
+        sorted({s for f, _ in shown for s in strings(f.data.get("possibly_same_as"))}),
     )
 
 
 def mechanisms(now: datetime, *, after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[MechanismView]:
-    """One page of mechanisms (in subject order, after the mechanism ``after``), judged overdue as of ``now``.
+    """One page of mechanisms (in subject order, after the mechanism ``after``), their plans as of ``now``.
 
     The page is found by keyset on the stream index and only its
     mechanisms' items are read, so it costs the same at any size of log;

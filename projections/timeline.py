@@ -3,7 +3,8 @@
 A fact known to the day sorts on that day. A fact known only to a month,
 a season or a year sorts at the middle of that span, not on its first day:
 "spring 2017" comes after "6 March 2017" and before "20 May 2017". A span
-of validity ("2023/2027", "since 2011") sorts where it begins. Ties go by
+of validity ("2023/2027", "since 2011") sorts where it begins. A plan sorts
+where it was made or announced, and carries the date it names. Ties go by
 log position. The sort key is stored, so a page is a keyset range
 (``after`` = the last row's cursor) and costs the same anywhere in the log.
 """
@@ -22,7 +23,7 @@ from events.declaration import DOCUMENT_TYPE, UNSOURCED_TYPES
 from events.records import RecordedEvent
 
 from .base import Projection
-from .facts import BASE_COLUMNS, Batch, Fact, FactRow
+from .facts import BASE_COLUMNS, Batch, Fact, FactRow, announced, date_of
 
 LANES = ("agreement", "exercise", "meeting", "dialogue", "other")
 UNDATED = 9_999_999
@@ -128,6 +129,11 @@ class Entry:
     hi: date | None
     sources: list[dict[str, Any]]
     cursor: str
+    planned_for: str | None = None  # a plan, placed when it was made or announced: the date it names
+
+    @property
+    def planned_when(self) -> str | None:
+        return dates.describe(self.planned_for) if self.planned_for else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,7 +141,7 @@ class Entry:
             "type": self.type, "title": self.title, "summary": self.summary, "occurred": self.occurred,
             "when": self.when, "precision": self.precision,
             "lo": self.lo.isoformat() if self.lo else None, "hi": self.hi.isoformat() if self.hi else None,
-            "sources": self.sources, "cursor": self.cursor,
+            "planned_for": self.planned_for, "sources": self.sources, "cursor": self.cursor,
         }
 
 
@@ -162,7 +168,9 @@ def entries(after: str | None = None, limit: int = 100, kind: str | None = None)
     for row in rows:
         fact = Fact.from_row(row)
         p = fact.period
+        planned = date_of(fact.type, fact.data, fact.occurred) if announced(fact.type, fact.data, fact.occurred) \
+            else None
         out.append(Entry(fact.event_id, fact.position, fact.stream, row[9], fact.type, fact.title,
                          fact.data.get("summary"), fact.occurred, dates.describe(fact.occurred), p.precision,
-                         p.lo, p.hi, fact.sources, row[10]))
+                         p.lo, p.hi, fact.sources, row[10], planned))
     return out

@@ -31,7 +31,8 @@ SEEDS_DIR = Path(__file__).resolve().parent
 NAMESPACE = uuid.UUID("8f0c6f5e-2c1b-5d8e-9a57-6a1f0c2b7e31")
 
 ENTRY_FIELDS = frozenset({"id", "stream", "type", "occurred", "title", "summary", "place", "participants", "fact",
-                          "data", "sources"})
+                          "data", "sources", "correction"})
+RETRACTION_FIELDS = frozenset({"id", "reason", "replaced_by"})
 DOCUMENT_FIELDS = frozenset({"id", "file", "title", "publisher", "author", "published", "language", "kind", "url",
                              "inferred"})
 #: What a seed source copies from its document's metadata (what the seed sources have always carried).
@@ -100,11 +101,13 @@ class Document:
 
 @dataclass(frozen=True)
 class Entry:
-    """One curated claim, ready to become an event."""
+    """One curated claim, ready to become an event; ``correction`` says why it was last edited (the reason of the
+    ``EventCorrected`` the seed appends when the log is behind it)."""
 
     id: str
     where: str
     event: NewEvent
+    correction: str | None = None
 
     @property
     def event_id(self) -> str:
@@ -262,13 +265,21 @@ def _entry(row: object, where: str, documents: dict[str, Document], translations
     if clash:
         raise SeedError(where, f"data.{sorted(clash)[0]}", "is a top-level field of the entry")
     occurred = row["occurred"].isoformat() if isinstance(row["occurred"], date) else row["occurred"]
-    sources = _sources(row.get("sources"), where, documents)
+    correction = row.get("correction")
+    if correction is not None and (not isinstance(correction, str) or not correction.strip()):
+        raise SeedError(where, "correction", "must be a sentence saying why the entry was last edited")
+    sources = _translated(row["id"], _sources(row.get("sources"), where, documents), translations)
+    event = NewEvent(row["stream"], row["type"], occurred, {**data, **extra}, sources, event_id_for(row["id"]))
+    return Entry(row["id"], where, event, " ".join(correction.split()) if correction else None)
+
+
+def _translated(entry_id: str, sources: list[dict[str, Any]], translations: Translations) -> list[dict[str, Any]]:
+    """The sources with each quote's translation beside it, when the catalogue gives one."""
     for source in sources:
-        translation = translations.of(row["id"], source["quote"]["exact"])
+        translation = translations.of(entry_id, source["quote"]["exact"])
         if translation is not None:
             source["translation"] = translation
-    event = NewEvent(row["stream"], row["type"], occurred, {**data, **extra}, sources, event_id_for(row["id"]))
-    return Entry(row["id"], where, event)
+    return sources
 
 
 def _check(entry: Entry) -> None:
@@ -318,6 +329,58 @@ def _check_outcomes(entries: list[Entry]) -> None:
             if outcome not in ids:
                 raise SeedError(entry.where, "data.outcomes", f"refers to unknown entry {outcome!r}")
         entry.event.data["outcomes"] = [event_id_for(o) for o in outcomes]
+
+
+@dataclass(frozen=True)
+class Retraction:
+    """An entry withdrawn from the catalogue: the seed retracts its event in a log that has it, and never adds it
+    to one that has not. ``replaced_by`` names the entry that states the fact rightly, if one does."""
+
+    id: str
+    where: str
+    reason: str
+    replaced_by: str | None
+
+    @property
+    def event_id(self) -> str:
+        return event_id_for(self.id)
+
+
+def load_retractions(directory: Path = SEEDS_DIR, entries: list[Entry] | None = None) -> list[Retraction]:
+    """``retractions.yaml``, checked against the entries: a retracted id is no longer an entry, a replacement is."""
+    path = directory / "retractions.yaml"
+    if not path.is_file():
+        return []
+    rows = _yaml(path) or []
+    if not isinstance(rows, list):
+        raise SeedError(path.name, "retractions", "must be a list of retractions")
+    ids = {e.id: e.where for e in (entries if entries is not None else load_entries(directory))}
+    out: list[Retraction] = []
+    for i, row in enumerate(rows):
+        retraction = _retraction(row, f"{path.name}[{i}]", ids)
+        if any(r.id == retraction.id for r in out):
+            raise SeedError(retraction.where, "id", "is retracted twice")
+        out.append(retraction)
+    return out
+
+
+def _retraction(row: object, where: str, entries: dict[str, str]) -> Retraction:
+    if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not row["id"]:
+        raise SeedError(where, "id", "each retraction names the id of the entry it withdraws")
+    where = f"{where} ({row['id']})"
+    unknown = set(row) - RETRACTION_FIELDS
+    if unknown:
+        expected = ", ".join(sorted(RETRACTION_FIELDS))
+        raise SeedError(where, sorted(unknown)[0], f"unknown field (expected: {expected})")
+    if row["id"] in entries:
+        raise SeedError(where, "id", f"is still an entry at {entries[row['id']]}: remove it there or keep it")
+    reason = row.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise SeedError(where, "reason", "is required: why the entry is withdrawn, in words a reader can check")
+    replaced_by = row.get("replaced_by")
+    if replaced_by is not None and replaced_by not in entries:
+        raise SeedError(where, "replaced_by", f"names no entry: {replaced_by!r}")
+    return Retraction(row["id"], where, " ".join(reason.split()), replaced_by)
 
 
 def _yaml(path: Path) -> Any:

@@ -152,8 +152,10 @@ def import_(file: BinaryIO) -> None:
 def seed(directory: Path | None) -> None:
     """Append the seed chronology (five documents, quoted verbatim); running it again changes nothing.
 
-    An entry edited since the last run is appended as an EventCorrected. A
-    bad entry refuses the whole catalogue, naming the entry and the field.
+    An entry edited since the last run is appended as an EventCorrected, an
+    entry listed in retractions.yaml as an EventRetracted. A bad entry, or
+    one whose type or subject differs from its event's, refuses the whole
+    catalogue, naming the entry and the field.
     """
     events.create_schema()
     try:
@@ -161,7 +163,7 @@ def seed(directory: Path | None) -> None:
     except (SeedError, events.ValidationError) as exc:
         raise click.ClickException(f"nothing seeded: {exc}") from None
     click.echo(f"seeded: {report.appended} new events, {report.corrected} corrections, "
-               f"{report.unchanged} unchanged")
+               f"{report.retracted} retractions, {report.unchanged} unchanged")
 
 
 @main.command("serve", with_appcontext=False)

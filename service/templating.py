@@ -7,6 +7,7 @@ once that path is served, so no page ever links to a 404.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from events import dates
+from events.declaration import META_TYPES, TYPES, form_fields
 from events.text import xml_safe
 from events.vocabulary import EVENT_TYPES, STREAM_KINDS
 
@@ -101,6 +103,31 @@ def type_description(type_: str) -> str:
     return known.description if known else ""
 
 
+@dataclass(frozen=True)
+class Stated:
+    """One declared data field an event states, as its page shows it."""
+
+    label: str
+    value: Any
+    kind: str  # "date" (EDTF), "list", "events" (event ids) or "text"
+
+
+def stated_fields(type_: str, data: dict[str, Any]) -> list[Stated]:
+    """The fields of the event's type it states, beyond title, summary, participants and place, in the
+    declaration's order (an undeclared field of an older event is not shown: the JSON has it)."""
+    if type_ not in TYPES or type_ in META_TYPES:
+        return []
+    shown = []
+    for spec in form_fields(type_):
+        value = data.get(spec.name)
+        if value is None or spec.name in ("title", "summary", "participants", "place"):
+            continue
+        kind = ("date" if spec.widget == "date" else "events" if spec.name == "outcomes"
+                else "list" if isinstance(value, list) else "text")
+        shown.append(Stated(spec.label, value, kind))
+    return shown
+
+
 def quote_text(quote: dict[str, Any] | str | None) -> str:
     if isinstance(quote, dict):
         return str(quote.get("exact", ""))
@@ -153,7 +180,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals.update(
         navigation=navigation, routed=routed, feed_link=feed_link, LOG_FEED=LOG_FEED,
-        STREAM_KINDS=STREAM_KINDS,
+        STREAM_KINDS=STREAM_KINDS, stated_fields=stated_fields,
     )
     app.jinja_env.finalize = printable
     app.jinja_env.trim_blocks = True

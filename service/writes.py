@@ -24,10 +24,18 @@ class Appended:
     lag: int = 0  # events the views have yet to fold when the writer was answered (the catch-up job folds them)
 
 
+def append_together(batch: list[NewEvent], *, author: str) -> list[Appended]:
+    """Append events that stand or fall together (all recorded, or none), then what follows a write."""
+    results = events.store.append_each(batch, author=author)
+    if not any(created for _, created in results):
+        lag = pipeline.views_lag()
+        return [Appended(recorded, created=False, lag=lag) for recorded, _ in results]
+    lag = pipeline.after_write(results[-1][0])
+    return [Appended(recorded, created=created, lag=lag) for recorded, created in results]
+
+
 def append_one(event: NewEvent, *, author: str) -> Appended:
     """Append one event as ``author``, then what follows a write (``pipeline``); raises the store's typed errors
     and writes nothing then."""
-    [(recorded, created)] = events.store.append_each([event], author=author)
-    if not created:
-        return Appended(recorded, created=False, lag=pipeline.views_lag())
-    return Appended(recorded, created=True, lag=pipeline.after_write(recorded))
+    [appended] = append_together([event], author=author)
+    return appended

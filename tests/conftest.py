@@ -309,3 +309,52 @@ def written_by_an_earlier_version() -> Iterator[None]:
         yield
     finally:
         store.prepare, store.check_documents = real, checks
+
+
+# --- the real browser ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The service as an operator runs it (init-db, seed, create-editor, serve), for a module's browser tests."""
+    from tests.liveserver import live_service
+
+    with live_service(tmp_path_factory.mktemp("live") / "instance") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (no browser is downloaded)."""
+    from tests.liveserver import CHROMIUM
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian's chromium is missing (make test installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh tab; ``tab.csp_errors`` collects what the Content Security Policy refused."""
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.csp_errors = []
+    tab.on("console", lambda m: tab.csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
+    yield tab
+    context.close()
+
+
+def sign_in_browser(page, url: str, next_path: str = "/events/new") -> None:
+    """Sign the tab in as the live service's editor, starting from ``next_path`` (sign-in sends it back there)."""
+    from tests.liveserver import EDITOR
+
+    page.goto(f"{url}{next_path}")
+    assert "/sign-in" in page.url
+    page.fill("#name", EDITOR[0])
+    page.fill("#password", EDITOR[1])
+    page.click("input[type=submit][value='Sign in']")
+    page.wait_for_url(f"{url}{next_path}")

@@ -1,4 +1,5 @@
-"""The JSON API and the downloads: the log (``log``), the read models (``readmodels``), ``/log.jsonl``."""
+"""The JSON API and the downloads: the log (``log``), the read models (``readmodels``), ``/log.jsonl``, and the
+API's own description (``openapi``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ def blueprints() -> tuple[Blueprint, ...]:
     """This surface's blueprints (imported when the app is built, so importing a module here builds nothing)."""
     from .downloads import bp as downloads
     from .log import bp as log
+    from .openapi import bp as openapi
     from .readmodels import bp as readmodels
 
-    return (log, readmodels, downloads)
+    return (log, readmodels, downloads, openapi)

@@ -10,31 +10,26 @@ names exactly the bytes sent.
 
 from __future__ import annotations
 
-import re
-
-from flask import Blueprint, Response, abort, request, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 
 from events import store
 from events.canonical import GENESIS_HASH
 from events.transfer import export_chunks
 
+from .. import params
 from ..feeds.caching import validator
+from .log import MAX_POSITION
 
 bp = Blueprint("downloads", __name__)
 
 #: Newline-delimited JSON: one canonical document per line.
 JSONL_TYPE = "application/x-ndjson"
-_POSITION = re.compile(r"0|[1-9][0-9]{0,17}")
 
 
 @bp.get("/log.jsonl")
 def log_lines() -> Response:
     """Every event after ``?after=N`` (default 0: all of them) as JSON Lines, in position order."""
-    text = request.args.get("after", "0")
-    if not _POSITION.fullmatch(text):
-        abort(400, description=f"after: {text[:40]!r} is not a log position (0, 1, 2, ...): "
-                               "give the last position you already hold.")
-    after = int(text)
+    after = params.integer("after", 0, 0, MAX_POSITION)
     top = store.head()
     upto, head_hash = (top.position, top.hash) if top else (0, GENESIS_HASH)
     etag = validator("log.jsonl", head_hash, after)

@@ -10,6 +10,8 @@ with a token, not a session cookie, so it is exempt from CSRF.
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,6 +41,11 @@ MAX_POSITION = 2**63 - 1
 #: threads), and the seconds a follower turned away is asked to wait.
 DEFAULT_LONG_POLL_BUDGET = 2
 LONG_POLL_RETRY = 5
+#: An Idempotency-Key is up to 255 visible ASCII characters (a UUID, a job's name and attempt, a message id).
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+#: The namespace of event ids derived from an editor's Idempotency-Key: the same key from the same editor is
+#: always the same event, and two editors' keys never meet.
+KEYED_EVENTS = uuid.UUID("6f1c7a52-3e0b-5d8e-9a4f-2b7c1d0e8a93")
 
 def _json(payload: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(payload), status=status, mimetype="application/json")
@@ -101,6 +108,35 @@ def show_event(event_id: str) -> Response:
     return _json(orjson.Fragment(found.export_line()))
 
 
+def refused(exc: events.ValidationError) -> Response:
+    """422 naming the first field that is wrong, and in ``errors`` every one found."""
+    return json_error(422, str(exc), field=exc.field,
+                      errors=[{"field": field, "reason": reason} for field, reason in exc.errors])
+
+
+def _with_event_id(payload: dict[str, Any], editor: str) -> dict[str, Any] | Response:
+    """The body with its ``event_id``: the one it sends, or one derived from the Idempotency-Key header.
+
+    Without either, a client that retries after a lost answer would record
+    the event twice; so one of the two is required, and not both (they could
+    disagree).
+    """
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        if payload.get("event_id") is None:
+            return refused(events.ValidationError(
+                "event_id", "is required: choose a UUID for the event (sending it again then appends it once), "
+                            "or send an Idempotency-Key header to derive one"))
+        return payload
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        return json_error(400, "Idempotency-Key: must be 1 to 255 visible ASCII characters (no spaces)",
+                          parameter="Idempotency-Key")
+    if "event_id" in payload:
+        return json_error(400, "Idempotency-Key: send either the header or an event_id in the body, not both",
+                          parameter="Idempotency-Key")
+    return {**payload, "event_id": str(uuid.uuid5(KEYED_EVENTS, f"{editor}\n{key}"))}
+
+
 def _unauthorized(message: str, error: str | None = None) -> Response:
     response = json_error(401, message)
     response.headers["WWW-Authenticate"] = 'Bearer realm="chronology"' + (f', error="{error}"' if error else "")
@@ -121,13 +157,8 @@ def _editor() -> accounts.Editor | Response:
     return editor
 
 
-@bp.post("/events")
-def append_event() -> Response:
-    """Append one event (an export line's writer fields) as the token's editor."""
-    editor = _editor()
-    if isinstance(editor, Response):
-        return editor
-    g.api_editor = editor
+def _event_sent(editor: accounts.Editor) -> dict[str, Any] | Response:
+    """The body as one event with its id, or the answer refusing it."""
     if request.mimetype != "application/json":
         return json_error(415, f"the body must be JSON sent as application/json, not {request.mimetype or 'nothing'!r}")
     try:
@@ -136,19 +167,37 @@ def append_event() -> Response:
         return json_error(400, f"the body is not valid JSON: {exc}")
     if not isinstance(payload, dict):
         return json_error(400, "the body must be one event as a JSON object")
-    try:
-        appended = append_one(events.NewEvent.from_dict(payload), author=editor.name)
-    except events.ValidationError as exc:
-        return json_error(422, str(exc), field=exc.field)
-    except events.ConcurrencyConflict as exc:
+    return _with_event_id(payload, editor.name)
+
+
+def _not_appended(exc: events.EventStoreError) -> Response:
+    """What a refusal of the store answers: the field that is wrong, or the conflict and its numbers."""
+    if isinstance(exc, events.StoreBusy):
+        raise exc  # 503 with Retry-After, from the app's error handler
+    if isinstance(exc, events.ValidationError):
+        return refused(exc)
+    if isinstance(exc, events.ConcurrencyConflict):
         return json_error(409, str(exc), stream=exc.stream, expected_version=exc.expected,
                           current_version=exc.current)
-    except events.IdempotencyConflict as exc:
+    if isinstance(exc, events.IdempotencyConflict):
         return json_error(409, str(exc), event_id=exc.event_id, position=exc.position)
-    except events.StoreBusy:
-        raise  # 503 with Retry-After, from the app's error handler
+    return json_error(422, str(exc))
+
+
+@bp.post("/events")
+def append_event() -> Response:
+    """Append one event (an export line's writer fields) as the token's editor."""
+    editor = _editor()
+    if isinstance(editor, Response):
+        return editor
+    g.api_editor = editor
+    sent = _event_sent(editor)
+    if isinstance(sent, Response):
+        return sent
+    try:
+        appended = append_one(events.NewEvent.from_dict(sent), author=editor.name)
     except events.EventStoreError as exc:
-        return json_error(422, str(exc))
+        return _not_appended(exc)
     recorded = appended.event
     location = url_for("api.show_event", event_id=recorded.event_id)
     response = _json({

@@ -14,6 +14,7 @@ import orjson
 from flask import Blueprint, Response
 
 from projections import agreements as agreement_model
+from projections import coverage as coverage_model
 from projections import exercises as exercise_model
 from projections import meetings as meeting_model
 from projections import timeline as timeline_model
@@ -28,6 +29,11 @@ MAX_LIMIT = 1000
 
 def _json(payload: Any) -> Response:
     return Response(orjson.dumps(payload), mimetype="application/json")
+
+
+def _coverage() -> dict[str, Any]:
+    """What the record is drawn from, carried by every answer: absence from it is not evidence of absence."""
+    return coverage_model.coverage().to_dict()
 
 
 def _cursor(kind: str) -> str | None:
@@ -47,7 +53,7 @@ def agreements() -> Response:
     except ValueError as exc:
         raise params.BadParameter("after", str(exc).removeprefix("after: ")) from None
     return _json({"as_of": as_of.isoformat(), "known_at": known_at.isoformat() if known_at else None,
-                  "agreements": [a.to_dict() for a in rows], "next": rows.next_after})
+                  "agreements": [a.to_dict() for a in rows], "next": rows.next_after, "coverage": _coverage()})
 
 
 @bp.get("/exercises")
@@ -60,17 +66,18 @@ def exercises() -> Response:
     limit = params.integer("limit", PAGE, 1, MAX_LIMIT)
     series = exercise_model.exercises(year=year, domain=domain, participant=participant, after=after, limit=limit)
     return _json({"year": year, "domain": domain, "participant": participant,
-                  "series": [s.to_dict() for s in series], "next": series.next_after})
+                  "series": [s.to_dict() for s in series], "next": series.next_after, "coverage": _coverage()})
 
 
 @bp.get("/meetings")
 def meetings() -> Response:
-    """A page of dialogue mechanisms, their sessions and the next session due (overdue as of now)."""
+    """A page of dialogue mechanisms, their sessions and the next session planned, as of now."""
     now = datetime.now(UTC)
     after = _cursor("meeting")
     limit = params.integer("limit", PAGE, 1, MAX_LIMIT)
     page = meeting_model.mechanisms(now, after=after, limit=limit)
-    return _json({"now": now.isoformat(), "mechanisms": [m.to_dict() for m in page], "next": page.next_after})
+    return _json({"now": now.isoformat(), "mechanisms": [m.to_dict() for m in page], "next": page.next_after,
+                  "coverage": _coverage()})
 
 
 @bp.get("/timeline")
@@ -85,4 +92,4 @@ def timeline() -> Response:
     rows = timeline_model.entries(after=after, limit=limit + 1, kind=kind)
     page = rows[:limit]
     return _json({"entries": [e.to_dict() for e in page],
-                  "next": page[-1].cursor if len(rows) > limit else None})
+                  "next": page[-1].cursor if len(rows) > limit else None, "coverage": _coverage()})

@@ -8,7 +8,8 @@ at the field they name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -27,11 +28,13 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from events import dates
+from events.declaration import MAX_SOURCES
 from events.errors import InvalidDate
 from events.validation import MAX_QUOTE, MAX_TEXT, MAX_TITLE, STREAM_PATTERN
 from events.vocabulary import EVENT_TYPES, META_TYPES, PARTICIPANT_ROLES, STREAM_KINDS
 
-SOURCE_ROWS = 3  # blank source rows offered; one is required
+SOURCE_ROWS = 3  # blank source rows offered at first; "Add a source row" adds one, up to MAX_SOURCES
+_ROW = re.compile(r"sources-([0-9]{1,6})-")
 
 
 class SignInForm(FlaskForm):
@@ -70,9 +73,17 @@ class SourceForm(Form):
     """One source: where the words come from (a known document or a URL) and the words themselves."""
 
     document = StringField("Document", validators=[Optional(), Length(max=MAX_TITLE)],
-                           render_kw={"list": "documents"})
+                           render_kw={"list": "documents"},
+                           description="A document id of the chronology (suggestions listed) or any document name.")
     url = StringField("or URL", validators=[Optional(), Length(max=2000)], render_kw={"type": "url"})
-    quote = TextAreaField("Verbatim quote", render_kw={"rows": 3})
+    quote = TextAreaField("Verbatim quote", render_kw={"rows": 3},
+                          description="The source's own words that support the fact, copied exactly.")
+
+    def number(self, number: int) -> None:
+        """Label the row's fields with its number, so each label says which source it belongs to."""
+        self.document.label.text = f"Source {number} — document"
+        self.url.label.text = f"Source {number} — or URL"
+        self.quote.label.text = f"Source {number} — verbatim quote"
 
     @property
     def blank(self) -> bool:
@@ -104,6 +115,7 @@ class FactFields(FlaskForm):
         description=f"One per line: name; role ({', '.join(sorted(PARTICIPANT_ROLES))}); country. "
                     "Role and country are optional.")
     place = StringField("Place", validators=[Optional(), Length(max=MAX_TITLE)])
+    #: After the form's main button in the page, so that Enter in a field submits the form rather than this.
     preview = SubmitField("Preview the date")
 
     def validate_participants(self, field: TextAreaField) -> None:
@@ -114,6 +126,12 @@ class FactFields(FlaskForm):
             if len(parts) > 1 and parts[1] and parts[1] not in PARTICIPANT_ROLES:
                 raise ValidationError(f"Line {number}: the role {parts[1]!r} is not one of "
                                       f"{', '.join(sorted(PARTICIPANT_ROLES))}.")
+
+
+def source_rows_sent(form: Mapping[str, Any]) -> int:
+    """How many source rows a posted form holds (the highest row number sent, plus one)."""
+    numbers = [int(m.group(1)) for key in form if (m := _ROW.match(key))]
+    return max(numbers) + 1 if numbers else 0
 
 
 def participants_of(text: str | None) -> list[dict[str, str]]:
@@ -146,8 +164,10 @@ def participants_text(items: list[Any]) -> str:
     return "\n".join(lines)
 
 
-FACT_TYPES = [SelectChoice(name, f"{name} — {t.description}") for name, t in EVENT_TYPES.items()
-              if name not in META_TYPES]
+FACT_TYPE_NAMES = frozenset(name for name in EVENT_TYPES if name not in META_TYPES)
+FACT_TYPES = [SelectChoice("", "Choose the type of event…"),
+              *(SelectChoice(name, f"{name} — {t.description}") for name, t in EVENT_TYPES.items()
+                if name not in META_TYPES)]
 
 
 def _no_subject(stream: str) -> bool:
@@ -163,10 +183,16 @@ class EventForm(FactFields):
     new_stream = StringField("or a new subject", validators=[Optional(), Length(max=200)],
                              render_kw={"placeholder": "exercise/pegase-2026"},
                              description="kind/slug, where kind is one of: " + ", ".join(STREAM_KINDS) + ".")
-    type = SelectField("Type", choices=FACT_TYPES, validators=[DataRequired()])
-    sources = FieldList(FormField(SourceForm), min_entries=SOURCE_ROWS, max_entries=10)
+    type = SelectField("Type", choices=FACT_TYPES, validators=[DataRequired(message="Choose the type of event.")],
+                       description="What happened. The fields below follow the type: each type asks for its own.")
+    sources = FieldList(FormField(SourceForm), min_entries=SOURCE_ROWS, max_entries=MAX_SOURCES)
     event_id = HiddenField()  # chosen when the form is opened: submitting twice appends once
+    #: The type whose fields the page showed: without JavaScript, choosing another type shows its fields first.
+    shown_type = HiddenField()
+    #: Another claim about the fact of this event (same subject, type and fact key; another source).
+    claim = HiddenField()
     submit = SubmitField("Append the event")
+    add_source = SubmitField("Add a source row")
 
     #: Subjects offered in the field's <datalist>: a bounded few (the log may hold a hundred thousand).
     suggestions: tuple[str, ...] = ()
@@ -191,9 +217,19 @@ class EventForm(FactFields):
         if not STREAM_PATTERN.match(text):
             raise ValidationError(f"{text!r} is not kind/slug in lowercase letters, digits and hyphens.")
 
+    #: How many source rows the request sent (set by the view): more than MAX_SOURCES is refused, not cut.
+    rows_sent = 0
+
     def validate_sources(self, field: Any) -> None:
+        if self.rows_sent > MAX_SOURCES:
+            raise ValidationError(f"{self.rows_sent} source rows were sent; an event takes at most {MAX_SOURCES}. "
+                                  "Nothing was saved: remove the extra rows.")
         if all(entry.form.blank for entry in field.entries):
             raise ValidationError("Give at least one source: a document or URL, and a verbatim quote.")
+
+    def number_sources(self) -> None:
+        for number, entry in enumerate(self.sources.entries, 1):
+            entry.form.number(number)
 
     @property
     def chosen_stream(self) -> str:

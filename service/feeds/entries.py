@@ -28,7 +28,7 @@ from projections.changes import Change
 
 from ..citations import UNCHECKED
 from ..sources import Check, checks, documents_named
-from ..templating import language_name
+from ..templating import language_name, precision
 from .atom import Category, Entry, Tombstone
 
 
@@ -216,21 +216,32 @@ def change_entry(change: Change, base: str, model: str, hash_: str | None) -> En
 
     Its id and ``updated`` are the change row's, which the read model derives
     from the log alone: a rebuild gives the same entries. ``hash_`` is the
-    hash of the event at the change's position, the one that caused it.
+    hash of the event at the change's position, the one that caused it. The
+    entry says when the change took effect in the world (valid time, at its
+    precision) apart from when it was recorded (``updated``).
     """
     title = change.title
-    cause, effective = change.cause, change.effective
+    cause = change.cause
     parts = [Markup("<p>{}</p>").format(title)]
-    if effective:
-        parts.append(Markup("<p>Effective {}.</p>").format(_day(effective)))
-    if change.occurred:
-        parts.append(Markup("<p>When: {}.</p>").format(_when(change.occurred)))
+    valid = change.valid or (_when(change.occurred) if change.occurred else None)
+    if valid:
+        edtf = Markup(" (EDTF <code>{}</code>, {})").format(
+            change.occurred, precision(change.occurred) or "precision unknown") if change.occurred else ""
+        parts.append(Markup("<p>In the world: {}{}.</p>").format(valid, edtf))
+    if change.announced:
+        parts.append(Markup("<p>Announced: {} (EDTF <code>{}</code>).</p>").format(_when(change.announced),
+                                                                                  change.announced))
+    if change.note:
+        parts.append(Markup("<p>{}</p>").format(change.note))
     if cause == "calendar":
-        parts.append(Markup("<p>This change comes from the calendar: its date has come.</p>"))
+        parts.append(Markup("<p>Recorded: this change comes from the calendar: its date came on {}.</p>").format(
+            _day(change.updated.date())))
+    else:
+        parts.append(Markup("<p>Recorded: {} UTC.</p>").format(change.updated.strftime("%d %B %Y, %H:%M").lstrip("0")))
     event_link = f"{base}/events/{change.event_id}" if change.event_id else f"{base}/{model}"
     parts.append(Markup('<p>From <a href="{}">the event at log position {}</a> on subject {}.</p>').format(
         event_link, change.position, change.stream))
-    summary = f"{title} (effective {_day(effective)})" if effective else title
+    summary = f"{title} — in the world {valid}" if valid else title
     return Entry(
         id=change.id, title=title, updated=change.updated, published=change.updated, summary=summary,
         content=str(Markup("").join(parts)), link=event_link,

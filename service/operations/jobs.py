@@ -47,7 +47,7 @@ class JobRun(BaseModel):
 
 
 class CalendarPublication(BaseModel):
-    """A calendar transition (a term ending, a session overdue) noticed and announced, once."""
+    """A calendar transition (a term ending, a planned date passing) noticed and announced, once."""
 
     change_id = CharField(max_length=36, primary_key=True)
     model = CharField(max_length=32)

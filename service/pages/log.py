@@ -15,6 +15,7 @@ import events
 from events.declaration import DOCUMENT_TYPE
 from events.documents import id_of
 from events.vocabulary import META_TYPES, STREAM_KINDS
+from projections import coverage as coverage_model
 from projections import documents, quarantine
 from projections.tallies import tallies
 
@@ -70,7 +71,8 @@ def _find(event_id: str) -> events.RecordedEvent | None:
 def home() -> str:
     """What the chronology is, what changed lately, how much it holds, and where to read it."""
     top = events.store.head()
-    return render_template("home.html", latest=latest_changes(), counts=counts(), head=top)
+    return render_template("home.html", latest=latest_changes(), counts=counts(), head=top,
+                           coverage=coverage_model.coverage())
 
 
 @bp.get("/events/<event_id>")

@@ -13,9 +13,11 @@ from flask import Blueprint, render_template, request
 import events
 from events import dates
 from projections import agreements as agreement_model
+from projections import coverage as coverage_model
 from projections import exercises as exercise_model
 from projections import meetings as meeting_model
 from projections import timeline as timeline_model
+from projections.lifecycle import ANSWERS
 
 from .. import params
 from . import timeline_svg
@@ -27,6 +29,9 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
+#: "In force on this date?" answered in words: ``no`` only on a recorded ground (projections/lifecycle.py).
+ANSWER_WORDS = {"yes": "in force", "possibly": "possibly in force", "no": "not in force",
+                "unknown": "in force? not on record"}
 AGREEMENTS_PAGE = 20  # a screenful or two; a page costs the same at any size of log
 EXERCISES_PAGE = 20  # series, each with all its editions
 MEETINGS_PAGE = 20  # mechanisms, each with all its sessions
@@ -51,8 +56,9 @@ def agreements() -> str:
     views, next_after = agreement_page(as_of, known_at, after)
     for view in views:  # a lifecycle reads from its first stage to its latest
         view.stages.sort(key=lambda stage: (_start(stage.occurred), stage.position))
-    tally = {answer: sum(1 for v in views if v.active == answer) for answer in ("yes", "possibly", "no")}
+    tally = {answer: sum(1 for v in views if v.active == answer) for answer in ANSWERS}
     return render_template("agreements.html", agreements=views, as_of=as_of, known_at=known_at, tally=tally,
+                           ANSWER_WORDS=ANSWER_WORDS, coverage=coverage_model.coverage(),
                            known_at_text=request.args.get("known_at", "").strip(), after=after,
                            next_after=next_after, paged=bool(after or next_after))
 
@@ -70,7 +76,8 @@ def exercises() -> str:
     keep = {k: v for k, v in (("year", year), ("domain", domain), ("participant", participant)) if v}
     return render_template("exercises.html", series=series, year=year, domain=domain, participant=participant,
                            domains=domains, editions=sum(len(s.editions) for s in series), after=after,
-                           next_after=series.next_after, keep=keep, page_size=EXERCISES_PAGE)
+                           next_after=series.next_after, keep=keep, page_size=EXERCISES_PAGE,
+                           coverage=coverage_model.coverage())
 
 
 def _start(occurred: str) -> date:
@@ -84,14 +91,14 @@ def _start(occurred: str) -> date:
 
 @bp.get("/meetings")
 def meetings() -> str:
-    """Every dialogue mechanism: its sessions and outcomes, the next planned session, and whether it is overdue."""
+    """Every dialogue mechanism: its sessions and outcomes, the next planned session, and whether its date passed."""
     after = params.subject("after", "meeting")
     views = meeting_model.mechanisms(datetime.now(UTC), after=after, limit=MEETINGS_PAGE)
     outcome_ids = sorted({o for v in views for item in v.sessions for o in item.outcomes})
     found = (events.store.find(event_id) for event_id in outcome_ids)  # a handful: the outcomes of sessions
     titles = {e.event_id: e.title for e in found if e is not None}
     return render_template("meetings.html", mechanisms=views, titles=titles, today=_today(), after=after,
-                           next_after=views.next_after)
+                           next_after=views.next_after, coverage=coverage_model.coverage())
 
 
 TIMELINE_PAGE = 300
@@ -111,4 +118,4 @@ def timeline() -> str:
     entries = entries[:TIMELINE_PAGE]
     return render_template("timeline.html", entries=entries, picture=timeline_svg.draw(entries, _today()),
                            legend=timeline_svg.legend(), lanes=timeline_svg.LANES, kind=kind, after=after,
-                           next_cursor=entries[-1].cursor if more else None)
+                           next_cursor=entries[-1].cursor if more else None, coverage=coverage_model.coverage())

@@ -117,15 +117,16 @@ def test_normalised_data_validates_to_itself() -> None:
     ("ExerciseConducted", {"domains": "maritime"}, "data.domains", "must be a list of domains, not 'maritime'"),
     ("ExerciseConducted", {"edition": 16}, "data.edition", "must be text, not 16"),
     ("ExerciseConducted", {"colour": "red"}, "data.colour",
-     "unknown field (expected: title, summary, place, participants, fact, name, domains, series, edition, first)"),
+     "unknown field (expected: title, summary, place, participants, fact, name, domains, possibly_same_as, series, "
+     "edition, first)"),
     ("ExerciseConducted", {"session": 3}, "data.session",
      "not a field of ExerciseConducted (only of MeetingHeld, MeetingPlanned); expected: title, summary, place, "
-     "participants, fact, name, domains, series, edition, first"),
+     "participants, fact, name, domains, possibly_same_as, series, edition, first"),
     ("ExercisePlanned", {"planned_for": "2017-13"}, "data.planned_for",
      "'2017-13' month 13 does not exist (01-12, or 21-24 for seasons)"),
     ("ExercisePlanned", {"planned_for": "2017-01-06", "first": "x"}, "data.first",
      "not a field of ExercisePlanned (only of ExerciseConducted, TrainingConducted, DeploymentConducted); expected: "
-     "title, summary, place, participants, fact, name, domains, series, edition, planned_for"),
+     "title, summary, place, participants, fact, name, domains, possibly_same_as, series, edition, planned_for"),
     ("VisitMade", {"participants": [{"name": "Macron", "role": "chair"}]}, "data.participants[0].role",
      "'chair' is not a role (expected: participant, observer, host, organizer)"),
     ("VisitMade", {"participants": ["Macron", " "]}, "data.participants[1]", "must not be empty"),

@@ -32,10 +32,18 @@ def test_the_transfer_agreement_is_in_force_from_december_2016(seeded):
 
 
 def test_the_acsa_is_negotiated_in_2017_and_signed_after_july_2018(seeded):
-    assert by_name(date(2017, 6, 30))["ACSA"].status.text == "under negotiation"
+    negotiated = by_name(date(2017, 6, 30))["ACSA"]
+    assert (negotiated.status.text, negotiated.active, negotiated.status.reason) == (
+        "under negotiation", "no", "before its signature (July 2018)")
     assert by_name(date(2018, 7, 15))["ACSA"].status.text == "under negotiation (possibly signed)"
     signed = by_name(date(2018, 8, 1))["ACSA"]
-    assert (signed.status.text, signed.active) == ("signed", "no")
+    assert (signed.status.text, signed.active) == ("signed", "unknown")
+
+
+def test_the_acsa_in_2020_is_unknown_with_its_reason_for_no_source_records_its_entry_into_force(seeded):
+    acsa = by_name(date(2020, 1, 1))["ACSA"]
+    assert (acsa.active, acsa.status.reason) == ("unknown", "signed in July 2018; entry into force not on record")
+    assert acsa.category == "treaty" and acsa.status.when == "July 2018"
 
 
 def test_appending_the_acsa_entry_into_force_makes_it_in_force_from_that_date(seeded):
@@ -51,7 +59,10 @@ def test_roadmaps_expire_with_their_term_without_any_event(seeded):
     expired = by_name(date(2028, 1, 1))["Roadmap 2023-2027"]
     assert (expired.status.text, expired.active, expired.status.by_term) == ("expired", "no", True)
     assert by_name(date(2018, 12, 31))["Roadmap 2013-2018"].active == "yes"
-    assert by_name(date(2019, 1, 1))["Roadmap 2013-2018"].active == "no"
+    ended = by_name(date(2019, 1, 1))["Roadmap 2013-2018"]
+    assert (ended.active, ended.status.when, ended.status.reason) == (
+        "no", "the end of 2018", "expired at the end of 2018, by its term")
+    assert ended.to_dict()["since"]["when"] == "the end of 2018"
 
 
 def test_eu_japan_instruments_are_listed(seeded):
@@ -66,7 +77,7 @@ def test_known_at_answers_as_the_log_stood_then(seeded):
     append(events.NewEvent("agreement/acsa", "AgreementEnteredIntoForce", "2019-06-26",
                            {"title": "ACSA entered into force"}, SOURCE))
     assert by_name(date(2020, 1, 1))["ACSA"].active == "yes"
-    assert by_name(date(2020, 1, 1), known_at=before)["ACSA"].active == "no"
+    assert by_name(date(2020, 1, 1), known_at=before)["ACSA"].active == "unknown"
     assert model.agreements(date(2020, 1, 1), known_at=datetime(2000, 1, 1, tzinfo=UTC)) == []
 
 
@@ -119,24 +130,50 @@ def test_rival_dates_show_the_official_claim_and_mark_the_fact_disputed(seeded):
 
 def test_the_json_form_carries_event_ids_and_sources(seeded):
     row = by_name(date(2026, 11, 23))["ACSA"].to_dict()
-    assert row["status"] == "signed" and row["active"] == "no"
+    assert row["status"] == "signed" and row["active"] == "unknown"
+    assert row["reason"] == "signed in July 2018; entry into force not on record"
+    assert [(h["from"], h["to"], h["valid"], h["when"]) for h in row["history"]] == [
+        (None, "under negotiation", "2017-01-06", "6 January 2017"),
+        ("under negotiation", "signed", "2018-07", "July 2018")]
     assert event_id_for("ifri-pajon-2018/acsa-signed") in row["event_ids"]
     assert all(stage["sources"] and stage["event_id"] for stage in row["stages"])
 
 
-def test_status_changes_have_log_derived_ids_and_times(seeded):
+def test_status_changes_are_dated_in_the_world_apart_from_when_they_were_recorded(seeded):
     now = datetime.now(UTC)
     rows = projections.get("agreements").changes(now, limit=100)
     acsa = [r for r in rows if r.stream == "agreement/acsa"]
-    assert [r.title for r in acsa] == ["ACSA: signed"]
+    # Ifri's signing is appended before the joint statement's negotiations: the history is restated, in order.
+    assert sorted(r.title for r in acsa) == ["ACSA: signed (July 2018)", "ACSA: under negotiation (6 January 2017)",
+                                             "ACSA: under negotiation → signed (July 2018)"]
+    assert {r.valid for r in acsa} == {"July 2018", "6 January 2017"} and all(r.occurred for r in acsa)
     seed_time = events.get(event_id_for("ifri-pajon-2018/acsa-signed")).recorded_at
-    assert acsa[0].updated == seed_time
+    assert {r.updated for r in acsa} == {seed_time}
+    assert next(r for r in acsa if "→ signed" in r.title).note == (
+        "In force from then on: unknown (signed in July 2018; entry into force not on record).")
+    ended = next(r for r in rows if r.stream == "agreement/roadmap-2013-2018" and "expired" in r.title)
+    assert ended.title == "Roadmap 2013-2018: adopted → expired (the end of 2018, by its term)"
+    assert (ended.effective, ended.cause, ended.occurred) == (date(2019, 1, 1), "event", "2018")
     # The 2023-2027 roadmap's expiry is on the calendar: invisible until its day comes.
     expiry = [r for r in projections.get("agreements").changes(datetime(2028, 1, 1, tzinfo=UTC), limit=100)
               if r.cause == "calendar"]
-    assert [(r.title, r.effective) for r in expiry] == [("Roadmap 2023-2027: in force → expired", date(2028, 1, 1))]
+    assert [(r.title, r.effective) for r in expiry] == [
+        ("Roadmap 2023-2027: adopted → expired (the end of 2027, by its term)", date(2028, 1, 1))]
     assert expiry[0].updated == datetime(2028, 1, 1, tzinfo=UTC)
     assert not [r for r in rows if r.cause == "calendar"]
+
+
+def test_a_retraction_withdraws_what_it_took_off_the_record_and_a_correction_redates_it(seeded):
+    signed = event_id_for("ifri-pajon-2018/acsa-signed")
+    append(events.NewEvent("agreement/acsa", "EventCorrected", "2026-11-23",
+                           {"target": signed, "reason": "signed on 19 July", "changes": {"occurred": "2018-07-19"}}))
+    model = projections.get("agreements")
+    newest = model.changes(datetime.now(UTC), limit=1, descending=True)
+    assert [r.title for r in newest] == [
+        "ACSA: under negotiation → signed (19 July 2018; previously dated July 2018)"]
+    append(events.NewEvent("agreement/acsa", "EventRetracted", "2026-11-23", {"target": signed, "reason": "test"}))
+    newest = model.changes(datetime.now(UTC), limit=1, descending=True)
+    assert [(r.title, r.change) for r in newest] == [("ACSA: signed (19 July 2018) no longer on record", "withdrawn")]
 
 
 def test_a_rebuild_gives_the_same_rows_ids_and_times(seeded):
@@ -155,7 +192,7 @@ def test_new_facts_replace_planned_calendar_changes(seeded, monkeypatch):
     calendar = [r for r in model.changes(later + timedelta(days=3650), limit=100) if r.cause == "calendar"]
     assert calendar == []
     terminated = [r for r in model.changes(later, limit=100) if r.stream == "agreement/roadmap-2023-2027"]
-    assert terminated[-1].title.endswith(" → terminated")
+    assert terminated[-1].title.endswith(" → terminated (May 2027)")
 
 
 @pytest.mark.parametrize("stream", ["agreement/acsa", "agreement/roadmap-2013-2018"])

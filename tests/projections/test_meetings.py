@@ -33,19 +33,26 @@ def test_the_2plus2_sessions_places_participants_and_outcomes(seeded):
     assert two.established.occurred == "2013" and two.level == "ministerial"
 
 
-def test_the_next_2plus2_is_overdue_only_once_2018_has_fully_passed(seeded):
-    assert by_name()["2+2"].next.occurred == "2018"
-    assert not by_name(datetime(2018, 12, 31, 23, 59, tzinfo=UTC))["2+2"].overdue
-    overdue = by_name(datetime(2019, 1, 1, tzinfo=UTC))["2+2"]
-    assert overdue.overdue and overdue.overdue_since == date(2019, 1, 1)
-    assert by_name()["cybersecurity dialogue"].overdue_since == date(2017, 1, 24)
+def test_the_2plus2s_2018_plan_reads_no_later_session_on_record_once_2018_has_fully_passed(seeded):
+    two = by_name()["2+2"]
+    assert (two.next.occurred, two.next.announced) == ("2018", "2017-01-06")
+    still = by_name(datetime(2018, 12, 31, 23, 59, tzinfo=UTC))["2+2"]
+    assert (still.passed, still.passed_note) == (False, None)
+    passed = by_name(datetime(2019, 1, 1, tzinfo=UTC))["2+2"]
+    assert passed.passed and passed.passed_since == date(2019, 1, 1)
+    assert passed.passed_note == "no later session on record (planned for 2018)"
+    row = passed.to_dict()
+    assert (row["next_passed"], row["next_passed_on"], row["next_note"]) == (
+        True, "2019-01-01", "no later session on record (planned for 2018)")
+    assert not any("overdue" in key for key in row)
+    assert by_name()["cybersecurity dialogue"].passed_since == date(2017, 1, 24)
 
 
 def test_a_session_held_later_fulfils_the_plan(seeded):
     append(events.NewEvent("meeting/2plus2", "MeetingHeld", "2019-01-11",
                            {"title": "Fourth 2+2 held in Brest", "place": "Brest", "session": 4}, SOURCE))
     two = by_name()["2+2"]
-    assert (two.next, two.overdue, two.last.session) == (None, False, 4)
+    assert (two.next, two.passed, two.passed_note, two.last.session) == (None, False, None, 4)
 
 
 def test_the_disputed_joint_statement_date_shows_the_official_claim(seeded):
@@ -58,8 +65,9 @@ def test_the_disputed_joint_statement_date_shows_the_official_claim(seeded):
 
 def test_every_mechanism_is_listed_with_event_ids_and_sources(seeded):
     views = by_name()
-    assert {"strategic dialogue", "global space dialogue", "maritime dialogue", "staff talks",
+    assert {"strategic dialogue", "Comprehensive Dialogue on Space", "maritime dialogue", "staff talks",
             "discussion group (industrial cooperation group)"} <= set(views)
+    assert "global space dialogue" not in views
     for view in views.values():
         row = view.to_dict()
         assert row["event_ids"]
@@ -83,7 +91,9 @@ def test_a_future_plan_falls_due_on_the_calendar_and_is_announced_then(seeded, m
     assert not [r for r in projections.get("meetings").changes(NOW, limit=100) if r.cause == "calendar"]
     due = datetime(2028, 1, 1, tzinfo=UTC)
     [row] = [r for r in projections.get("meetings").changes(due, limit=100) if r.cause == "calendar"]
-    assert (row.change, row.updated, row.effective) == ("overdue", due, date(2028, 1, 1))
+    assert (row.change, row.updated, row.effective) == ("passed", due, date(2028, 1, 1))
+    assert row.title == "2+2: no later session on record (planned for 2027)"
+    assert (row.occurred, row.announced) == ("2028-01-01", "2026-11-01")
     assert len(projections.get("meetings").due(due)) == 1
     assert projections.get("meetings").due(NOW) == []
     # Recording the session before it falls due forgets the calendar row.
@@ -92,11 +102,14 @@ def test_a_future_plan_falls_due_on_the_calendar_and_is_announced_then(seeded, m
     assert not [r for r in projections.get("meetings").changes(due, limit=100) if r.cause == "calendar"]
 
 
-def test_seed_plans_already_overdue_are_said_so_in_their_own_row(seeded):
+def test_seed_plans_whose_date_had_passed_say_so_in_their_own_row_with_both_dates(seeded):
     rows = projections.get("meetings").changes(NOW, limit=100)
     plan = event_id_for("joint-statement-2017-2plus2/2plus2-next-session-planned")
     [row] = [r for r in rows if r.event_id == plan]
-    assert row.cause == "event" and row.title.endswith("overdue since 2019-01-01")
+    assert row.cause == "event" and row.title == (
+        "2+2: session planned for 2018, announced 6 January 2017; its date has passed with no later session on record")
+    assert (row.occurred, row.announced) == ("2018", "2017-01-06")
+    assert not [r for r in rows if "overdue" in r.title or r.change == "overdue"]
     assert row.updated == events.get(plan).recorded_at
     assert projections.get("meetings").due(NOW) == []
 
@@ -136,3 +149,17 @@ def test_mechanisms_come_a_keyset_page_at_a_time_in_subject_order(seeded):
     assert model.mechanisms(NOW, after=whole[-1]) == []
     with pytest.raises(ValueError, match="limit"):
         model.mechanisms(NOW, limit=0)
+
+
+def test_names_the_sources_do_not_tie_stay_two_bodies_each_naming_the_other(seeded):
+    views = {m.stream: m for m in model.mechanisms(NOW)}
+    pairs = [("meeting/maritime-dialogue", "meeting/comprehensive-maritime-dialogue"),
+             ("meeting/export-control-committee", "meeting/export-control-joint-committee"),
+             ("meeting/industrial-cooperation-group", "meeting/defence-equipment-committee")]
+    for one, other in pairs:
+        assert views[one].possibly_same_as == [other] and views[other].possibly_same_as == [one]
+        assert views[one].to_dict()["possibly_same_as"] == [other]
+    # The forum Ifri dates to 2013 no longer borrows the joint statement's words about another committee.
+    [forum] = views["meeting/export-control-committee"].items
+    assert {s["document"] for s in forum.sources} == {"ifri-pajon-2018"}
+    assert views["meeting/2plus2"].possibly_same_as == []

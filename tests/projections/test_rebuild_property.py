@@ -42,13 +42,16 @@ KINDS = ("official", "press", "analysis")
 DOCUMENTS = {"d1": "The ministers met in Paris. They agreed to open negotiations.",
              "d2": "Les ministres se sont réunis à Tokyo."}
 CITES = ("url", "d1", "d2")
+PUBLISHED = (None, "2017", "2018-11-16", "[2017-01-08..2018-05]")
 
 
-def _source(cite: str, kind: str) -> list[dict]:
+def _source(cite: str, kind: str, url: int, published: str | None) -> list[dict]:
+    link = {"url": f"https://example.org/{url}", "quote": "q", "kind": kind}
+    if published:
+        link["published"] = published
     if cite == "url":
-        return [{"url": "https://example.org", "quote": "q", "kind": kind}]
-    return [{"document": cite, "quote": DOCUMENTS[cite].split(".")[0], "kind": kind},
-            {"url": "https://example.org", "quote": "q"}]
+        return [link]
+    return [{"document": cite, "quote": DOCUMENTS[cite].split(".")[0], "kind": kind}, link]
 
 
 def _registrations() -> list[events.NewEvent]:
@@ -65,6 +68,8 @@ fact = st.fixed_dictionaries({
     "claim": st.none() | st.just("f"),
     "kind": st.sampled_from(KINDS),
     "cite": st.sampled_from(CITES),
+    "source": st.integers(0, 2),
+    "published": st.sampled_from(PUBLISHED),
     "poison": st.booleans(),
 })
 revision = st.fixed_dictionaries({
@@ -73,6 +78,7 @@ revision = st.fixed_dictionaries({
     "occurred": st.sampled_from(DATES),
     "place": st.sampled_from(("Paris", "Tokyo")),
     "cite": st.none() | st.sampled_from(CITES),
+    "published": st.sampled_from(PUBLISHED),  # a correction of the sources' metadata (the coverage's)
 })
 # Each group is appended at one recorded time; the times move forward across the groups.
 groups = st.lists(st.tuples(st.integers(0, 2000), st.lists(fact | revision, min_size=1, max_size=6)),
@@ -94,7 +100,8 @@ def _events(ops: list[dict], live: dict[str, events.NewEvent], counter: list[int
                 data["fact"] = op["claim"]
             if type_ in ("ExercisePlanned", "MeetingPlanned"):  # a plan names its date apart from its announcement
                 data["planned_for"] = op["occurred"]
-            event = events.NewEvent(op["stream"], type_, op["occurred"], data, _source(op["cite"], op["kind"]),
+            event = events.NewEvent(op["stream"], type_, op["occurred"], data,
+                                    _source(op["cite"], op["kind"], op["source"], op["published"]),
                                     event_id=f"00000000-0000-4000-8000-{counter[0]:012d}")
             live[event.event_id] = event
             out.append(event)
@@ -110,8 +117,11 @@ def _events(ops: list[dict], live: dict[str, events.NewEvent], counter: list[int
                 fixed = {"place": f"{op['place']} {counter[0]}", "title": f"corrected {counter[0]}"}
                 changes = {"occurred": op["occurred"], "data": fixed}
                 sources = target.sources
-                if op["cite"] is not None and _source(op["cite"], "press") != sources:
-                    sources = changes["sources"] = _source(op["cite"], "press")
+                wanted = _source(op["cite"], "press", 0, None) if op["cite"] is not None else sources
+                if op["published"]:
+                    wanted = [{**s, "published": op["published"]} if "url" in s else s for s in wanted]
+                if wanted != sources:
+                    sources = changes["sources"] = wanted
                 live[target_id] = events.NewEvent(target.stream, target.type, op["occurred"],
                                                   {**target.data, **fixed}, sources, target.event_id)
                 out.append(events.NewEvent(target.stream, "EventCorrected", "2026", {

@@ -77,3 +77,12 @@ def test_corrections_move_an_entry_and_retractions_remove_it(seeded):
 def test_bad_arguments_are_refused_naming_them(seeded, arguments, named):
     with pytest.raises(ValueError, match=f"^{named}:"):
         model.entries(**arguments)
+
+
+def test_a_plan_sits_where_it_was_announced_and_carries_the_date_it_names(seeded):
+    plan = event_id_for("joint-statement-2017-2plus2/2plus2-next-session-planned")
+    [entry] = [e for e in model.entries(limit=1000) if e.event_id == plan]
+    assert (entry.occurred, entry.planned_for, entry.planned_when) == ("2017-01-06", "2018", "2018")
+    assert entry.to_dict()["planned_for"] == "2018"
+    held = [e for e in model.entries(limit=1000) if e.type == "MeetingHeld"]
+    assert held and all(e.planned_for is None for e in held)

@@ -1,14 +1,16 @@
+import gzip
 import io
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
 
 import events
-from events.transfer import export
+from events.transfer import export, import_lines
 from seeds import catalog
-from seeds.catalog import SEEDS_DIR, SeedError, event_id_for, load_documents
-from seeds.loader import plan, seed
+from seeds.catalog import SEEDS_DIR, SeedError, event_id_for, load_documents, load_entries, load_retractions
+from seeds.loader import _desired, plan, seed
 from tests.conftest import written_by_an_earlier_version
 
 
@@ -19,6 +21,7 @@ def seed_dir(tmp_path):
     target.mkdir()
     shutil.copy(SEEDS_DIR / "documents.yaml", target)
     shutil.copy(SEEDS_DIR / "translations.yaml", target)
+    shutil.copy(SEEDS_DIR / "retractions.yaml", target)
     shutil.copytree(SEEDS_DIR / "documents", target / "documents")
     shutil.copytree(SEEDS_DIR / "events", target / "events")
     return target
@@ -153,3 +156,114 @@ def test_a_documents_text_edited_after_registration_refuses_the_seed(sqlite_log,
     with pytest.raises(events.ValidationError, match=r"data\.changes\.data\.text: cannot be corrected"):
         seed(seed_dir)
     assert events.store.head_position() == head
+
+
+# --- an old database: the seed brings it in line with the catalogue, and says why --------------------------------
+
+#: The log `chronology seed` wrote before issue 17's seed fixes, exported (tests/seeds/data).
+OLD_LOG = Path(__file__).parent / "data" / "seeded-before-issue-17.jsonl.gz"
+#: What the fixes change in each entry that was in that log: exactly these corrections, no other.
+CORRECTED = {
+    "ifri-pajon-2018/export-control-forum-set-up": {"mechanism", "possibly_same_as", "sources", "summary"},
+    "ifri-pajon-2018/maritime-dialogue-first-planned": {"possibly_same_as"},
+    "ifri-pajon-2018/jeanne-d-arc-2017-guam-drills": {"participants"},
+    "ifri-pajon-2018/uk-ships-with-french-navy-2018": {"occurred", "summary"},
+    "ifri-pajon-2018/brochure-japanese-translation": {"occurred"},
+    "joint-statement-2017-2plus2/defence-equipment-committee-at-work": {"possibly_same_as", "summary"},
+    "joint-statement-2017-2plus2/space-dialogue-first-session": {"mechanism", "summary", "title"},
+    "joint-statement-2017-2plus2/space-dialogue-next-session-planned": {"mechanism", "summary", "title"},
+    "joint-statement-2017-2plus2/croix-du-sud-2016": {"domains", "possibly_same_as"},
+    "mfa-fr-indo-pacific-2025/roadmap-2023-2027": {"occurred", "summary", "title"},
+    "mfa-fr-indo-pacific-2025/comprehensive-maritime-dialogue-launched": {"possibly_same_as"},
+    "news-2017-third-2plus2/le-drian-jordan-new-years-eve": {"sources", "summary"},
+    "news-2017-third-2plus2/discussion-group-technology-cyberdefence": {"occurred", "summary"},
+    "news-2017-third-2plus2/discussion-group-industrial-cooperation": {"occurred", "possibly_same_as", "summary"},
+    "voa-2023-air-drills/pegase-2023-air-drills-japan": {"occurred", "summary"},
+    "voa-2023-air-drills/nato-tokyo-office-blocked": {"occurred", "summary"},
+}
+
+
+def _changed(correction: events.RecordedEvent) -> set[str]:
+    changes = correction.data["changes"]
+    return {*changes.get("data", {}), *(k for k in ("occurred", "sources") if k in changes)}
+
+
+def test_a_second_seed_on_an_old_database_appends_exactly_the_corrections(log):
+    import_lines(gzip.decompress(OLD_LOG.read_bytes()).splitlines())
+    before = events.head().position
+    old = {e.event_id for e in events.read_all()}
+    entries = load_entries()
+    retractions = load_retractions(entries=entries)
+    report = seed()
+    added = list(events.read(before, limit=10_000))
+    assert {e.author for e in added} == {"seed"}
+    new = [e for e in added if e.type not in ("EventCorrected", "EventRetracted")]
+    registrations = [e.event_id for e in new if e.type == "DocumentRegistered"]
+    assert registrations == [d.event_id for d in load_documents().values()]  # the documents, before what quotes them
+    assert {e.event_id for e in new} == {*registrations, *(e.event_id for e in entries if e.event_id not in old)}
+    corrections = {e.data["target"]: e for e in added if e.type == "EventCorrected"}
+    by_event = {e.event_id: e for e in entries}
+    # The fixes, and the translations of French quotes (issue 19) attached to the sources they translate.
+    translated = {e.id for e in entries if e.event_id in old and any("translation" in s for s in e.event.sources)}
+    expected = {**{i: {"sources"} for i in translated}, **{i: f | ({"sources"} if i in translated else set())
+                                                              for i, f in CORRECTED.items()}}
+    assert {by_event[t].id: _changed(c) for t, c in corrections.items()} == expected
+    for target, correction in corrections.items():  # each says why, in the entry's words when it gives them
+        entry = by_event[target]
+        assert correction.data["reason"] == (entry.correction or f"seed entry {entry.id} was edited")
+    withdrawn = {e.data["target"]: e.data["reason"] for e in added if e.type == "EventRetracted"}
+    assert withdrawn == {r.event_id: f"{r.reason} Replaced by seed entry {r.replaced_by}." for r in retractions}
+    assert (report.appended, report.corrected, report.retracted) == (len(new), len(expected), len(retractions))
+    assert len(added) == len(new) + len(expected) + len(retractions)
+    # The old log now reads as a fresh seed would: every entry in its catalogue form, the withdrawn ones retracted.
+    for entry in entries:
+        assert events.state(entry.event_id).current == _desired(entry), entry.id
+    assert all(events.state(r.event_id).retracted for r in retractions)
+    again = seed()
+    assert (again.appended, again.corrected, again.retracted) == (0, 0, 0) and events.head().position == (
+        before + len(added))
+
+
+def test_a_fresh_log_never_gets_a_withdrawn_entry(sqlite_log):
+    report = seed()
+    assert report.retracted == 0
+    for retraction in load_retractions():
+        assert events.store.find(retraction.event_id) is None
+        assert events.store.find(event_id_for(retraction.replaced_by)) is not None
+
+
+def test_a_type_or_subject_edit_is_refused_naming_the_entry_not_silently_ignored(sqlite_log, seed_dir):
+    seed(seed_dir)
+    _edit(seed_dir, ACSA_SIGNED, lambda row: row.update(type="AgreementEnteredIntoForce"))
+    with pytest.raises(SeedError) as info:
+        seed(seed_dir)
+    assert (info.value.field, ACSA_SIGNED in info.value.where) == ("type", True)
+    assert "'AgreementSigned' in the log" in info.value.reason and "retractions.yaml" in info.value.reason
+    _edit(seed_dir, ACSA_SIGNED, lambda row: row.update(type="AgreementSigned", stream="agreement/acsa-france"))
+    with pytest.raises(SeedError) as info:
+        seed(seed_dir)
+    assert info.value.field == "stream"
+
+
+@pytest.mark.parametrize(("retraction", "field", "fragment"), [
+    ({"id": ACSA_SIGNED, "reason": "wrong"}, "id", "is still an entry at events/ifri-pajon-2018.yaml"),
+    ({"id": "ifri-pajon-2018/gone", "reason": " "}, "reason", "is required"),
+    ({"id": "ifri-pajon-2018/gone", "reason": "r", "replaced_by": "ifri-pajon-2018/nowhere"}, "replaced_by",
+     "names no entry"),
+    ({"id": "ifri-pajon-2018/gone", "reason": "r", "when": "now"}, "when", "unknown field"),
+])
+def test_a_bad_retraction_refuses_the_whole_catalogue(sqlite_log, seed_dir, retraction, field, fragment):
+    path = seed_dir / "retractions.yaml"
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump([*rows, retraction], allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SeedError) as info:
+        seed(seed_dir)
+    assert (info.value.field, fragment in info.value.reason) == (field, True)
+    assert events.head() is None
+
+
+def test_a_correction_reason_must_be_words(sqlite_log, seed_dir):
+    _edit(seed_dir, ACSA_SIGNED, lambda row: row.update(correction=["a", "list"]))
+    with pytest.raises(SeedError) as info:
+        seed(seed_dir)
+    assert info.value.field == "correction"

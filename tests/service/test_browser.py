@@ -14,7 +14,8 @@ import urllib.request
 
 import pytest
 
-from tests.liveserver import CHROMIUM, EDITOR, live_service
+from tests.conftest import sign_in_browser as sign_in
+from tests.liveserver import CHROMIUM
 
 pytestmark = [
     pytest.mark.slow,
@@ -24,48 +25,14 @@ pytestmark = [
 TITLE = "Pégase 2026: French Rafales land at Hyakuri"
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
-    with live_service(tmp_path_factory.mktemp("browser") / "instance") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    tab = context.new_page()
-    tab.csp_errors = []
-    tab.on("console", lambda m: tab.csp_errors.append(m.text) if "Content Security Policy" in m.text else None)
-    yield tab
-    context.close()
-
-
 def head(url: str) -> int:
     """The log's last position, as the service reports it."""
     with urllib.request.urlopen(f"{url}/api/status", timeout=10) as response:
         return json.load(response)["head"]
 
 
-def sign_in(page, url: str, next_path: str = "/events/new") -> None:
-    page.goto(f"{url}{next_path}")
-    assert "/sign-in" in page.url  # not signed in: sent to sign in, and back afterwards
-    page.fill("#name", EDITOR[0])
-    page.fill("#password", EDITOR[1])
-    page.click("input[type=submit][value='Sign in']")
-    page.wait_for_url(f"{url}{next_path}")
-
-
-def test_an_editor_appends_an_event_and_finds_it_everywhere(service, page):
-    sign_in(page, service.url)
+def test_an_editor_appends_an_event_and_finds_it_everywhere(live, page):
+    sign_in(page, live.url)
     page.fill("#stream", "exercise/pegase")
     page.select_option("#type", "ExerciseConducted")
     page.fill("#occurred", "spring 2026")
@@ -88,19 +55,19 @@ def test_an_editor_appends_an_event_and_finds_it_everywhere(service, page):
     assert "spring 2026" in body and "2026-21" in body and "Three Rafale fighters landed at Hyakuri" in body
     assert "ada" in body
 
-    page.goto(f"{service.url}/exercises?year=2026")
+    page.goto(f"{live.url}/exercises?year=2026")
     page.click(f"text={TITLE}")
     assert page.url == event_url
 
-    with urllib.request.urlopen(f"{service.url}/feed.atom", timeout=10) as response:
+    with urllib.request.urlopen(f"{live.url}/feed.atom", timeout=10) as response:
         assert response.status == 200
         assert TITLE in response.read().decode()
     assert page.csp_errors == []
 
 
-def test_a_bad_date_is_shown_at_the_date_field_and_nothing_is_written(service, page):
-    sign_in(page, service.url)
-    head_before = head(service.url)
+def test_a_bad_date_is_shown_at_the_date_field_and_nothing_is_written(live, page):
+    sign_in(page, live.url)
+    head_before = head(live.url)
     page.fill("#stream", "agreement/acsa")
     page.select_option("#type", "AgreementSigned")
     page.fill("#occurred", "31 February 2026")
@@ -108,20 +75,20 @@ def test_a_bad_date_is_shown_at_the_date_field_and_nothing_is_written(service, p
     page.fill("#sources-0-document", "ifri-pajon-2018")
     page.fill("#sources-0-quote", "In July 2018")
     page.click("input[type=submit][value='Append the event']")
-    error = page.text_content("#occurred-error")
+    error = page.text_content("#occurred-error-1")
     assert "day 31 does not exist in February 2026" in error
     assert page.get_attribute("#occurred", "aria-invalid") == "true"
     assert page.input_value("#title") == "A date that does not exist"  # what was typed is kept
     assert page.input_value("#occurred") == "31 February 2026"
-    assert head(service.url) == head_before
+    assert head(live.url) == head_before
     assert page.csp_errors == []
 
 
-def test_pages_read_on_a_phone(service, browser):
+def test_pages_read_on_a_phone(live, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     tab = context.new_page()
     for path in ("/", "/agreements", "/exercises", "/meetings", "/timeline"):
-        tab.goto(service.url + path)
+        tab.goto(live.url + path)
         overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, (path, overflow)  # no sideways scrolling of the page (wide tables scroll in place)
     context.close()

@@ -242,10 +242,10 @@ def test_rebuild_folds_every_read_model_and_status_shows_no_lag(cli):
     assert lagging.exit_code == 0 and f"exercises v{version}: at position 0 of " in lagging.output
     rebuilt = cli("rebuild")
     assert rebuilt.exit_code == 0
-    assert "rebuilding agreements, exercises, meetings, timeline, tallies, documents" in rebuilt.output
+    assert "rebuilding agreements, exercises, meetings, timeline, tallies, coverage, documents" in rebuilt.output
     status = cli("status").output.splitlines()
     assert [line.split(" ")[0] for line in status] == ["agreements", "exercises", "meetings", "timeline", "tallies",
-                                                       "documents"]
+                                                       "coverage", "documents"]
     assert all(line.endswith("lag 0") for line in status)
     one = cli("rebuild", "meetings")
     assert one.exit_code == 0 and one.output.strip().endswith("lag 0") and "rebuilding agreements" not in one.output
@@ -254,8 +254,8 @@ def test_rebuild_folds_every_read_model_and_status_shows_no_lag(cli):
 def test_rebuild_of_an_unknown_read_model_lists_the_known_ones(cli):
     result = cli("rebuild", "exercise")
     assert result.exit_code == 2
-    assert ("no read model named 'exercise' (known: agreements, exercises, meetings, timeline, tallies, documents)"
-            in result.output)
+    assert ("no read model named 'exercise' (known: agreements, exercises, meetings, timeline, tallies, coverage, "
+            "documents)" in result.output)
 
 
 def test_status_names_every_event_a_read_model_set_aside_and_exits_1(cli, monkeypatch):

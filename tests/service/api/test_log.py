@@ -21,9 +21,9 @@ def event_body(**overrides):
 
 @pytest.fixture
 def post(client, api_token):
-    def send(body, token=api_token, **kwargs):
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return client.post("/api/events", json=body, headers=headers, **kwargs)
+    def send(body, token=api_token, headers=(), **kwargs):
+        sent = {"Authorization": f"Bearer {token}"} if token else {}
+        return client.post("/api/events", json=body, headers={**sent, **dict(headers)}, **kwargs)
 
     return send
 
@@ -140,6 +140,72 @@ def test_a_missing_field_is_named(app, post):
     del body["stream"]
     response = post(body)
     assert response.status_code == 422 and response.get_json()["field"] == "stream"
+
+
+def test_every_wrong_data_field_is_listed_with_the_first_in_field(app, post):
+    response = post(event_body(data={"title": "ACSA signed", "term": "2018", "parties": "France", "short": 3}))
+    assert response.status_code == 422
+    answer = response.get_json()
+    listed = {e["field"]: e["reason"] for e in answer["errors"]}
+    assert set(listed) == {"data.term", "data.parties", "data.short"}
+    assert answer["field"] == answer["errors"][0]["field"]
+    assert "interval" in listed["data.term"] and "list" in listed["data.parties"]
+    assert log_size(app) == 0
+
+
+def test_an_event_without_event_id_or_idempotency_key_is_refused(app, post):
+    body = event_body()
+    del body["event_id"]
+    response = post(body)
+    assert response.status_code == 422
+    assert response.get_json()["field"] == "event_id"
+    assert "Idempotency-Key" in response.get_json()["error"]
+    assert log_size(app) == 0
+
+
+def test_an_idempotency_key_makes_a_retry_append_once(app, post):
+    body = event_body()
+    del body["event_id"]
+    first = post(body, headers={"Idempotency-Key": "job-42/attempt"})
+    again = post(body, headers={"Idempotency-Key": "job-42/attempt"})
+    other = post(body, headers={"Idempotency-Key": "job-43"})
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 201)
+    assert first.get_json()["event_id"] == again.get_json()["event_id"] != other.get_json()["event_id"]
+    assert str(uuid.UUID(first.get_json()["event_id"])) == first.get_json()["event_id"]
+    assert log_size(app) == 2
+
+
+def test_the_same_idempotency_key_with_another_body_is_a_conflict(app, post):
+    body = event_body()
+    del body["event_id"]
+    assert post(body, headers={"Idempotency-Key": "k1"}).status_code == 201
+    response = post({**body, "occurred": "2018-07-13"}, headers={"Idempotency-Key": "k1"})
+    assert response.status_code == 409 and log_size(app) == 1
+
+
+def test_idempotency_keys_of_two_editors_are_two_events(app, client, post, api_token):
+    from service.editing import accounts
+
+    with app.app_context():
+        accounts.create_editor("grace", "correct horse battery staple")
+        other_token = accounts.create_token("grace")
+    body = event_body()
+    del body["event_id"]
+    ids = {post(body, token=token, headers={"Idempotency-Key": "same"}).get_json()["event_id"]
+           for token in (api_token, other_token)}
+    assert len(ids) == 2 and log_size(app) == 2
+
+
+@pytest.mark.parametrize(("key", "with_event_id"), [("", False), ("a b", False), ("x" * 256, False),
+                                                    ("é", False), ("fine", True)])
+def test_a_bad_idempotency_key_or_one_sent_with_an_event_id_is_400(app, post, key, with_event_id):
+    body = event_body()
+    if not with_event_id:
+        del body["event_id"]
+    response = post(body, headers={"Idempotency-Key": key})
+    assert response.status_code == 400
+    assert response.get_json()["parameter"] == "Idempotency-Key"
+    assert log_size(app) == 0
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer chr_not-a-real-token"},

@@ -24,6 +24,9 @@ def test_agreements_as_of_a_date(api):
     assert before["Defence equipment transfer agreement"]["active"] == "no"
     row = on["ACSA"]
     assert row["event_ids"] and all(stage["sources"] for stage in row["stages"])
+    assert (row["active"], row["reason"]) == ("no", "before its signature (July 2018)")
+    later = by_name(api.get("/api/agreements?as_of=2020-01-01").get_json()["agreements"])["ACSA"]
+    assert (later["active"], later["reason"]) == ("unknown", "signed in July 2018; entry into force not on record")
 
 
 def test_agreements_as_known_at_a_recorded_time(api, seeded_app):
@@ -83,7 +86,9 @@ def test_bad_exercise_filters_are_refused_naming_the_parameter(api, query, param
 def test_meetings_with_the_next_session_and_the_disputed_statement(api):
     two = by_name(api.get("/api/meetings").get_json()["mechanisms"])["2+2"]
     assert [s["session"] for s in two["sessions"]] == [2, 3]
-    assert two["next"]["occurred"] == "2018" and two["overdue"] is True and two["overdue_since"] == "2019-01-01"
+    assert (two["next"]["occurred"], two["next"]["announced"]) == ("2018", "2017-01-06")
+    assert (two["next_passed"], two["next_passed_on"], two["next_note"]) == (
+        True, "2019-01-01", "no later session on record (planned for 2018)")
     assert two["statements"][0]["disputed"] is True
     assert event_id_for("joint-statement-2017-2plus2/2plus2-third-session") in two["event_ids"]
 
@@ -146,3 +151,15 @@ def test_bad_paging_parameters_are_refused_naming_them(api, path, parameter, wor
     assert response.status_code == 400
     body = response.get_json()
     assert body["parameter"] == parameter and body["error"].startswith(f"{parameter}: ") and words in body["error"]
+
+
+@pytest.mark.parametrize("path", ["/api/agreements", "/api/exercises", "/api/meetings", "/api/timeline"])
+def test_every_read_model_answer_carries_the_coverage(api, path):
+    from seeds.catalog import load_documents
+
+    coverage = api.get(path).get_json()["coverage"]
+    documents = load_documents()
+    assert (coverage["documents"], coverage["urls"]) == (len(documents), 0)
+    assert {d["document"] for d in coverage["documents_listed"]} == set(documents)
+    assert sum(k["sources"] for k in coverage["kinds"]) == len(documents)
+    assert coverage["newest_source_date"] and coverage["statement"].endswith("not known not to have happened.")

@@ -75,24 +75,37 @@ def test_a_retraction_is_a_tombstone_and_an_entry(sqlite_log):
     assert [e.title for e in entries] == ["Retracted: ACSA signed"]
 
 
-def test_change_rows_become_entries_with_their_own_ids_and_times():
+def test_change_rows_become_entries_with_their_own_ids_and_times_and_their_date_in_the_world():
     moment = datetime(2031, 1, 1, tzinfo=UTC)
-    row = SimpleNamespace(id="6f36b215-6966-5ff4-8401-b553426d0cb3", name="Roadmap", from_status="in force",
-                          to_status="expired", effective=date(2031, 1, 1), cause="calendar", event_id="e1",
-                          position=7, updated=moment, stream="agreement/roadmap")
+    row = SimpleNamespace(id="6f36b215-6966-5ff4-8401-b553426d0cb3", name="Roadmap", change="status",
+                          from_status="adopted", to_status="expired", valid="2030", by_term=True, previously=None,
+                          effective=date(2031, 1, 1), active="no", reason="expired at the end of 2030, by its term",
+                          cause="calendar", event_id="e1", position=7, updated=moment, stream="agreement/roadmap")
     agreements = projections.get("agreements")
     status = agreements.change_of(row)
     entry = change_entry(status, BASE, "agreements", "f" * 64)
     assert (entry.id, entry.updated, entry.position, entry.hash) == (row.id, moment, 7, "f" * 64)
-    assert entry.title == "Roadmap: in force → expired"
+    assert entry.title == "Roadmap: adopted → expired (the end of 2030, by its term)"
     assert [c.term for c in entry.categories] == ["calendar", "agreement/roadmap"]
-    assert "from the calendar" in _html(entry.content).xpath("string()")
-    first = SimpleNamespace(**{**vars(row), "from_status": "", "to_status": "signed", "cause": "event"})
-    assert change_entry(agreements.change_of(first), BASE, "agreements", "f" * 64).title == "Roadmap: signed"
-    edition = SimpleNamespace(id="x", title="Pegase", change="corrected", occurred="2023-07", event_id="e2",
-                              position=3, updated=moment, stream="exercise/pegase")
+    text = _html(entry.content).xpath("string()")
+    assert "from the calendar" in text
+    assert "In the world: the end of 2030, by its term (EDTF 2030, to the year)." in text
+    assert "In force from then on: no (expired at the end of 2030, by its term)." in text
+    first = SimpleNamespace(**{**vars(row), "from_status": "", "to_status": "signed", "cause": "event",
+                               "valid": "2018-07", "by_term": False, "active": "unknown",
+                               "reason": "signed in July 2018; entry into force not on record"})
+    signed = change_entry(agreements.change_of(first), BASE, "agreements", "f" * 64)
+    assert signed.title == "Roadmap: signed (July 2018)"
+    assert "In the world: July 2018 (EDTF 2018-07, to the month)." in _html(signed.content).xpath("string()")
+    assert "Recorded: 1 January 2031, 00:00 UTC." in _html(signed.content).xpath("string()")
+    edition = SimpleNamespace(id="x", title="Pegase", change="corrected", occurred="2023-07", planned_for=None,
+                              event_id="e2", position=3, updated=moment, stream="exercise/pegase")
     entry = change_entry(projections.get("exercises").change_of(edition), BASE, "exercises", "e" * 64)
     assert entry.title == "Pegase — July 2023 (corrected)"
+    plan = SimpleNamespace(**{**vars(edition), "change": "added", "occurred": "[..2023-12]", "planned_for": "2023"})
+    entry = change_entry(projections.get("exercises").change_of(plan), BASE, "exercises", "e" * 64)
+    assert entry.title == "Pegase — planned for 2023, announced on or before December 2023"
+    assert "Announced: on or before December 2023" in _html(entry.content).xpath("string()")
 
 
 def test_a_fact_corrected_in_its_own_batch_appears_once_in_its_corrected_form(sqlite_log):

@@ -512,7 +512,8 @@ def test_agreements_feed_carries_status_changes_and_survives_a_rebuild(seeded_fe
     sub, archives = walk(client, "/agreements/feed.atom")
     before = [_change_entries(page) for page in (sub, *archives)]
     titles = [t for page in before for _, _, t in page]
-    assert "ACSA: signed" in titles
+    assert "ACSA: under negotiation → signed (July 2018)" in titles
+    assert "Roadmap 2013-2018: adopted → expired (the end of 2018, by its term)" in titles
     with seeded_feed_app.app_context():
         rows = projections.get("agreements").changes(datetime.now(UTC), limit=10_000)
     archived = [i for page in archives for i, _, _ in _change_entries(page)]
@@ -522,6 +523,23 @@ def test_agreements_feed_carries_status_changes_and_survives_a_rebuild(seeded_fe
         projections.rebuild()
     sub, archives = walk(client, "/agreements/feed.atom")
     assert [_change_entries(page) for page in (sub, *archives)] == before
+
+
+def test_every_agreements_feed_entry_carries_the_valid_date_of_its_change_apart_from_its_recording(seeded_feed_app):
+    client = seeded_feed_app.test_client()
+    sub, archives = walk(client, "/agreements/feed.atom")
+    entries = [e for page in (sub, *archives) for e in page.findall("a:entry", NS)]
+    assert len(entries) > 10
+    for entry in entries:
+        title = entry.findtext("a:title", namespaces=NS)
+        when = re.fullmatch(r".+ \(([^()]+(?:\([^()]*\))?[^()]*)\)(?: no longer on record)?", title)
+        assert when, title
+        text = etree.fromstring(f"<div>{entry.findtext('a:content', namespaces=NS)}</div>").xpath("string()")
+        valid = when.group(1).split("; previously")[0]
+        assert f"In the world: {valid} (EDTF " in text, (title, text)
+        assert "Recorded: " in text and "Effective" not in text
+        recorded = datetime.fromisoformat(entry.findtext("a:updated", namespaces=NS))
+        assert recorded.strftime("%d %B %Y").lstrip("0") in text  # the recording, named apart from the valid date
 
 
 def test_a_calendar_change_appears_once_its_day_has_come(feed_app, monkeypatch):
@@ -677,7 +695,7 @@ def test_archives_corrections_tombstones_and_filtered_feeds_on_each_backend(back
     subject, subject_archives = walk(client, "/subjects/meeting/2plus2/feed.atom")
     assert len(subject_archives) == 2 and len(entry_ids(subject)) == 2 * SIZE  # all within the window
     agreements, _ = walk(client, "/agreements/feed.atom")
-    assert _change_entries(agreements)[0][2] == "acsa: signed"  # no short name given
+    assert _change_entries(agreements)[0][2] == "acsa: signed (June 2018)"  # no short name given
     first = client.get("/feed.atom")
     assert client.get("/feed.atom", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
 

@@ -41,6 +41,16 @@ def test_agreements_say_possibly_when_a_vague_date_straddles_the_day(seeded_app)
     assert "to the year" in html
 
 
+def test_agreements_say_unknown_with_the_reason_where_the_record_is_silent(seeded_app):
+    html = card(page(seeded_app.test_client(), "/agreements?as_of=2020-01-01"), "agreement-acsa")
+    assert 'class="badge unknown"' in html and "in force? not on record" in html and "not in force" not in html
+    assert "Why: signed in July 2018; entry into force not on record." in html
+    assert "On record: under negotiation (6 January 2017) → signed (July 2018)." in html
+    ended = card(page(seeded_app.test_client(), "/agreements?as_of=2019-01-01"), "agreement-roadmap-2013-2018")
+    assert 'class="badge no"' in ended and "expired since the end of 2018" in ended
+    assert "Why: expired at the end of 2018, by its term." in ended and "7 June 2013 (by its term)" not in ended
+
+
 def test_agreements_show_every_stage_with_its_sources(seeded_app):
     html = card(page(seeded_app.test_client(), "/agreements"), "agreement-acsa")
     assert "signed" in html and "July 2018" in html and "under negotiation" in html
@@ -104,12 +114,14 @@ def test_bad_exercise_filters_are_400_pages(client, query, message):
     assert message in page(client, f"/exercises?{query}", 400)
 
 
-def test_meetings_show_sessions_next_session_and_overdue(seeded_app):
+def test_meetings_show_sessions_and_the_next_plan_with_both_dates_and_no_verdict(seeded_app):
     html = page(seeded_app.test_client(), "/meetings")
     two_plus_two = card(html, "meeting-2plus2")
     assert "2 sessions on record" in two_plus_two
-    assert "overdue since 1 January 2019" in two_plus_two
+    assert "no later session on record (planned for 2018)" in two_plus_two
+    assert "planned for 2018" in two_plus_two and "(announced 6 January 2017)" in two_plus_two
     assert "<strong>Next:</strong>" in two_plus_two
+    assert "overdue" not in html.lower()
     assert "No session announced." in card(html, "meeting-france-japan-summit")
 
 
@@ -267,3 +279,20 @@ def test_parties_that_are_not_a_list_do_not_break_the_agreements_page(seeded_app
     [odd] = [a for a in client.get("/api/agreements?limit=1000").get_json()["agreements"]
              if a["stream"] == "agreement/odd-parties"]
     assert (odd["parties"], odd["category"]) == ([], None)
+
+
+@pytest.mark.parametrize("path", ["/", "/agreements", "/exercises", "/meetings", "/timeline"])
+def test_the_home_and_every_read_model_page_say_what_the_record_is_drawn_from(seeded_app, path):
+    from projections import coverage
+    from seeds.catalog import load_documents
+
+    html = page(seeded_app.test_client(), path)
+    with seeded_app.app_context():
+        statement = coverage.coverage().statement
+    assert "What the record covers." in html
+    assert f"The record is drawn from {len(load_documents())} documents: " in html
+    assert "a fact missing from it is not known not to have happened." in html
+    assert statement.replace("'", "&#39;") in html
+    if path == "/":  # the home page names each document
+        for document in load_documents().values():
+            assert document.metadata["title"].replace("'", "&#39;").replace('"', "&#34;") in html
