@@ -64,6 +64,16 @@ def checks(sources: Sequence[Mapping[str, Any]], written_at: int,
     return out
 
 
+def quote_anchor(event_id: str, index: int) -> str:
+    """The id of a quote's place in its document's page: the event and the source's place among its sources."""
+    return f"quote-{event_id}-{index}"
+
+
+def quote_link(document_id: str, event_id: str, index: int) -> str:
+    """Where an event's quote is shown in place: its document's page, asked to mark that event's quotes."""
+    return f"/sources/{document_id}?event={event_id}#{quote_anchor(event_id, index)}"
+
+
 def sources_written_at(state: EventState) -> int:
     """The position of the event that gave a fact its current sources: its last correction of them, or itself."""
     changed = [r.event.position for r in state.revisions

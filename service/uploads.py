@@ -16,7 +16,8 @@ import hashlib
 import io
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any, TypeVar
 
@@ -24,8 +25,12 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from flask import Flask, current_app, request
 from pypdf import PdfReader
 
+from events import NewEvent
+from events.declaration import DOCUMENT_TYPE
+from events.documents import stream_of
 from events.errors import ValidationError
 from events.text import XML_ILLEGAL, illegal_character
+from events.validation import STREAM_PATTERN
 
 #: The largest request that may carry a document (an uploaded PDF, or a long text as JSON or pasted in a form).
 MAX_DOCUMENT_REQUEST = 16 * 1024 * 1024
@@ -180,6 +185,43 @@ def provenance(filename: str, content: bytes) -> dict[str, Any]:
     media_type = MEDIA_TYPES.get(PurePath(name).suffix.lower(), "application/octet-stream")
     return {"name": name[:300], "media_type": media_type, "size": len(content),
             "sha256": hashlib.sha256(content).hexdigest()}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A document's text as it will be kept, and the file it was taken from (None when it was pasted)."""
+
+    text: str
+    file: dict[str, Any] | None
+
+    @classmethod
+    def of_file(cls, filename: str, content: bytes, field: str = "file") -> Upload:
+        return cls(text_of(filename, content, field), provenance(filename, content))
+
+    @classmethod
+    def of_text(cls, pasted: str, field: str = "text") -> Upload:
+        return cls(tidy(pasted, field), None)
+
+
+def check_document_id(document_id: str, field: str = "document") -> str:
+    """The id a document is registered under (its subject is ``source/<id>``), or a refusal that says what one is."""
+    if not STREAM_PATTERN.fullmatch(stream_of(document_id)):
+        raise ValidationError(field, f"{document_id[:130]!r} is not a document id: lowercase letters, digits and "
+                                     "hyphens, starting and ending with a letter or digit (e.g. mofa-jp-2023-2plus2)")
+    return document_id
+
+
+def document_event(document_id: str, metadata: Mapping[str, Any], published: str, upload: Upload,
+                   event_id: str | None = None) -> NewEvent:
+    """The ``DocumentRegistered`` event of a document: its metadata, its text and the file it came from.
+
+    It is registered once: ``expected_version=0`` makes a second registration of the same id a conflict.
+    """
+    check_document_id(document_id)
+    data = {**{k: v for k, v in metadata.items() if v not in (None, "")}, "text": upload.text}
+    if upload.file is not None:
+        data["file"] = upload.file
+    return NewEvent(stream_of(document_id), DOCUMENT_TYPE, published, data, [], event_id, expected_version=0)
 
 
 View = TypeVar("View", bound=Callable[..., Any])

@@ -8,9 +8,10 @@ from flask import Blueprint
 
 def blueprints() -> tuple[Blueprint, ...]:
     """This surface's blueprints (imported when the app is built, so importing a module here builds nothing)."""
+    from .documents import bp as documents
     from .downloads import bp as downloads
     from .log import bp as log
     from .openapi import bp as openapi
     from .readmodels import bp as readmodels
 
-    return (log, readmodels, downloads, openapi)
+    return (log, documents, readmodels, downloads, openapi)

@@ -26,7 +26,8 @@ from ..editing import accounts
 from ..errors import json_error
 from ..security import csrf
 from ..templating import canonical_event_id
-from ..writes import append_one
+from ..uploads import carries_documents
+from ..writes import Appended, append_one
 from . import followers
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -185,6 +186,7 @@ def _not_appended(exc: events.EventStoreError) -> Response:
 
 
 @bp.post("/events")
+@carries_documents  # a DocumentRegistered event holds a whole text
 def append_event() -> Response:
     """Append one event (an export line's writer fields) as the token's editor."""
     editor = _editor()
@@ -198,6 +200,11 @@ def append_event() -> Response:
         appended = append_one(events.NewEvent.from_dict(sent), author=editor.name)
     except events.EventStoreError as exc:
         return _not_appended(exc)
+    return appended_answer(appended)
+
+
+def appended_answer(appended: Appended) -> Response:
+    """What a write answers: where the event is, its place in the log, and whether it is new (201) or not (200)."""
     recorded = appended.event
     location = url_for("api.show_event", event_id=recorded.event_id)
     response = _json({

@@ -26,7 +26,7 @@ from projections.paging import Page
 from .. import citations, params
 from ..feeds.routes import base_url
 from ..highlights import highlight
-from ..sources import Check, checks, sources_written_at
+from ..sources import Check, checks, quote_anchor, quote_link, sources_written_at
 from ..templating import canonical_event_id
 from .lookup import event_state_or_404
 
@@ -39,15 +39,7 @@ BIBTEX = "application/x-bibtex; charset=utf-8"
 CSL_JSON = "application/vnd.citationstyles.csl+json"
 
 
-def quote_anchor(event_id: str, index: int) -> str:
-    """The id of a quote's place in its document's page: the event and the source's place among its sources."""
-    return f"quote-{event_id}-{index}"
-
-
-@bp.app_template_global()
-def quote_link(document_id: str, event_id: str, index: int) -> str:
-    """Where an event's quote is shown in place: its document's page, asked to mark that event's quotes."""
-    return f"/sources/{document_id}?event={event_id}#{quote_anchor(event_id, index)}"
+bp.add_app_template_global(quote_link)
 
 
 @bp.get("/sources")
