@@ -56,7 +56,7 @@ class DocumentForm(FlaskForm):
                            description="The language of the text, as a tag: fr, en, ja.")
     kind = SelectField("Kind", choices=[SelectChoice("", "—"), *(SelectChoice(k, k) for k in SOURCE_KINDS)],
                        validators=[DataRequired(message="Choose what kind of document it is.")],
-                       description="official (a government's own text), press, or analysis.")
+                       description="official (a government's own text), press, analysis, or other.")
     url = StringField("Original address", validators=[Optional(), Length(max=2000)], render_kw={"type": "url"},
                       description="Where the original can be read, if it is online.")
     text = TextAreaField("Text", validators=[Optional()], render_kw={"rows": 12},

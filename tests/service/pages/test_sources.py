@@ -75,6 +75,7 @@ def _marked(page: str) -> _Marked:
 
 def test_sources_lists_every_seed_document_with_what_a_reader_checks(seeded_app):
     page = html(seeded_app.test_client(), "/sources")
+    assert 'href="/sources/new"' in page  # where an editor registers another
     catalogue = load_documents()
     with seeded_app.app_context():
         cited = documents.cited(catalogue)
