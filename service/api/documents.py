@@ -47,8 +47,8 @@ def _upload(parts: dict[str, str], files: dict[str, FileStorage]) -> Upload:
     return Upload.of_text(parts["text"])
 
 
-def _required(parts: dict[str, str]) -> None:
-    unknown = sorted(set(parts) - set(PARTS))
+def _required(parts: dict[Any, str]) -> None:
+    unknown = sorted(str(name) for name in set(parts) - set(PARTS))  # a part may come without a name
     if unknown:
         raise events.ValidationError(unknown[0], f"is not a part of a document's registration (expected: "
                                                  f"{', '.join(PARTS)})")
