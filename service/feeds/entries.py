@@ -27,7 +27,7 @@ from events.vocabulary import EVENT_TYPES, META_TYPES
 from projections.changes import Change
 
 from ..citations import UNCHECKED
-from ..sources import Check, checks, documents_named
+from ..sources import Check, checks, documents_named, quote_link
 from ..templating import language_name, precision
 from .atom import Category, Entry, Tombstone
 
@@ -52,7 +52,7 @@ def _categories(base: str, type_: str, stream: str) -> tuple[Category, ...]:
     )
 
 
-def _source_html(source: dict[str, Any], check: Check | None, base: str) -> str:
+def _source_html(source: dict[str, Any], check: Check | None, base: str, event_id: str) -> str:
     quote = source.get("quote")
     exact = quote.get("exact", "") if isinstance(quote, dict) else (quote or "")
     cite = [str(source.get("title") or source.get("document") or "source")]
@@ -68,14 +68,15 @@ def _source_html(source: dict[str, Any], check: Check | None, base: str) -> str:
         parts.append(f'<p lang="{_e(language)}"><em>{_e(language_name(language))} translation (unofficial), not the '
                      f"source's words:</em> {_e(translation['text'])}</p>")
     if check is not None and check.checked and check.document is not None:
-        parts.append(f'<p>Checked against the stored copy: <a href="{_e(base)}/sources/{_e(check.document)}">'
-                     "see the quote in place</a>.</p>")
+        place = quote_link(check.document, event_id, check.index)
+        parts.append(f'<p>Checked against the stored copy: <a href="{_e(base)}{_e(place)}">see the quote in '
+                     "place</a>.</p>")
     elif check is not None:
         parts.append(f"<p>{_e(UNCHECKED[:1].upper() + UNCHECKED[1:])}.</p>")
     return f"<li>{''.join(parts)}</li>"
 
 
-def _fact_html(form: Form, summary: str, source_checks: list[Check], base: str) -> str:
+def _fact_html(form: Form, summary: str, source_checks: list[Check], base: str, event_id: str) -> str:
     """Summary, when (and where), then each source's verbatim quote, citation, translation and check.
 
     Type, subject and log position are the entry's categories and ``chr:position``, not repeated here.
@@ -84,7 +85,7 @@ def _fact_html(form: Form, summary: str, source_checks: list[Check], base: str) 
     when = f"{_when(form.occurred)} ({form.occurred})"
     if form.data.get("place"):
         when += f", {form.data['place']}"
-    sources = "".join(_source_html(s, c, base) for s, c in zip(form.sources, source_checks, strict=True)
+    sources = "".join(_source_html(s, c, base, event_id) for s, c in zip(form.sources, source_checks, strict=True)
                       if isinstance(s, dict))
     return f"<p>{_e(summary)}</p><p>{_e(when)}</p><ul>{sources}</ul>"
 
@@ -121,7 +122,7 @@ def fact_entry(event: RecordedEvent, form: Form, *, updated: datetime, position:
     if event.type == DOCUMENT_TYPE:
         content = _document_html(event, form, base)
     else:
-        content = _fact_html(form, summary, checks(form.sources, position, registrations), base)
+        content = _fact_html(form, summary, checks(form.sources, position, registrations), base, event.event_id)
     return Entry(
         id=event.event_id,
         title=f"{title} — {_when(form.occurred)}",
