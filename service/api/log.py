@@ -26,7 +26,6 @@ from ..editing import accounts
 from ..errors import json_error
 from ..security import csrf
 from ..templating import canonical_event_id
-from ..uploads import carries_documents
 from ..writes import Appended, append_one
 from . import followers
 
@@ -186,7 +185,6 @@ def _not_appended(exc: events.EventStoreError) -> Response:
 
 
 @bp.post("/events")
-@carries_documents  # a DocumentRegistered event holds a whole text
 def append_event() -> Response:
     """Append one event (an export line's writer fields) as the token's editor."""
     editor = _editor()
