@@ -24,12 +24,13 @@ class Highlighted(NamedTuple):
 
 
 def highlight(document_text: str, quotes: Mapping[str, str | Mapping[str, Any]],
-              norm: Normalised | None = None) -> Highlighted:
+              norm: Normalised | None = None, links: Mapping[str, str] | None = None) -> Highlighted:
     """The document as escaped HTML with every quote in ``<mark>``; overlapping quotes share marks.
 
     Each mark lists the quotes it belongs to in ``data-quotes``; the first mark of a quote carries its id
     (when several quotes start at one place, the others get an empty mark with their id just before it),
-    so ``#id`` links to the quote and every id appears once.
+    so ``#id`` links to the quote and every id appears once. With ``links`` (quote id to address), a mark's
+    text links to the address of the first quote it belongs to: the event that quotes it.
     """
     found, missing = spans(document_text, quotes, norm)
     cuts = sorted({0, len(document_text)} | {s.start for s in found} | {s.end for s in found})
@@ -51,5 +52,8 @@ def highlight(document_text: str, quotes: Mapping[str, str | Mapping[str, Any]],
         starting = [found[k].id for k in starting_at.get(a, ())]
         out.extend(f'<mark class="quote" id="{escape(i)}"></mark>' for i in starting[1:])
         anchor = f' id="{escape(starting[0])}"' if starting else ""
+        href = (links or {}).get(ids[0])
+        if href:
+            piece = f'<a href="{escape(href)}">{piece}</a>'
         out.append(f'<mark class="quote"{anchor} data-quotes="{escape(" ".join(ids))}">{piece}</mark>')
     return Highlighted(Markup("".join(out)), missing)

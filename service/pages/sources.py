@@ -88,7 +88,8 @@ def document(document_id: str) -> str:
         marking += documents.citations_by(document_id, [wanted])
     text = state.original.data["text"]
     quotes = {quote_anchor(c.fact.event_id, i): s["quote"] for c in marking for i, s in c.quotes()}
-    marked = highlight(text, quotes, Normalised.of(text))
+    links = {quote_anchor(c.fact.event_id, i): f"/events/{c.fact.event_id}" for c in marking for i, _ in c.quotes()}
+    marked = highlight(text, quotes, Normalised.of(text), links)
     view = DocumentView(row, state, text, marked.html, marked.missing, listed, len(quotes) - len(marked.missing),
                         frozenset(quotes) - set(marked.missing))
     return render_template("document.html", view=view, document=row, cite=_formatted(document_items(row)),

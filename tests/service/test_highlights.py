@@ -98,3 +98,16 @@ def test_every_seed_quote_is_highlighted_in_its_document():
         for quote_id, quote in quotes.items():
             covered = [i for i, owners in enumerate(marks.owners) if quote_id in owners]
             assert normalise(text[covered[0]:covered[-1] + 1]) == normalise(quote)
+
+
+def test_a_marked_passage_links_to_the_first_quote_it_belongs_to():
+    document = "one two three four"
+    result = highlight(document, {"a": "two three", "b": "three four"},
+                       links={"a": "/events/a", "b": "/events/b?x=1&y=2"})
+    assert "".join(_read_text(result.html)) == document
+    assert re.findall(r'<a href="([^"]+)">([^<]*)</a>', result.html) == [
+        ("/events/a", "two "), ("/events/a", "three"), ("/events/b?x=1&amp;y=2", " four")]
+
+
+def _read_text(fragment: str) -> list[str]:
+    return [unescape(t) for t in re.split("<[^>]+>", fragment)]

@@ -34,6 +34,8 @@ def test_a_reader_follows_a_quote_to_its_highlighted_place_in_the_document(live,
     background = mark.evaluate("m => getComputedStyle(m).backgroundColor")
     text = page.locator(".document-text").evaluate("t => getComputedStyle(t).backgroundColor")
     assert background != text
+    mark.locator("a").click()  # and the passage leads back to the event quoting it
+    page.wait_for_url(re.compile(rf".*/events/{ACSA_SIGNED}$"))
     assert page.csp_errors == []
 
 

@@ -134,6 +134,8 @@ def test_an_event_links_each_quote_to_its_place_in_the_document(seeded_app):
     assert "checked against the stored copy" in page and UNCHECKED not in page
     target = html(client, link.split("#")[0])
     assert f'id="{anchor}"' in target
+    # The marked passage links back to the event that quotes it.
+    assert lxml_html.fromstring(target).xpath(f'//mark[@id="{anchor}"]/a/@href') == [f"/events/{ACSA_SIGNED}"]
     assert "In July 2018, an acquisition and cross-servicing agreement (ACSA) was signed" in \
         "".join(_marked(target).covered[anchor])
 
