@@ -23,6 +23,10 @@ from .errors import StoreBusy
 
 database = DatabaseProxy()
 
+#: The URL ``connect`` was last given (a worker process connects to it too), and how many times it was called:
+#: whoever keeps state per database (the read models' table binding) knows from the count that it changed.
+_connected: dict[str, Any] = {"url": None, "generation": 0}
+
 # Custom column types: a rowid-aliased INTEGER on SQLite (fastest scans), a
 # BIGINT on PostgreSQL; UTC instants as fixed-width text on SQLite (sorts as
 # time) and as timestamptz on PostgreSQL.
@@ -84,6 +88,18 @@ def connect(url: str) -> None:
     if database.obj is not None:
         database.obj.close_all() if hasattr(database.obj, "close_all") else database.obj.close()
     database.initialize(open_database(url))
+    _connected["url"] = url
+    _connected["generation"] += 1
+
+
+def url() -> str | None:
+    """The URL this process is connected to (a worker process started afresh connects to it too)."""
+    return _connected["url"]  # type: ignore[no-any-return]
+
+
+def generation() -> int:
+    """How many times ``connect`` was called in this process: a change means another database."""
+    return int(_connected["generation"])
 
 
 def is_postgres() -> bool:

@@ -63,6 +63,30 @@ def stream_tallies(upto: int) -> list[tuple[str, int, int]]:
         "SELECT stream, COUNT(*), MIN(version) FROM event WHERE position <= ? GROUP BY stream"), (upto,))]
 
 
+def subject_ranges(kind: str, upto: int, size: int) -> list[tuple[str | None, str]]:
+    """The subjects of ``kind`` up to ``upto``, cut into ranges of about ``size`` events, in the index's order.
+
+    Each range is (after, through) for ``store.subjects``: the stream before
+    it (None for the first) and its last stream. A subject is never cut, so
+    ranges can be folded apart, by different processes, in any order.
+    """
+    if db.is_postgres():
+        where, params = "substr(stream, 1, ?) = ?", [len(kind) + 1, f"{kind}/"]
+    else:
+        where, params = "stream > ? AND stream < ?", [f"{kind}/", f"{kind}0"]
+    rows = database.execute_sql(sql(f"SELECT stream, COUNT(*) FROM event WHERE {where} AND position <= ? "
+                                    "GROUP BY stream ORDER BY stream"), (*params, upto)).fetchall()
+    ranges: list[tuple[str | None, str]] = []
+    start: str | None = None
+    held = 0
+    for i, (stream, n) in enumerate(rows):
+        held += n
+        if held >= size or i == len(rows) - 1:
+            ranges.append((start, stream))
+            start, held = stream, 0
+    return ranges
+
+
 #: What ``raw_pages`` gives of each event, in this order: its JSON ``data`` still as text.
 RAW_FIELDS = ("position", "event_id", "stream", "type", "occurred", "occurred_lo", "occurred_hi", "recorded_at",
               "data")
@@ -76,6 +100,24 @@ def raw_pages(types: Sequence[str], kind: str, upto: int, *, batch: int = 10_000
     after = 0
     while True:
         rows = database.execute_sql(statement, (*types, len(prefix), prefix, after, upto, batch)).fetchall()
+        if rows:
+            yield rows
+        if len(rows) < batch:
+            return
+        after = rows[-1][0]
+
+
+#: What ``raw_facts`` gives of each event, in this order: its JSON ``data`` and ``sources`` still as text.
+RAW_FACT_FIELDS = ("position", "event_id", "stream", "type", "occurred", "recorded_at", "data", "sources")
+
+
+def raw_facts(upto: int, *, skip_types: Sequence[str], batch: int = 10_000) -> Iterator[list[tuple[Any, ...]]]:
+    """Every event up to ``upto`` not of ``skip_types``, of any subject, a keyset page at a time, undecoded."""
+    statement = sql(f"SELECT {', '.join(RAW_FACT_FIELDS)} FROM event WHERE position > ? AND position <= ? "
+                    f"AND type NOT IN ({', '.join('?' * len(skip_types))}) ORDER BY position LIMIT ?")
+    after = 0
+    while True:
+        rows = database.execute_sql(statement, (after, upto, *skip_types, batch)).fetchall()
         if rows:
             yield rows
         if len(rows) < batch:

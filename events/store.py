@@ -501,19 +501,25 @@ def _row_pages(after: int, batch: int, known_at: datetime | None, filters: dict[
         after = rows[-1][0]
 
 
-def subjects(kind: str, upto: int, *, batch: int = 5000) -> Iterator[list[RecordedEvent]]:
+def subjects(kind: str, upto: int, *, batch: int = 5000, after: str | None = None,
+             through: str | None = None) -> Iterator[list[RecordedEvent]]:
     """Every event of one kind of subject (``agreement``) up to position ``upto``, a few whole streams at a time.
 
     Each stream comes whole and in version order, in one list: a rebuild
     folds a subject once, from its first event to its last, and reads no
     event of another kind. Pages walk the (stream, version) index by keyset.
+    ``after`` and ``through`` keep the streams in that range of the index's
+    order (a share of the subjects, for one of several processes folding them).
     """
     if db.is_postgres():  # the index's collation need not order "kind/" before "kind0": match the prefix instead
         where, params = "substr(stream, 1, ?) = ?", [len(kind) + 1, f"{kind}/"]
     else:
         where, params = "stream < ?", [f"{kind}0"]
+    if through is not None:
+        where += " AND stream <= ?"
+        params.append(through)
     held: list[RecordedEvent] = []  # the last stream of a page, which the next page may continue
-    stream, version = f"{kind}/", 0
+    stream, version = (after, 2**62) if after is not None else (f"{kind}/", 0)
     while True:
         rows = database.execute_sql(sql(
             f"{SELECT} WHERE (stream, version) > (?, ?) AND {where} AND position <= ? "

@@ -31,10 +31,13 @@ __all__ = [
     "close_all",
     "columns",
     "create_tables",
+    "database_url",
     "drop_tables",
     "exclusive",
     "execute",
     "execute_many",
+    "exists",
+    "generation",
     "in_transaction",
     "is_postgres",
     "ping",
@@ -134,6 +137,11 @@ def drop_tables(models: Sequence[type[Model]]) -> None:
     database.drop_tables(list(reversed(models)), safe=True)
 
 
+def exists(table: str) -> bool:
+    """Whether the table is in the database."""
+    return bool(database.table_exists(table))
+
+
 def columns(table: str) -> set[str]:
     return {column.name for column in database.get_columns(table)}
 
@@ -144,6 +152,16 @@ def add_column(table: str, name: str, definition: str) -> None:
     types = db.POSTGRES_TYPES if is_postgres() else db.SQLITE_TYPES
     guard = "IF NOT EXISTS " if is_postgres() else ""
     database.execute_sql(f"ALTER TABLE {table} ADD COLUMN {guard}{name} {definition.format(**types)}")
+
+
+def generation() -> int:
+    """Which database this process is connected to, as a count of ``events.connect`` calls."""
+    return db.generation()
+
+
+def database_url() -> str | None:
+    """The URL of the database this process is connected to (for a worker process to connect to the same one)."""
+    return db.url()
 
 
 def ping() -> None:

@@ -1,8 +1,9 @@
-"""Read models folded from the log: agreements, exercises, meetings, timeline, tallies of subjects, coverage,
+"""Read models folded from the log: agreements, exercises, meetings, timeline, tallies of subjects, coverage, search,
 source documents.
 
 Each owns its tables and a checkpoint; ``catch_up`` brings them level with the
-log, ``rebuild`` folds again from position 0. Every read model implements one
+log, ``rebuild`` folds again from position 0 into new tables while the old ones
+keep serving (``builds``, ``binding``). Every read model implements one
 protocol (``base.Projection``: name, version, tables, fold, refold, and
 ``changes(now, ...)`` with its feed's title) and is listed once, in
 ``READ_MODELS``: the pages, feeds, status and the rebuild command iterate over
@@ -12,9 +13,11 @@ it. Imports ``events`` only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeGuard
+from contextvars import Token
+from datetime import timedelta
+from typing import Any, TypeGuard
 
-from . import runner
+from . import binding, builds, runner
 from .agreements import Agreements
 from .base import Projection
 from .changes import ChangeLog
@@ -22,12 +25,13 @@ from .coverage import Coverage
 from .documents import Documents
 from .exercises import Exercises
 from .meetings import Meetings
+from .search import Search
 from .tallies import Tallies
 from .timeline import Timeline
 
 #: Every read model, in the order status lists them and a rebuild folds them.
 READ_MODELS: tuple[Projection, ...] = (Agreements(), Exercises(), Meetings(), Timeline(), Tallies(), Coverage(),
-                                        Documents())
+                                       Search(), Documents())
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in READ_MODELS}
 
 
@@ -48,9 +52,17 @@ def _has_feed(model: Projection) -> TypeGuard[ChangeLog]:
     return isinstance(model, ChangeLog)
 
 
-def ensure_schema() -> None:
-    """Create the read models' tables; one whose version changed is emptied to rebuild."""
-    runner.ensure_schema(READ_MODELS)
+binding.load_with(lambda: builds.serving_tags(READ_MODELS))
+
+
+def create_tables() -> None:
+    """The read models' registry and bookkeeping tables, without folding anything (``status`` needs no more)."""
+    runner.create_tables(READ_MODELS)
+
+
+def ensure_schema(*, workers: int | None = None) -> None:
+    """Give each read model a build of this code's version level with the log (folding one if it has none)."""
+    runner.ensure_schema(READ_MODELS, workers=workers)
 
 
 def catch_up(*, rounds: int | None = None, batch: int = runner.BATCH, wait: bool = True) -> int:
@@ -59,14 +71,47 @@ def catch_up(*, rounds: int | None = None, batch: int = runner.BATCH, wait: bool
 
 
 def lag() -> int:
-    """How many events the read model furthest behind has yet to fold."""
-    return max((s.lag for s in status()), default=0)
+    """How many events the read model furthest behind has yet to fold (of the builds this process serves)."""
+    return runner.lag(READ_MODELS)
 
 
-def rebuild(name: str | None = None, progress: Callable[[str, int], None] | None = None) -> None:
-    """Fold one read model (or all) again from position 0."""
-    runner.rebuild_together([get(name)] if name else READ_MODELS, progress=progress)
+def rebuild(name: str | None = None, progress: Callable[[str, int], None] | None = None,
+            workers: int | None = None, grace: timedelta = builds.GRACE) -> None:
+    """Fold one read model (or all) again from position 0 into new tables, served once they reach the head.
+
+    ``grace``: how long the tables it replaces stay for requests of this process that began before.
+    """
+    runner.rebuild_together([get(name)] if name else READ_MODELS, progress=progress, workers=workers, grace=grace)
 
 
 def status() -> list[runner.Status]:
     return runner.status(READ_MODELS)
+
+
+def heartbeat(process: str, *, grace: timedelta = builds.GRACE) -> list[str]:
+    """A serving process's periodic round (see ``runner.heartbeat``); returns the builds it dropped."""
+    return runner.heartbeat(READ_MODELS, process, grace=grace)
+
+
+def refresh() -> dict[str, str]:
+    """Serve the newest build of each read model at this code's version (another process may have rebuilt it)."""
+    return runner.refresh(READ_MODELS)
+
+
+def pin() -> Token[Any]:
+    """Hold this context (a request) to the builds served now, until ``unpin``."""
+    return binding.pin()
+
+
+def unpin(token: Token[Any]) -> None:
+    binding.unpin(token)
+
+
+def process_name() -> str:
+    """This process as the registry records readers and builders: host:pid."""
+    return builds.process_name()
+
+
+def forget_reader(process: str) -> None:
+    """A serving process that stops says so, so the builds only it read can go at once."""
+    builds.forget_reader(process)

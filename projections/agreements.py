@@ -31,21 +31,22 @@ from events.corrections import Form, apply_changes
 from events.records import RecordedEvent
 from events.vocabulary import META_TYPES
 
-from . import quarantine
+from . import quarantine, tables
 from .base import Projection
 from .changes import Change, ChangeLog
 from .claims import resolve, source_rank
 from .facts import latest, restated_fact, strings
 from .lifecycle import STAGES, Stage, Status, Transition, history, status_on, when_words
 from .paging import DEFAULT_LIMIT, Page, check_limit
-from .tables import BaseModel, UTCTimeField, execute_many, insert_rows, query
+from .tables import UTCTimeField, ViewModel, execute_many, insert_rows, query
+from .text import fold
 from .tuning import stable_id
 
 KIND = "agreement/"
 NAMESPACE = uuid.UUID("0c6b2d2e-59c5-5a52-8e8f-6f1f7b0a9a11")
 
 
-class Agreement(BaseModel):
+class Agreement(ViewModel):
     stream = CharField(max_length=200, primary_key=True)
     sort_name = TextField(index=True)
     first_position = IntegerField()
@@ -54,7 +55,7 @@ class Agreement(BaseModel):
         table_name = "agreement"
 
 
-class AgreementStage(BaseModel):
+class AgreementStage(ViewModel):
     event_id = CharField(max_length=36)
     known_from = IntegerField()
     known_until = IntegerField(null=True)
@@ -72,7 +73,7 @@ class AgreementStage(BaseModel):
         indexes = ((("stream", "known_from"), False),)
 
 
-class AgreementChange(BaseModel):
+class AgreementChange(ViewModel):
     id = CharField(max_length=36, primary_key=True)
     stream = CharField(max_length=200)
     name = TextField()
@@ -154,10 +155,20 @@ def _category(forms: list[Any]) -> str | None:
     return latest(forms, "category")
 
 
+def _sort_name(forms: list[Any], stream: str) -> str:
+    """What the list is ordered by: the name a reader sees (the full name, else the short one), folded.
+
+    Folded (accents, case) so both backends order it alike, whatever their collation.
+    """
+    return fold(latest(forms, "agreement") or _name(forms, stream))
+
+
 class Agreements(ChangeLog, Projection):
     name = "agreements"
+    parallel = True  # a subject's rows depend on its own events alone: subjects fold in several processes
     kind = KIND.rstrip("/")
-    version = 3  # 2: names and statuses in text columns; 3: open-world statuses, changes dated in valid time
+    version = 4  # 2: names and statuses in text columns; 3: open-world statuses, changes dated in valid time;
+    # 4: ordered by the name shown
     models: ClassVar[list[type[Model]]] = [Agreement, AgreementStage, AgreementChange]
     feed_title = "Agreements: every status change"
     change_rows = AgreementChange
@@ -231,10 +242,11 @@ class _Fold:
         marks = ", ".join("?" * len(streams))
         for row in query(
             "SELECT event_id, known_from, stream, type, occurred, data, sources, position, recorded_at "
-            f"FROM agreement_stage WHERE known_until IS NULL AND stream IN ({marks})", tuple(streams)):
+            f"FROM {tables.name(AgreementStage)} WHERE known_until IS NULL AND stream IN ({marks})", tuple(streams)):
             self.open[row[2]].append(_Form(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]),
                                            orjson.loads(row[6]), row[7], parse_utc(row[8]), stored=True))
-        self.known = {r[0] for r in query(f"SELECT stream FROM agreement WHERE stream IN ({marks})", tuple(streams))}
+        agreement = tables.name(Agreement)
+        self.known = {r[0] for r in query(f"SELECT stream FROM {agreement} WHERE stream IN ({marks})", tuple(streams))}
 
     def apply(self, event: RecordedEvent) -> None:
         stream = event.stream
@@ -343,20 +355,21 @@ class _Fold:
                 event.event_id, event.position, updated)
 
     def flush(self) -> None:
-        execute_many("DELETE FROM agreement_change WHERE stream = ? AND cause = 'calendar' AND effective > ?",
+        changes = tables.name(AgreementChange)
+        execute_many(f"DELETE FROM {changes} WHERE stream = ? AND cause = 'calendar' AND effective > ?",
                      [(stream, day.isoformat()) for stream, day in self.dropped_calendar.items()])
-        execute_many("UPDATE agreement_stage SET known_until = ? WHERE event_id = ? AND known_from = ?",
+        execute_many(f"UPDATE {tables.name(AgreementStage)} SET known_until = ? WHERE event_id = ? AND known_from = ?",
                      [(f.known_until, f.event_id, f.known_from) for f in self.closed if f.stored])
         rows = [f.row() for f in self.closed if not f.stored]
         rows += [f.row() for forms in self.open.values() for f in forms if not f.stored]
-        insert_rows("agreement_stage", STAGE_COLUMNS, rows)
-        insert_rows("agreement", ("stream", "sort_name", "first_position"),
-                    [(s, _name(self.open[s], s), first) for s, first in self.new_agreements.items()])
-        execute_many("UPDATE agreement SET sort_name = ? WHERE stream = ?",
-                     [(_name(self.open[stream], stream), stream) for stream in self.known])
-        changes = self.changes + [row for rows in self.calendar.values() for row in rows]
-        insert_rows("agreement_change", CHANGE_COLUMNS,
-                    [(*c[:9], c[9].isoformat() if c[9] else None, *c[10:15], utc_text(c[15])) for c in changes])
+        insert_rows(AgreementStage, STAGE_COLUMNS, rows)
+        insert_rows(Agreement, ("stream", "sort_name", "first_position"),
+                    [(s, _sort_name(self.open[s], s), first) for s, first in self.new_agreements.items()])
+        execute_many(f"UPDATE {tables.name(Agreement)} SET sort_name = ? WHERE stream = ?",
+                     [(_sort_name(self.open[stream], stream), stream) for stream in self.known])
+        written = self.changes + [row for rows in self.calendar.values() for row in rows]
+        insert_rows(AgreementChange, CHANGE_COLUMNS,
+                    [(*c[:9], c[9].isoformat() if c[9] else None, *c[10:15], utc_text(c[15])) for c in written])
 
 
 # --- queries -----------------------------------------------------------------
@@ -429,7 +442,7 @@ def _visible_forms(streams: list[str], bound: int | None) -> dict[str, list[_For
         where, params = "known_from <= ? AND (known_until IS NULL OR known_until > ?)", (bound, bound)
     for row in query(
         "SELECT event_id, known_from, stream, type, occurred, data, sources, position, recorded_at "
-        f"FROM agreement_stage WHERE stream IN ({marks}) AND {where}", (*streams, *params)):
+        f"FROM {tables.name(AgreementStage)} WHERE stream IN ({marks}) AND {where}", (*streams, *params)):
         out[row[2]].append(_Form(row[0], row[1], row[2], row[3], row[4], orjson.loads(row[5]),
                                  orjson.loads(row[6]), row[7], parse_utc(row[8]), stored=True))
     return out
@@ -464,7 +477,8 @@ def _text(value: object) -> str | None:
 
 def agreements(as_of: date, known_at: datetime | None = None, *, after: str | None = None,
                limit: int = DEFAULT_LIMIT) -> Page[AgreementView]:
-    """One page of agreements in name order, each with its status on ``as_of``, as the log stood at ``known_at``.
+    """One page of agreements by the name shown (full, else short), each with its status on ``as_of``, as the log
+    stood at ``known_at``.
 
     ``after`` is the stream of the last agreement of the previous page
     (``next_after`` of that page). The page is a keyset on the

@@ -2,16 +2,19 @@
 
 A projection folds the log one event at a time. Its checkpoint (the last
 position applied) is written in the same transaction as its rows, so a crash
-never leaves rows without a checkpoint or the reverse. Bumping ``version``
-makes it rebuild itself from position 0 on the next catch-up.
+never leaves rows without a checkpoint or the reverse. Each version of a read
+model folds into tables of its own (``binding``, ``builds``): bumping
+``version`` makes the next start fold the new version's tables from position
+0 while the old ones keep serving, and serve them once they reach the head.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from peewee import CharField, IntegerField, Model, TextField
+from peewee import Model
 
 from events import store
 from events.records import RecordedEvent
@@ -19,21 +22,6 @@ from events.vocabulary import META_TYPES
 
 from . import tables
 from .changes import Change
-from .tables import BaseModel, UTCTimeField
-
-
-class Checkpoint(BaseModel):
-    """Where each read model stands in the log, and why it stopped if it did."""
-
-    name = CharField(max_length=64, primary_key=True)
-    version = IntegerField()
-    position = IntegerField(default=0)
-    failed_position = IntegerField(null=True)
-    error = TextField(null=True)
-    updated_at = UTCTimeField(null=True)
-
-    class Meta:
-        table_name = "projection_checkpoint"
 
 
 class Projection:
@@ -50,6 +38,15 @@ class Projection:
     deferred: ClassVar[list[type[Model]]] = []
     #: The title of the feed of this read model's changes; None when it has no feed.
     feed_title: ClassVar[str | None] = None
+    #: Whether a rebuild may fold its subjects (``kind``) in several processes at once: each subject's rows
+    #: depend on that subject's events alone, and ``apply_batch`` never reads back rows it wrote.
+    parallel: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Tell each of the read model's tables whose they are: their names follow the build of this read model."""
+        super().__init_subclass__(**kwargs)
+        for model in cls.__dict__.get("models", []):
+            model._meta.read_model = cls.name
 
     def changes(self, now: datetime, *, after: tuple[Any, ...] | None = None, limit: int = 50,
                 descending: bool = False) -> list[Change]:
@@ -69,23 +66,31 @@ class Projection:
         for event in events:
             self.apply(event)
 
-    def refold(self, upto: int) -> None:
-        """Fill the emptied tables with the fold of every event up to position ``upto`` (inside a transaction).
+    def refold(self, upto: int) -> Iterator[int]:
+        """Fill new, empty tables with the fold of every event up to position ``upto``, yielding as it goes.
 
         A rebuild calls this instead of catching up from 0, so a read model
         can fold in bulk: in SQL, or a whole subject at a time. It must
         leave exactly the rows catching up would (the property test compares
-        them). This default folds its kind of subject stream by stream, or
-        else the whole log in position order, as catch-up does.
+        them). Each yield says how many events it has folded so far; the
+        rebuild commits there and shows the progress (nobody reads the new
+        tables before they are complete). This default folds its kind of
+        subject stream by stream, or else the whole log in position order,
+        as catch-up does.
         """
         batches = store.subjects(self.kind, upto) if self.kind else store.pages(before=upto + 1, batch=10_000)
+        done = 0
         for batch in batches:
             self.apply_batch(batch)
+            done += len(batch)
+            yield done
 
-    def refold_revisions(self, upto: int) -> None:
+    def refold_revisions(self, upto: int, done: int = 0) -> Iterator[int]:
         """Fold every correction and retraction up to ``upto`` into facts a bulk refold wrote as logged."""
         for batch in store.pages(types=sorted(META_TYPES), before=upto + 1):
             self.apply_batch(batch)
+            done += len(batch)
+            yield done
 
     def create_tables(self) -> None:
         tables.create(self.models)

@@ -15,6 +15,7 @@ statement over the log (``events.derived.newest_citations``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -26,8 +27,9 @@ from events.errors import InvalidDate
 from events.records import RecordedEvent
 from events.vocabulary import SOURCE_KIND_RANK
 
+from . import tables
 from .base import Projection
-from .tables import BaseModel, execute_many, query
+from .tables import ViewModel, execute_many, query
 
 #: Words for each kind of source, as a sentence counts them.
 KIND_WORDS = {"official": ("official text", "official texts"), "press": ("press article", "press articles"),
@@ -39,7 +41,7 @@ OPEN_WORLD = ("The record holds what these sources say, not everything that happ
 LISTED = 50  # documents named one by one; beyond them, counted
 
 
-class CoverageSource(BaseModel):
+class CoverageSource(ViewModel):
     source_key = CharField(max_length=2100, primary_key=True)  # "document:<id>" or "url:<url>"
     document = CharField(max_length=300, null=True)
     url = TextField(null=True)
@@ -111,7 +113,7 @@ class Coverage(Projection):
                 newest[row[0]] = row  # the later citation (in the log, then in the event) wins
         _upsert(list(newest.values()))
 
-    def refold(self, upto: int) -> None:
+    def refold(self, upto: int) -> Iterator[int]:
         """Each source's newest citing event found by the database, then read as a fold would read it."""
         newest: dict[str, tuple[Any, ...]] = {}
         for position, type_, sources, data in derived.newest_citations(upto):
@@ -119,6 +121,7 @@ class Coverage(Projection):
             for row in cited(position, orjson.loads(sources), corrected):
                 newest[row[0]] = row
         _upsert(list(newest.values()))
+        yield upto
 
 
 def _upsert(rows: list[tuple[Any, ...]]) -> None:
@@ -127,9 +130,9 @@ def _upsert(rows: list[tuple[Any, ...]]) -> None:
         return
     marks = ", ".join("?" * len(COLUMNS))
     updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
-    execute_many(f"INSERT INTO coverage_source ({', '.join(COLUMNS)}) VALUES ({marks}) "
-                 f"ON CONFLICT (source_key) DO UPDATE SET {updates} WHERE coverage_source.position < excluded.position",
-                 rows)
+    table = tables.name(CoverageSource)
+    execute_many(f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({marks}) "
+                 f"ON CONFLICT (source_key) DO UPDATE SET {updates} WHERE {table}.position < excluded.position", rows)
 
 
 # --- the statement ----------------------------------------------------------------
@@ -227,17 +230,18 @@ SELECTED = "document, url, title, kind, publisher, published"
 
 def coverage() -> CoverageView:
     """What the record is drawn from, as far as the read model has caught up: a few small indexed reads."""
-    counts = query("SELECT kind, COUNT(*), COUNT(document) FROM coverage_source GROUP BY kind")
+    table = tables.name(CoverageSource)
+    counts = query(f"SELECT kind, COUNT(*), COUNT(document) FROM {table} GROUP BY kind")
     kinds = []
     for kind, n, _ in sorted(counts, key=lambda row: (SOURCE_KIND_RANK.get(row[0], len(SOURCE_KIND_RANK)), row[0])):
-        first = query("SELECT published FROM coverage_source WHERE kind = ? AND published_lo IS NOT NULL "
+        first = query(f"SELECT published FROM {table} WHERE kind = ? AND published_lo IS NOT NULL "
                       "ORDER BY published_lo, source_key LIMIT 1", (kind,))
-        last = query("SELECT published FROM coverage_source WHERE kind = ? AND published_hi IS NOT NULL "
+        last = query(f"SELECT published FROM {table} WHERE kind = ? AND published_hi IS NOT NULL "
                      "ORDER BY published_hi DESC, source_key LIMIT 1", (kind,))
         kinds.append(KindCount(kind, n, Dated(first[0][0] if first else None), Dated(last[0][0] if last else None)))
-    newest = query(f"SELECT {SELECTED} FROM coverage_source WHERE published_hi IS NOT NULL "
+    newest = query(f"SELECT {SELECTED} FROM {table} WHERE published_hi IS NOT NULL "
                    "ORDER BY published_hi DESC, source_key LIMIT 1")
-    listed = query(f"SELECT {SELECTED} FROM coverage_source WHERE document IS NOT NULL "
+    listed = query(f"SELECT {SELECTED} FROM {table} WHERE document IS NOT NULL "
                    "ORDER BY published_lo, source_key LIMIT ?", (LISTED,))
     documents = sum(row[2] for row in counts)
     return CoverageView(documents, sum(row[1] for row in counts) - documents, kinds,

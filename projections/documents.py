@@ -15,7 +15,7 @@ so "in date order" means the same on every page.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -29,17 +29,17 @@ from events.documents import id_of, named
 from events.records import RecordedEvent
 from events.vocabulary import META_TYPES
 
-from . import timeline
+from . import tables, timeline
 from .base import Projection
 from .facts import BASE_COLUMNS, Fact, fact_of
 from .paging import DEFAULT_LIMIT, Page, check_limit
-from .tables import BaseModel, execute, insert_rows, query
+from .tables import ViewModel, execute, insert_rows, query
 
 #: What of a registration's data a document's row keeps: all but the text, which stays in the log.
 TEXT_FIELDS = ("text",)
 
 
-class DocumentEntry(BaseModel):
+class DocumentEntry(ViewModel):
     document = CharField(max_length=200, primary_key=True)
     position = IntegerField()  # of its registration
     occurred = CharField(max_length=100)
@@ -50,7 +50,7 @@ class DocumentEntry(BaseModel):
         table_name = "document_entry"
 
 
-class DocumentCitation(BaseModel):
+class DocumentCitation(ViewModel):
     """One fact citing one document: the fact table's columns (``facts.BASE_COLUMNS``), the document, the sort key."""
 
     position = IntegerField()
@@ -69,7 +69,7 @@ class DocumentCitation(BaseModel):
         indexes = ((("document", "sort_key"), True), (("position",), False))
 
 
-class DocumentTally(BaseModel):
+class DocumentTally(ViewModel):
     document = CharField(max_length=200, primary_key=True)
     facts = IntegerField(default=0)  # the facts whose current sources name it
 
@@ -108,25 +108,27 @@ class Documents(Projection):
                     counts[document] += 1
         _write(rows, counts)
 
-    def refold(self, upto: int) -> None:
+    def refold(self, upto: int) -> Iterator[int]:
         """The citations as logged in one INSERT ... SELECT (the database takes the sources apart), their counts
         in one more; then the registrations and every revision, folded as catching up folds them."""
-        derived.copy_citations(DocumentCitation._meta.table_name, CITATION_COLUMNS, upto=upto,
+        derived.copy_citations(tables.name(DocumentCitation), CITATION_COLUMNS, upto=upto,
                                skip_types=sorted(UNSOURCED_TYPES), prefix_of=timeline.sort_prefix)
-        execute("INSERT INTO document_tally (document, facts) "
-                "SELECT document, COUNT(*) FROM document_citation GROUP BY document")
+        execute(f"INSERT INTO {tables.name(DocumentTally)} (document, facts) "
+                f"SELECT document, COUNT(*) FROM {tables.name(DocumentCitation)} GROUP BY document")
+        yield upto
         for batch in store.pages(types=[DOCUMENT_TYPE], before=upto + 1):
             self.apply_batch(batch)
-        self.refold_revisions(upto)
+        yield from self.refold_revisions(upto, upto)
 
 
 def _write(rows: list[tuple[Any, ...]], counts: Counter[str]) -> None:
     """Insert the pending citations and move the counts, then forget them."""
-    insert_rows(DocumentCitation._meta.table_name, CITATION_COLUMNS, rows)
+    insert_rows(DocumentCitation, CITATION_COLUMNS, rows)
+    tally = tables.name(DocumentTally)
     for document, delta in sorted(counts.items()):
-        if delta and not execute("UPDATE document_tally SET facts = facts + ? WHERE document = ?",
+        if delta and not execute(f"UPDATE {tally} SET facts = facts + ? WHERE document = ?",
                                  (delta, document)).rowcount:
-            execute("INSERT INTO document_tally (document, facts) VALUES (?, ?)", (document, delta))
+            execute(f"INSERT INTO {tally} (document, facts) VALUES (?, ?)", (document, delta))
     rows.clear()
     counts.clear()
 
@@ -138,7 +140,7 @@ def _metadata(data: dict[str, Any]) -> str:
 def _register(event: RecordedEvent) -> None:
     document = id_of(event.stream)
     if document is not None:
-        insert_rows(DocumentEntry._meta.table_name, ("document", "position", "occurred", "metadata", "retracted_at"),
+        insert_rows(DocumentEntry, ("document", "position", "occurred", "metadata", "retracted_at"),
                     [(document, event.position, event.occurred, _metadata(event.data), None)])
 
 
@@ -148,16 +150,17 @@ def _revise(event: RecordedEvent) -> None:
     original = state.original
     if original.type == DOCUMENT_TYPE:
         if state.retracted:
-            execute("UPDATE document_entry SET retracted_at = ? WHERE position = ?",
+            execute(f"UPDATE {tables.name(DocumentEntry)} SET retracted_at = ? WHERE position = ?",
                     (event.position, original.position))
         else:
-            execute("UPDATE document_entry SET occurred = ?, metadata = ? WHERE position = ?",
+            execute(f"UPDATE {tables.name(DocumentEntry)} SET occurred = ?, metadata = ? WHERE position = ?",
                     (state.current.occurred, _metadata(state.current.data), original.position))
         return
     counts: Counter[str] = Counter()
-    for (document,) in query("SELECT document FROM document_citation WHERE position = ?", (original.position,)):
+    citations = tables.name(DocumentCitation)
+    for (document,) in query(f"SELECT document FROM {citations} WHERE position = ?", (original.position,)):
         counts[document] -= 1
-    execute("DELETE FROM document_citation WHERE position = ?", (original.position,))
+    execute(f"DELETE FROM {citations} WHERE position = ?", (original.position,))
     rows: list[tuple[Any, ...]] = []
     if not state.retracted:
         current = state.current
@@ -197,8 +200,10 @@ class Document:
                 "retracted_at": self.retracted_at, "cited_by": self.cited}
 
 
-_DOCUMENT = ("SELECT d.document, d.position, d.occurred, d.metadata, d.retracted_at, COALESCE(t.facts, 0) "
-             "FROM document_entry d LEFT JOIN document_tally t ON t.document = d.document")
+def _selected() -> str:
+    """What a document's row is read with (the tables of the build being read)."""
+    return ("SELECT d.document, d.position, d.occurred, d.metadata, d.retracted_at, COALESCE(t.facts, 0) "
+            f"FROM {tables.name(DocumentEntry)} d LEFT JOIN {tables.name(DocumentTally)} t ON t.document = d.document")
 
 
 def _document(row: tuple[Any, ...]) -> Document:
@@ -209,13 +214,13 @@ def documents(after: str | None = None, limit: int = DEFAULT_LIMIT) -> Page[Docu
     """A page of the registered documents by id, after the id ``after``; ``next_after`` continues."""
     limit = check_limit(limit)
     where, params = ("WHERE d.document > ?", [after]) if after is not None else ("", [])
-    rows = query(f"{_DOCUMENT} {where} ORDER BY d.document LIMIT ?", [*params, limit + 1])
+    rows = query(f"{_selected()} {where} ORDER BY d.document LIMIT ?", [*params, limit + 1])
     shown = [_document(row) for row in rows[:limit]]
     return Page(shown, shown[-1].id if len(rows) > limit else None)
 
 
 def document(document_id: str) -> Document | None:
-    rows = query(f"{_DOCUMENT} WHERE d.document = ?", [document_id])
+    rows = query(f"{_selected()} WHERE d.document = ?", [document_id])
     return _document(rows[0]) if rows else None
 
 
@@ -224,8 +229,8 @@ def cited(document_ids: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(document_ids))
     if not wanted:
         return {}
-    rows = query(f"SELECT document, facts FROM document_tally WHERE document IN ({', '.join('?' * len(wanted))})",
-                 wanted)
+    marks = ", ".join("?" * len(wanted))
+    rows = query(f"SELECT document, facts FROM {tables.name(DocumentTally)} WHERE document IN ({marks})", wanted)
     return {document: facts for document, facts in rows}
 
 
@@ -243,7 +248,7 @@ class Citation:
 
 
 def _citations(where: str, params: list[Any], limit: int | None = None) -> list[Citation]:
-    rows = derived.joined_facts(DocumentCitation._meta.table_name, where=where, params=params,
+    rows = derived.joined_facts(tables.name(DocumentCitation), where=where, params=params,
                                 extra=("document", "sort_key"), order="t.sort_key", limit=limit)
     return [Citation(fact_of(row), row[9], row[10]) for row in rows]
 

@@ -11,6 +11,7 @@ the log, so a rebuild gives the same rows.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -22,6 +23,7 @@ from events import dates, derived
 from events.canonical import parse_utc, utc_text
 from events.records import RecordedEvent
 
+from . import tables
 from .base import Projection
 from .changes import Change, ChangeLog
 from .claims import resolve, source_rank
@@ -39,7 +41,7 @@ from .facts import (
     title_of,
 )
 from .paging import DEFAULT_LIMIT, Page, check_limit, like_escaped
-from .tables import BaseModel, UTCTimeField, insert_rows, query
+from .tables import UTCTimeField, ViewModel, insert_rows, query
 from .tuning import stable_id
 
 KIND = "exercise/"
@@ -61,7 +63,7 @@ class ExerciseEdition(FactRow):
         indexes = ((("stream",), False), (("lo",), False))
 
 
-class ExerciseChange(BaseModel):
+class ExerciseChange(ViewModel):
     id = CharField(max_length=36, primary_key=True)
     stream = CharField(max_length=200)
     event_id = CharField(max_length=36)  # the edition
@@ -136,7 +138,7 @@ class Exercises(ChangeLog, Projection):
         self.apply_batch([event])
 
     def apply_batch(self, events: list[RecordedEvent]) -> None:
-        batch = Batch("exercise_edition", COLUMNS, _row, [e for e in events if e.stream.startswith(KIND)],
+        batch = Batch(ExerciseEdition, COLUMNS, _row, [e for e in events if e.stream.startswith(KIND)],
                       lambda e: e.type in TYPES, set_aside=self.name)
         if not batch.steps:
             return
@@ -148,15 +150,16 @@ class Exercises(ChangeLog, Projection):
             rows.append(_change_row(fact.event_id, fact.stream, step.change, fact.title, fact.occurred,
                                     _planned(fact.type, fact.data, fact.occurred), step.event.position,
                                     step.event.recorded_at))
-        insert_rows("exercise_change", CHANGE_COLUMNS, rows)
+        insert_rows(ExerciseChange, CHANGE_COLUMNS, rows)
 
-    def refold(self, upto: int) -> None:
+    def refold(self, upto: int) -> Iterator[int]:
         """Every edition as logged, straight from the log's rows; then the corrections and retractions, folded.
 
         An edition as logged is the log's own columns plus what its data
         says of domains and people, so it needs no fact objects and no
         batch bookkeeping: a rebuild reads each exercise event once.
         """
+        done = 0
         for rows in derived.raw_pages(sorted(TYPES), self.kind, upto, batch=REFOLD_BATCH):
             editions, changes = [], []
             for position, event_id, stream, type_, occurred, lo, hi, recorded_at, data_text in rows:
@@ -166,9 +169,11 @@ class Exercises(ChangeLog, Projection):
                 editions.append((position, stream, occurred, None, None, lo, hi, *_filter_columns(data)))
                 changes.append(_change_row(event_id, stream, "added", title_of(data, type_), occurred,
                                            _planned(type_, data, occurred), position, parse_utc(recorded_at)))
-            insert_rows("exercise_edition", COLUMNS, editions)
-            insert_rows("exercise_change", CHANGE_COLUMNS, changes)
-        self.refold_revisions(upto)
+            insert_rows(ExerciseEdition, COLUMNS, editions)
+            insert_rows(ExerciseChange, CHANGE_COLUMNS, changes)
+            done += len(rows)
+            yield done
+        yield from self.refold_revisions(upto, done)
 
 
 # --- queries -----------------------------------------------------------------
@@ -311,13 +316,14 @@ def exercises(year: int | None = None, domain: str | None = None, participant: s
     keyset = [*where, "stream > ?"] if after is not None else where
     keyset_params = [*params, after] if after is not None else params
     clause = f"WHERE {' AND '.join(keyset)} " if keyset else ""
-    streams = [row[0] for row in query(f"SELECT DISTINCT stream FROM exercise_edition {clause}ORDER BY stream LIMIT ?",
+    editions = tables.name(ExerciseEdition)
+    streams = [row[0] for row in query(f"SELECT DISTINCT stream FROM {editions} {clause}ORDER BY stream LIMIT ?",
                                        (*keyset_params, limit + 1))]
     shown, more = streams[:limit], len(streams) > limit
     if not shown:
         return Page()
     marks = ", ".join("?" * len(shown))
-    rows = derived.joined_facts("exercise_edition", where=" AND ".join([f"t.stream IN ({marks})", *where]),
+    rows = derived.joined_facts(editions, where=" AND ".join([f"t.stream IN ({marks})", *where]),
                                 params=(*shown, *params))
     facts = [f for f in map(Fact.from_row, rows) if _matches(f, domain, participant)]
     verdicts = resolve(facts, lambda f: f.data.get("fact"), lambda f: (source_rank(f.sources), f.position))
@@ -327,8 +333,8 @@ def exercises(year: int | None = None, domain: str | None = None, participant: s
     out = []
     for stream in shown:
         fs = by_stream.get(stream, [])
-        editions = [_edition(f, verdicts[id(f)][1]) for f in sorted(fs, key=_order) if verdicts[id(f)][0]]
-        if editions:
+        shown_editions = [_edition(f, verdicts[id(f)][1]) for f in sorted(fs, key=_order) if verdicts[id(f)][0]]
+        if shown_editions:
             same = sorted({s for f in fs for s in strings(f.data.get("possibly_same_as"))})
-            out.append(SeriesView(stream, _series_name(fs, stream), editions, same))
+            out.append(SeriesView(stream, _series_name(fs, stream), shown_editions, same))
     return Page(out, shown[-1] if more else None)

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from peewee import CharField, DateField, IntegerField, TextField
+from peewee import CharField, DateField, IntegerField, Model, TextField
 
 from events import dates, derived, store
 from events.canonical import dumps, parse_utc
@@ -24,15 +24,15 @@ from events.corrections import Form, apply_changes
 from events.records import RecordedEvent
 from events.vocabulary import META_TYPES
 
-from . import quarantine
-from .tables import BaseModel, delete_positions, insert_rows
+from . import quarantine, tables
+from .tables import ViewModel, delete_positions, insert_rows
 
 #: The columns every fact table starts with, in this order. The fact's id, type and recorded time are the log's,
 #: read through the position (``events.derived.joined_facts``): a table of every fact need not copy them.
 BASE_COLUMNS = ("position", "stream", "occurred", "data", "sources", "lo", "hi")
 
 
-class FactRow(BaseModel):
+class FactRow(ViewModel):
     """A fact in its current form, keyed by the position of the event that recorded it (rows append in key order).
 
     ``data`` and ``sources`` are NULL while the fact is as the log has it at
@@ -199,9 +199,10 @@ def fact_of(row: Sequence[Any]) -> Fact:
     return replace(fact, original=True) if row[8] else fact
 
 
-def load(table: str, column: str, keys: Iterable[str]) -> list[Fact]:
-    """The stored facts whose ``column`` (``event_id`` or ``stream``) is one of ``keys``."""
+def load(model: type[Model], column: str, keys: Iterable[str]) -> list[Fact]:
+    """The stored facts of a fact table whose ``column`` (``event_id`` or ``stream``) is one of ``keys``."""
     wanted = sorted(set(keys))
+    table = tables.name(model)
     if column == "event_id":
         return [fact_of(row) for row in derived.facts_of_events(table, wanted)]
     out = []
@@ -223,17 +224,18 @@ class Batch:
     batch it arrives in, so a rebuild sets aside what catching up did.
     """
 
-    def __init__(self, table: str, columns: Sequence[str], row: Callable[[Fact], tuple[Any, ...]],
-                 events: list[RecordedEvent], accepts: Callable[[RecordedEvent], bool], *,
-                 whole_streams: bool = False, set_aside: str | None = None) -> None:
-        self.table, self.columns, self.row = table, columns, row
+    def __init__(self, model: type[Model], columns: Sequence[str], row: Callable[[Fact], tuple[Any, ...]],
+                 events: list[RecordedEvent],
+                 accepts: Callable[[RecordedEvent], bool], *, whole_streams: bool = False,
+                 set_aside: str | None = None) -> None:
+        self.model, self.columns, self.row = model, columns, row
         relevant = [e for e in events if e.type in META_TYPES or accepts(e)]
         new = {e.event_id for e in relevant if e.type not in META_TYPES}
         targets = {e.data["target"] for e in relevant if e.type in META_TYPES and e.data["target"] not in new}
         if whole_streams:
-            stored = load(table, "stream", {e.stream for e in relevant})
+            stored = load(model, "stream", {e.stream for e in relevant})
         else:
-            stored = load(table, "event_id", targets)
+            stored = load(model, "event_id", targets)
         self.stored: dict[str, Fact] = {f.event_id: f for f in stored}
         self.current: dict[str, Fact | None] = dict(self.stored)
         self.rows: dict[str, tuple[Any, ...]] = {}
@@ -272,6 +274,6 @@ class Batch:
 
     def write(self) -> None:
         """Replace the touched rows: stored ones are deleted, current ones inserted."""
-        delete_positions(self.table, [self.stored[eid].position for eid in self.current if eid in self.stored])
+        delete_positions(self.model, [self.stored[eid].position for eid in self.current if eid in self.stored])
         rows = [self.rows[eid] if eid in self.rows else self.row(f) for eid, f in self.current.items() if f is not None]
-        insert_rows(self.table, self.columns, rows)
+        insert_rows(self.model, self.columns, rows)

@@ -33,12 +33,13 @@ from events import dates, derived
 from events.canonical import utc_text
 from events.records import RecordedEvent
 
+from . import tables
 from .base import Projection
 from .changes import Change, ChangeLog
 from .claims import resolve, source_rank
 from .facts import BASE_COLUMNS, Batch, Fact, FactRow, Step, announced, date_of, latest, participants_of, strings
 from .paging import DEFAULT_LIMIT, Page, check_limit
-from .tables import BaseModel, UTCTimeField, execute_many, insert_rows, query
+from .tables import UTCTimeField, ViewModel, execute_many, insert_rows, query
 from .tuning import stable_id
 
 KIND = "meeting/"
@@ -52,7 +53,7 @@ class MeetingItem(FactRow):
         indexes = ((("stream",), False),)
 
 
-class MeetingChange(BaseModel):
+class MeetingChange(ViewModel):
     id = CharField(max_length=36, primary_key=True)
     stream = CharField(max_length=200)
     name = TextField()
@@ -159,6 +160,7 @@ _Foreseen: TypeAlias = tuple[list[Fact], date, str, RecordedEvent]
 
 class Meetings(ChangeLog, Projection):
     name = "meetings"
+    parallel = True  # a subject's rows depend on its own events alone: subjects fold in several processes
     kind = KIND.rstrip("/")
     feed_title = "Meetings and dialogues: every change"
     change_rows = MeetingChange
@@ -178,7 +180,7 @@ class Meetings(ChangeLog, Projection):
         self.apply_batch([event])
 
     def apply_batch(self, events: list[RecordedEvent]) -> None:
-        batch = Batch("meeting_item", BASE_COLUMNS, Fact.row, [e for e in events if e.stream.startswith(KIND)],
+        batch = Batch(MeetingItem, BASE_COLUMNS, Fact.row, [e for e in events if e.stream.startswith(KIND)],
                       lambda e: e.type in TYPES, whole_streams=True, set_aside=self.name)
         if not batch.steps:
             return
@@ -221,9 +223,10 @@ class Meetings(ChangeLog, Projection):
             foreseen[stream] = (facts, day, name, step.event)
         for stream in list(foreseen):
             self._settle(foreseen, rows, stream, None)
-        execute_many("DELETE FROM meeting_change WHERE stream = ? AND cause = 'calendar' AND effective > ?",
+        changes = tables.name(MeetingChange)
+        execute_many(f"DELETE FROM {changes} WHERE stream = ? AND cause = 'calendar' AND effective > ?",
                      [(stream, day.isoformat()) for stream, day in dropped.items()])
-        insert_rows("meeting_change", CHANGE_COLUMNS,
+        insert_rows(MeetingChange, CHANGE_COLUMNS,
                     [(*r[:9], r[9].isoformat() if r[9] else None, *r[10:]) for r in rows])
 
     def _settle(self, foreseen: dict[str, _Foreseen], rows: list[tuple[Any, ...]], stream: str,
@@ -388,13 +391,14 @@ def mechanisms(now: datetime, *, after: str | None = None, limit: int = DEFAULT_
     """
     check_limit(limit)
     keyset, params = ("WHERE stream > ? ", (after,)) if after is not None else ("", ())
-    streams = [row[0] for row in query(f"SELECT DISTINCT stream FROM meeting_item {keyset}ORDER BY stream LIMIT ?",
+    items = tables.name(MeetingItem)
+    streams = [row[0] for row in query(f"SELECT DISTINCT stream FROM {items} {keyset}ORDER BY stream LIMIT ?",
                                        (*params, limit + 1))]
     shown, more = streams[:limit], len(streams) > limit
     by_stream: dict[str, list[Fact]] = {s: [] for s in shown}
     if shown:
         marks = ", ".join("?" * len(shown))
-        rows = derived.joined_facts("meeting_item", where=f"t.stream IN ({marks})", params=shown)
+        rows = derived.joined_facts(items, where=f"t.stream IN ({marks})", params=shown)
         for fact in map(Fact.from_row, rows):
             by_stream[fact.stream].append(fact)
     today = now.astimezone(UTC).date()
@@ -404,3 +408,11 @@ def mechanisms(now: datetime, *, after: str | None = None, limit: int = DEFAULT_
         if names.count(v.name) > 1:
             v.name = f"{v.name} ({v.stream.split('/', 1)[1].replace('-', ' ')})"
     return Page(views, shown[-1] if more else None)
+
+
+def mechanism(stream: str, now: datetime) -> MechanismView | None:
+    """One mechanism (``meeting/2plus2``) as ``mechanisms`` shows it, or None when none is on record."""
+    rows = derived.joined_facts(tables.name(MeetingItem), where="t.stream = ?", params=[stream])
+    if not rows:
+        return None
+    return _mechanism(stream, [Fact.from_row(row) for row in rows], now.astimezone(UTC).date())

@@ -6,7 +6,10 @@ and ``/status``, ``chronology status`` and the event's own page say so and
 why. A later correction of the event is folded as the event in its corrected
 form, and resolves the entry (``resolved_by``: the correction's position).
 Rows depend on the log alone, so a rebuild sets aside exactly what catching
-up did.
+up did. Each build of a read model keeps its own (``name`` holds the build's
+key, ``binding.key``): a rebuild folding new tables sets aside its events
+while the build it replaces still shows its own; they are read here by read
+model, for the build the context names.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ from peewee import CharField, CompositeKey, IntegerField, TextField, fn
 
 from events.records import RecordedEvent
 
-from . import tables
+from . import binding, tables
 from .tables import BaseModel
 
 
 class Quarantine(BaseModel):
-    name = CharField(max_length=64)  # the read model
+    name = CharField(max_length=64)  # the build's key (the read model's name, for build 0)
     position = IntegerField()
     event_id = CharField(max_length=36)
     error = TextField()
@@ -54,7 +57,9 @@ def create_table() -> None:
 
 
 def set_aside(name: str, event: RecordedEvent, error: str) -> None:
-    Quarantine.insert(name=name, position=event.position, event_id=event.event_id, error=error).on_conflict(
+    """The read model ``name`` (the build this context names) could not fold ``event``."""
+    key = binding.key_of(name)
+    Quarantine.insert(name=key, position=event.position, event_id=event.event_id, error=error).on_conflict(
         conflict_target=[Quarantine.name, Quarantine.position],
         update={Quarantine.error: error, Quarantine.resolved_by: None}).execute()
 
@@ -65,41 +70,55 @@ def unresolved(name: str, event_ids: Iterable[str]) -> set[str]:
     if not wanted:
         return set()
     query = Quarantine.select(Quarantine.event_id).where(
-        (Quarantine.name == name) & Quarantine.resolved_by.is_null() & Quarantine.event_id.in_(wanted))
+        (Quarantine.name == binding.key_of(name)) & Quarantine.resolved_by.is_null()
+        & Quarantine.event_id.in_(wanted))
     return {row.event_id for row in query}
 
 
 def resolve(name: str, resolutions: dict[str, int]) -> None:
     """Mark the set-aside events of ``name`` among the keys resolved by the position each maps to."""
+    key = binding.key_of(name)
     for event_id, position in resolutions.items():
         Quarantine.update(resolved_by=position).where(
-            (Quarantine.name == name) & (Quarantine.event_id == event_id) & Quarantine.resolved_by.is_null()
+            (Quarantine.name == key) & (Quarantine.event_id == event_id) & Quarantine.resolved_by.is_null()
         ).execute()
 
 
-def clear(name: str) -> None:
-    """Forget what ``name`` set aside (a rebuild folds everything again)."""
-    Quarantine.delete().where(Quarantine.name == name).execute()
+def clear_build(key: str) -> None:
+    """Forget what one build set aside (its tables are new, or gone)."""
+    Quarantine.delete().where(Quarantine.name == key).execute()
+
+
+def _keys() -> dict[str, str]:
+    """The build key of every read model this context names → the read model's name."""
+    return {binding.key(name, tag): name for name, tag in binding.current().items()}
 
 
 def pending(name: str | None = None, *, event_id: str | None = None, limit: int = 100) -> list[SetAside]:
-    """Unresolved set-aside events, oldest first: of one read model, of one event, or of all."""
-    query = Quarantine.select().where(Quarantine.resolved_by.is_null())
-    if name is not None:
-        query = query.where(Quarantine.name == name)
+    """Unresolved set-aside events, oldest first: of one read model, of one event, or of all (the builds served)."""
+    keys = _keys()
+    wanted = [k for k, n in keys.items() if name is None or n == name]
+    if not wanted:
+        return []
+    query = Quarantine.select().where(Quarantine.resolved_by.is_null() & Quarantine.name.in_(wanted))
     if event_id is not None:
         query = query.where(Quarantine.event_id == event_id)
-    return [SetAside(q.name, q.position, q.event_id, q.error)
+    return [SetAside(keys[q.name], q.position, q.event_id, q.error)
             for q in query.order_by(Quarantine.position, Quarantine.name).limit(limit)]
 
 
 def counts() -> dict[str, int]:
-    """How many unresolved events each read model has set aside."""
+    """How many unresolved events each read model (the build served) has set aside."""
+    keys = _keys()
+    if not keys:
+        return {}
     query = (Quarantine.select(Quarantine.name, fn.COUNT(Quarantine.position).alias("n"))
-             .where(Quarantine.resolved_by.is_null()).group_by(Quarantine.name))
-    return {row.name: row.n for row in query}  # type: ignore[attr-defined]  # peewee's stubs: no alias on a row
+             .where(Quarantine.resolved_by.is_null() & Quarantine.name.in_(list(keys))).group_by(Quarantine.name))
+    return {keys[row.name]: row.n for row in query}  # type: ignore[attr-defined]  # peewee's stubs: no alias on a row
 
 
 def dump() -> list[tuple[Any, ...]]:
-    """Every row, sorted: what rebuild-equals-incremental compares."""
-    return sorted((q.name, q.position, q.event_id, q.error, q.resolved_by) for q in Quarantine.select())
+    """Every row of the builds served, by read model, sorted: what rebuild-equals-incremental compares."""
+    keys = _keys()
+    return sorted((keys[q.name], q.position, q.event_id, q.error, q.resolved_by)
+                  for q in Quarantine.select() if q.name in keys)

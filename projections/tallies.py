@@ -10,6 +10,7 @@ included, counts towards its kind, as a stream's version does.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import ClassVar
 
 from peewee import CharField, IntegerField, Model
@@ -17,11 +18,12 @@ from peewee import CharField, IntegerField, Model
 from events import derived
 from events.records import RecordedEvent
 
+from . import tables
 from .base import Projection
-from .tables import BaseModel, execute, query
+from .tables import ViewModel, execute, query
 
 
-class SubjectTally(BaseModel):
+class SubjectTally(ViewModel):
     kind = CharField(max_length=64, primary_key=True)
     subjects = IntegerField(default=0)
     events = IntegerField(default=0)
@@ -47,7 +49,7 @@ class Tallies(Projection):
             subjects[kind] += event.version == 1
         self._add(counted, subjects)
 
-    def refold(self, upto: int) -> None:
+    def refold(self, upto: int) -> Iterator[int]:
         """Counted per stream by the database, which reads only the (stream, version) index."""
         counted: dict[str, int] = defaultdict(int)
         subjects: dict[str, int] = defaultdict(int)
@@ -56,17 +58,19 @@ class Tallies(Projection):
             counted[kind] += n
             subjects[kind] += first == 1
         self._add(counted, subjects)
+        yield upto
 
     @staticmethod
     def _add(counted: dict[str, int], subjects: dict[str, int]) -> None:
         for kind, n in counted.items():
-            cursor = execute("UPDATE subject_tally SET subjects = subjects + ?, events = events + ? WHERE kind = ?",
+            table = tables.name(SubjectTally)
+            cursor = execute(f"UPDATE {table} SET subjects = subjects + ?, events = events + ? WHERE kind = ?",
                              (subjects[kind], n, kind))
             if cursor.rowcount == 0:
-                execute("INSERT INTO subject_tally (kind, subjects, events) VALUES (?, ?, ?)",
-                        (kind, subjects[kind], n))
+                execute(f"INSERT INTO {table} (kind, subjects, events) VALUES (?, ?, ?)", (kind, subjects[kind], n))
 
 
 def tallies() -> dict[str, tuple[int, int]]:
     """Per kind of subject: (subjects, events), as far as the read model has caught up."""
-    return {kind: (subjects, n) for kind, subjects, n in query("SELECT kind, subjects, events FROM subject_tally")}
+    rows = query(f"SELECT kind, subjects, events FROM {tables.name(SubjectTally)}")
+    return {kind: (subjects, n) for kind, subjects, n in rows}

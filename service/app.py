@@ -94,10 +94,11 @@ def _install(app: Flask) -> None:
     from . import api, editing, errors, feeds, operations, pages, pipeline, security, templating, uploads
     from .feeds.heads import heads
     from .feeds.revalidation import Revalidations
-    from .operations import integrity
+    from .operations import integrity, readers
 
     uploads.init_app(app)  # before the CSRF check, which reads a form's body
     security.init_app(app)
+    readers.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
     integrity.init_app(app)

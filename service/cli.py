@@ -6,6 +6,7 @@ import sys
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -312,17 +313,22 @@ def routes() -> None:
 
 @main.command("rebuild")
 @click.argument("name", required=False)
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="processes folding agreements and meetings (default: one per core on a long log)")
 @with_appcontext
-def rebuild(name: str | None) -> None:
+def rebuild(name: str | None, workers: int | None) -> None:
     """Fold one read model (NAME) or all of them again from position 0, with a progress bar.
 
-    A rebuild gives the same rows, feed ids and times as incremental folding:
-    subscribers see nothing change.
+    The rebuild folds new tables while the current ones keep serving every
+    reader, and one transaction makes the new ones current once they reach
+    the head; the old ones are dropped once no process reads them. It gives
+    the same rows, feed ids and times as incremental folding: subscribers
+    see nothing change.
     """
     if name is not None and name not in projections.PROJECTIONS:
         raise click.BadParameter(f"no read model named {name!r} (known: {', '.join(projections.PROJECTIONS)})",
                                  param_hint="NAME")
-    projections.ensure_schema()
+    projections.create_tables()  # no more: the rebuild folds this version's tables, built before or not
     names = [name] if name else list(projections.PROJECTIONS)
     reached = dict.fromkeys(names, 0)
     with click.progressbar(length=events.store.head_position(), label=f"rebuilding {', '.join(names)}") as bar:
@@ -331,7 +337,8 @@ def rebuild(name: str | None) -> None:
             if min(reached.values()) > bar.pos:
                 bar.update(min(reached.values()) - bar.pos)
 
-        projections.rebuild(name, progress=advance)
+        # This process answers no request: tables no serving process reads can go at once.
+        projections.rebuild(name, progress=advance, workers=workers, grace=timedelta(0))
     lines = [line for line in projections.status() if name in (None, line.name)]
     _report(lines)
 
@@ -341,10 +348,13 @@ def rebuild(name: str | None) -> None:
 def status() -> None:
     """Each read model's checkpoint, its lag behind the log head, what stopped it and the events it set aside.
 
-    Exits 1 when a read model stopped or set aside an event it could not fold.
+    Every build of a read model is listed under it: the one served, one
+    being built (and how far it got), one still read by processes of an
+    older version. Exits 1 when a read model stopped or set aside an event
+    it could not fold.
     """
     try:
-        projections.ensure_schema()
+        projections.create_tables()
         lines = projections.status()
     except DatabaseError as exc:
         raise click.ClickException(f"cannot read the status of the database at {_where()}: {exc} "
@@ -353,14 +363,21 @@ def status() -> None:
 
 
 def _report(lines: list[projections.runner.Status]) -> None:
-    """Print each read model's line and every event set aside; exit 1 unless all are healthy."""
+    """Print each read model's line, its builds when it has more than the one served, and every event set aside;
+    exit 1 unless all are healthy."""
     for line in lines:
         text = f"{line.name} v{line.version}: at position {line.position} of {line.head}, lag {line.lag}"
+        if not any(b.served_here for b in line.builds):
+            text = f"{line.name} v{line.version}: not built yet"
         if line.failed_position is not None:
             text += f"; STOPPED at position {line.failed_position}: {line.error}"
         if line.set_aside:
             text += f"; {line.set_aside} event{'s' if line.set_aside != 1 else ''} set aside"
         click.echo(text)
+        if len(line.builds) > 1 or not any(b.served_here for b in line.builds):
+            for build in line.builds:
+                readers = f", read by {build.readers} process{'es' if build.readers != 1 else ''}"
+                click.echo(f"  build {build.key} (v{build.version}): {build.state}, {build.phase}{readers}")
     for item in quarantine.pending():
         click.echo(f"  set aside by {item.name}: position {item.position} (event {item.event_id}): {item.error}")
     if not all(line.healthy for line in lines):

@@ -6,6 +6,7 @@ once that path is served, so no page ever links to a 404.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,7 @@ NAVIGATION = (
     ("/timeline", "Timeline"),
     ("/sources", "Sources"),
     ("/subjects", "Subjects"),
+    ("/search", "Search"),
 )
 
 #: The whole log's Atom feed.
@@ -42,7 +44,7 @@ PRECISION_WORDS = {
     "year": "to the year",
     "decade": "to the decade",
     "interval": "a span of time",
-    "range": "one day within bounds",
+    "range": "a day between the dates given",
 }
 
 
@@ -96,6 +98,22 @@ def participant(item: dict[str, Any] | str) -> str:
         return item
     extra = ", ".join(str(item[k]) for k in ("role", "country") if item.get(k))
     return f"{item.get('name', '')} ({extra})" if extra else str(item.get("name", ""))
+
+
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def type_label(type_: str) -> str:
+    """An event type in words: ``AgreementSigned`` → "Agreement signed", ``EventCorrected`` → "Event corrected"."""
+    first, *rest = _WORD_START.split(str(type_)) or [""]
+    return " ".join([first, *(w.lower() for w in rest)])
+
+
+def subject_label(stream: str) -> str:
+    """A subject key in words, for a link whose page says its full name: ``exercise/jeanne-d-arc`` →
+    "jeanne d arc (exercise)"."""
+    kind, _, slug = str(stream).partition("/")
+    return f"{slug.replace('-', ' ')} ({kind})" if slug else kind
 
 
 def type_description(type_: str) -> str:
@@ -176,7 +194,8 @@ def printable(value: Any) -> Any:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         when=when, precision=precision, moment=moment, participant=participant,
-        type_description=type_description, quote_text=quote_text, lines=lines, language_name=language_name,
+        type_description=type_description, quote_text=quote_text, lines=lines, type_label=type_label,
+        subject_label=subject_label, language_name=language_name,
     )
     app.jinja_env.globals.update(
         navigation=navigation, routed=routed, feed_link=feed_link, LOG_FEED=LOG_FEED,

@@ -25,6 +25,7 @@ PAGES = (
     ("meetings", "/meetings", False),
     ("timeline", "/timeline", False),
     ("subject", "/subjects/agreement/acsa", False),
+    ("search", "/search?q=jeanne", False),
 )
 
 

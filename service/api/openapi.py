@@ -17,10 +17,14 @@ import orjson
 from flask import Blueprint, Response, current_app
 
 from events import declaration
+from events.vocabulary import EVENT_TYPES, STREAM_KINDS
 from projections import exercises, timeline
+from projections import search as search_model
 
+from .. import filters
 from ..errors import json_error
 from . import log, readmodels, shapes
+from . import search as search_api
 from .shapes import Schema, ref
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
@@ -185,13 +189,40 @@ def _paths() -> dict[str, Schema]:
             _query("year", {"type": "integer"}, "Only editions in this year."),
             _query("domain", {"enum": list(exercises.DOMAINS)}, "Only series in this domain."),
             _query("participant", {"type": "string", "maxLength": 100}, "Part of a participant's name."),
+            _query("sort", {"enum": list(filters.EDITION_SORTS)}, "How each series' editions are ordered "
+                                                                 "(`-` reverses; default `when`)."),
             _after("exercise"), LIMIT]),
-        "/api/meetings": _read_model("Dialogue mechanisms, their sessions, statements and plans.", "MeetingsPage",
-                                     [_after("meeting"), LIMIT]),
+        "/api/meetings": _read_model("Dialogue mechanisms, their sessions, statements and plans.", "MeetingsPage", [
+            _query("sort", {"enum": list(filters.SESSION_SORTS)}, "How each mechanism's sessions are ordered "
+                                                                 "(`-` reverses; default `when`)."),
+            _after("meeting"), LIMIT]),
         "/api/timeline": _read_model("Every fact in valid-time order.", "TimelinePage", [
             _query("after", {"type": "string", "pattern": timeline.CURSOR.pattern},
                    "The `next` of the previous page."),
             _query("kind", {"enum": list(timeline.LANES)}, "Only this lane."), LIMIT]),
+        "/api/search": {"get": {
+            "summary": "Facts whose words match, in date order, with every facet's counts.", "tags": ["search"],
+            "parameters": [
+                {**_parameter("q", "query", {"type": "string", "minLength": 1, "maxLength": search_model.MAX_QUERY},
+                              'Words (all must match, accents and case ignored), "a phrase" or a prefix*.'),
+                 "required": True},
+                _query("kind", {"enum": list(STREAM_KINDS)}, "Only facts about subjects of this kind."),
+                _query("type", {"enum": list(EVENT_TYPES)}, "Only facts of this type."),
+                _query("year", {"type": "integer"}, "Only facts of this year."),
+                _query("participant", {"type": "string", "maxLength": 200}, "Only facts naming this participant."),
+                _query("document", {"type": "string", "maxLength": 200}, "Only facts citing this document."),
+                _query("language", {"type": "string", "maxLength": 35}, "Only facts quoting in this language."),
+                _query("sort", {"enum": list(filters.SEARCH_SORTS)}, "`date` (oldest first, the default) or "
+                                                                    "`-date`."),
+                _query("after", {"type": "string", "pattern": timeline.CURSOR.pattern},
+                       "The `next` of the previous page."),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": search_api.MAX_LIMIT},
+                       f"Results per page (default {search_api.PAGE})."),
+            ],
+            "responses": {"200": _answer("One page of results; `next` is the `after` of the following page.",
+                                         ref("SearchPage")),
+                          "400": _refused("A parameter that does not parse, or a query that cannot be searched, "
+                                          "named in `error`.")}}},
         "/api/status": {"get": {"summary": "The log's head, each read model's lag, the jobs and the integrity "
                                            "check.", "tags": ["operations"], "responses": {
             "200": _answer("The service's state.", ref("Status")),

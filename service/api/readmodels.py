@@ -19,7 +19,7 @@ from projections import exercises as exercise_model
 from projections import meetings as meeting_model
 from projections import timeline as timeline_model
 
-from .. import params
+from .. import filters, params
 
 bp = Blueprint("readmodel_api", __name__, url_prefix="/api")
 
@@ -44,8 +44,8 @@ def _cursor(kind: str) -> str | None:
 @bp.get("/agreements")
 def agreements() -> Response:
     """A page of agreements by name, each one's status on ``as_of`` (default today) as known at ``known_at``."""
-    as_of = params.day("as_of") or datetime.now(UTC).date()
-    known_at = params.moment("known_at")
+    asked = filters.agreement_query()
+    as_of, known_at = asked.as_of, asked.known_at
     after = _cursor("agreement")
     limit = params.integer("limit", PAGE, 1, MAX_LIMIT)
     try:
@@ -59,14 +59,16 @@ def agreements() -> Response:
 @bp.get("/exercises")
 def exercises() -> Response:
     """A page of exercise series, filtered by ``year``, ``domain`` and part of a ``participant``'s name."""
-    year = params.year("year")
-    domain = params.choice("domain", exercise_model.DOMAINS, "a domain")
-    participant = params.text("participant")
+    asked = filters.exercise_query()
     after = _cursor("exercise")
     limit = params.integer("limit", PAGE, 1, MAX_LIMIT)
-    series = exercise_model.exercises(year=year, domain=domain, participant=participant, after=after, limit=limit)
-    return _json({"year": year, "domain": domain, "participant": participant,
-                  "series": [s.to_dict() for s in series], "next": series.next_after, "coverage": _coverage()})
+    series = exercise_model.exercises(year=asked.year, domain=asked.domain, participant=asked.participant,
+                                      after=after, limit=limit)
+    for one in series:
+        one.editions = filters.sorted_items(one.editions, asked.sort)
+    return _json({"year": asked.year, "domain": asked.domain, "participant": asked.participant, "sort": asked.sort,
+                  "series": [s.to_dict() for s in series], "next": series.next_after,
+                  "coverage": _coverage()})
 
 
 @bp.get("/meetings")
@@ -74,8 +76,11 @@ def meetings() -> Response:
     """A page of dialogue mechanisms, their sessions and the next session planned, as of now."""
     now = datetime.now(UTC)
     after = _cursor("meeting")
+    sort = filters.session_sort()
     limit = params.integer("limit", PAGE, 1, MAX_LIMIT)
     page = meeting_model.mechanisms(now, after=after, limit=limit)
+    for view in page:
+        view.sessions = filters.sorted_items(view.sessions, sort)
     return _json({"now": now.isoformat(), "mechanisms": [m.to_dict() for m in page], "next": page.next_after,
                   "coverage": _coverage()})
 
@@ -83,12 +88,9 @@ def meetings() -> Response:
 @bp.get("/timeline")
 def timeline() -> Response:
     """One page of the timeline in valid-time order; ``next`` is the ``after`` of the following page."""
-    after = params.raw("after")
-    if after is not None and not timeline_model.CURSOR.fullmatch(after):
-        raise params.BadParameter("after", f"must be the 'cursor' of a timeline row, like 1471102.000000000085, "
-                                           f"not {after[:40]!r}")
+    after = filters.timeline_after()
     limit = params.integer("limit", 100, 1, MAX_LIMIT)
-    kind = params.choice("kind", timeline_model.LANES, "a lane")
+    kind = filters.timeline_kind()
     rows = timeline_model.entries(after=after, limit=limit + 1, kind=kind)
     page = rows[:limit]
     return _json({"entries": [e.to_dict() for e in page],

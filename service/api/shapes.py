@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from events.declaration import KINDS
-from projections import exercises, lifecycle, timeline
+from projections import exercises, lifecycle, search, timeline
 
 Schema = dict[str, Any]
 
@@ -174,6 +174,25 @@ SCHEMAS: dict[str, Schema] = {
         "next": NULLABLE_STRING, "coverage": ref("Coverage"),
     }),
     "Coverage": COVERAGE,
+    "SearchPage": obj({
+        "q": STRING, "filters": {"type": "object", "additionalProperties": STRING,
+                                 "description": "The facets the answer is narrowed to."},
+        "sort": {"enum": ["date", "-date"]},
+        "total": {"type": "integer", "minimum": 0,
+                  "description": "How many facts match, counted up to facet_scan (more_than says it went past)."},
+        "more_than": {"type": "boolean"}, "facet_scan": {"type": "integer"},
+        "facets": obj({f: array(obj({"value": STRING, "count": {"type": "integer", "minimum": 0}}))
+                       for f in search.FACETS}),
+        "results": array(obj({
+            "event_id": EVENT_ID, "position": POSITION, "stream": SUBJECT, "type": STRING, "title": STRING,
+            "occurred": EDTF, "when": STRING, "lo": NULLABLE_DAY, "hi": NULLABLE_DAY, "place": NULLABLE_STRING,
+            "found_in": {**STRING, "description": "Which of the fact's fields the snippet is taken from."},
+            "snippet": STRING,
+            "highlights": array({"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}),
+            "sources": SOURCES, "cursor": {"type": "string", "pattern": timeline.CURSOR.pattern}})),
+        "next": NULLABLE_STRING,
+    }, description="One page of search results; highlights are [start, end) offsets of the matched words "
+                   "in snippet."),
     "Status": obj({
         "head": {"type": "integer", "minimum": 0}, "backend": {"enum": ["sqlite", "postgresql"]},
         "projections": array(obj({"name": STRING, "checkpoint": {"type": "integer"}, "lag": {"type": "integer"}})),

@@ -24,7 +24,7 @@ from events import tables
 from .. import proxies, schema
 from ..app import create_app
 from ..editing import accounts
-from . import scheduler
+from . import readers, scheduler
 
 SCHEDULER_ENV = "CHRONOLOGY_SCHEDULER"
 
@@ -98,9 +98,15 @@ def scheduler_enabled() -> bool:
 
 
 def post_worker_init(worker: Any) -> None:
-    """Gunicorn hook: once a worker is up, it campaigns for the deployment's scheduler lock."""
+    """Gunicorn hook: once a worker is up, it says what it reads, and campaigns for the scheduler's lock."""
+    readers.start(worker.wsgi)
     if scheduler_enabled():
         scheduler.start(worker.wsgi)
+
+
+def worker_exit(_server: Any, _worker: Any) -> None:
+    """Gunicorn hook: a worker that stops says it reads nothing any more, so what only it read can go."""
+    readers.stop()
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,7 @@ class Server(BaseApplication):
             "errorlog": "-",
             "loglevel": "info",
             "post_worker_init": post_worker_init,
+            "worker_exit": worker_exit,
             "proc_name": "chronology",
             # gunicorn >= 24 opens a control socket at one fixed path per user: two serve processes on
             # one host would fight over it, and nothing here uses it.

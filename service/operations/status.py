@@ -4,7 +4,8 @@
 (a failed integrity check is the readers' business, shown on every page,
 not a reason to take the service out of rotation). ``/status`` (a page) and
 ``/api/status`` (JSON) show the log's head, each read model's checkpoint and
-lag, the last run of each scheduled job, the last integrity check and its
+lag and its builds (the one served, one being built and its progress, one
+an older release still reads), the last run of each scheduled job, the last integrity check and its
 verdict, and who runs the scheduler: enough to operate a deployment one did
 not write.
 """

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, render_template
 
 import events
+from events.corrections import EventState
 from events.declaration import DOCUMENT_TYPE
 from events.documents import id_of
 from events.vocabulary import META_TYPES, STREAM_KINDS
 from projections import coverage as coverage_model
 from projections import documents, quarantine
+from projections import search as search_model
 from projections.tallies import tallies
 
 from .. import params
@@ -41,10 +43,22 @@ class KindCount:
 
 @dataclass(frozen=True)
 class Change:
-    """One line of 'latest changes': the event, and for a correction or retraction its target."""
+    """One line of 'latest changes': the event, for a correction or retraction its target, and its fact's state.
+
+    ``state`` is the current form of the fact the line is about (the event's
+    own, or its target's): a line shows a corrected fact under its corrected
+    title and says when it has been retracted since.
+    """
 
     event: events.RecordedEvent
     target: events.RecordedEvent | None
+    state: EventState | None = None
+
+    @property
+    def title(self) -> str:
+        if self.state is not None:
+            return str(self.state.current.data.get("title") or self.state.original.type)
+        return self.event.title
 
 
 def counts() -> list[KindCount]:
@@ -55,9 +69,15 @@ def counts() -> list[KindCount]:
 
 def latest_changes(limit: int = LATEST) -> list[Change]:
     latest = events.read(limit=limit, descending=True)
-    targets = {e.data["target"] for e in latest if e.type in META_TYPES}
-    found = {t: _find(t) for t in targets}
-    return [Change(e, found.get(e.data.get("target")) if e.type in META_TYPES else None) for e in latest]
+    targets = events.store.find_many(e.data["target"] for e in latest if e.type in META_TYPES)
+    facts = [e for e in latest if e.type not in META_TYPES]
+    states = events.store.states(list({e.event_id: e for e in [*facts, *targets.values()]}.values()))
+    out = []
+    for e in latest:
+        target = targets.get(e.data.get("target", "")) if e.type in META_TYPES else None
+        about = target.event_id if target is not None else e.event_id
+        out.append(Change(e, target, states.get(about)))
+    return out
 
 
 def _find(event_id: str) -> events.RecordedEvent | None:
@@ -137,21 +157,40 @@ def subjects() -> str:
 
 
 STREAM_PAGE = 60  # events of one subject per page: a subject may have tens of thousands
+#: How a subject's events can be listed: its facts by date (the default), or every event as recorded.
+ORDERS = ("date", "recorded")
+
+
+def subject_title(stream: str) -> str:
+    """What a subject is called: the name its facts state, else its key in words."""
+    named = search_model.subject_name(stream)
+    return named or stream.split("/", 1)[-1].replace("-", " ").capitalize()
 
 
 @bp.get("/subjects/<path:stream>")
 def subject(stream: str) -> str:
-    """A subject's stream a page at a time, in version order, each fact with its own corrections folded in."""
+    """A subject's facts in date order a page at a time (``order=recorded``: every event as recorded)."""
     total = events.stream_version(stream)
     if not total:
         abort(404, description=f"There is no subject {stream!r}.")
+    order = params.choice("order", ORDERS, "an order") or "date"
+    title = subject_title(stream)
+    if order == "date":
+        after_cursor = params.raw("after")
+        try:
+            facts, following_cursor = search_model.subject_facts(stream, after=after_cursor, limit=STREAM_PAGE)
+        except ValueError as exc:
+            raise params.BadParameter("after", str(exc).removeprefix("after: ")) from None
+        return render_template("subject.html", stream=stream, kind=stream.split("/", 1)[0], title=title,
+                               order=order, facts=facts, total=total, after=after_cursor,
+                               following=following_cursor, page_size=STREAM_PAGE)
     after = params.integer("after", 0, 0, total)
     page = events.store.stream_page(stream, after_version=after, limit=STREAM_PAGE)
-    facts = [e for e in page if e.type not in META_TYPES]
+    facts_ = [e for e in page if e.type not in META_TYPES]
     targets = events.store.find_many(e.data["target"] for e in page if e.type in META_TYPES)
-    states = events.store.states(list({e.event_id: e for e in [*facts, *targets.values()]}.values()))
+    states = events.store.states(list({e.event_id: e for e in [*facts_, *targets.values()]}.values()))
     titles = {event_id: s.current.data.get("title", "") for event_id, s in states.items()}
     following = page[-1].version if page and page[-1].version < total else None
-    return render_template("subject.html", stream=stream, kind=stream.split("/", 1)[0], events=page,
-                           states=states, titles=titles, total=total, after=after, following=following,
-                           page_size=STREAM_PAGE)
+    return render_template("subject.html", stream=stream, kind=stream.split("/", 1)[0], title=title, order=order,
+                           events=page, states=states, titles=titles, total=total, after=after,
+                           following=following, page_size=STREAM_PAGE)

@@ -5,12 +5,20 @@ colours and dashes come from classes styled in ``static/site.css``. How a
 date is drawn says how well it is known: a dot for a day, a faint dashed bar
 over every day it could be for a month, season or year, a solid bar for a
 span of time, an arrow for a span that is still running.
+
+Marks carry a short label beside them where it fits, and always for an
+agreement's stages and a session held: rows are packed with room for those
+labels. Each mark is a link named by its full title and date, so keyboard
+and screen-reader users hear it on focus; the optional ``timeline.js`` shows
+it in a caption on focus and on a first touch. ``busiest`` says where the
+facts are densest, for the first view on a narrow screen.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Protocol
 
@@ -41,6 +49,14 @@ class Drawable(Protocol):
     hi: date | None
 
 
+#: Types whose marks are always labelled (the lanes a reader scans first): every agreement stage, every session.
+ALWAYS_LABELLED_LANES = frozenset({"agreement"})
+ALWAYS_LABELLED_TYPES = frozenset({"MeetingHeld"})
+LABEL_CHARS = 24  # a label's longest text before it is cut with "…"
+CHAR_WIDTH = 6.0  # px per character of a label at 11 px, a generous average for proportional type
+LABEL_GAP = 4  # px between a mark and its label
+
+
 @dataclass(frozen=True)
 class Mark:
     """One fact placed in the picture."""
@@ -53,6 +69,38 @@ class Mark:
     shape: str  # dot, vague (a point known to a month/season/year), span, open (a span still running)
     uncertain: bool
     row: int = 0
+    short: str = ""  # the label drawn beside the mark ("" for none)
+    left: bool = False  # the label is drawn to the mark's left (it would run off the right edge)
+
+    @property
+    def extent(self) -> tuple[float, float]:
+        """The horizontal room the mark and its label take in their row."""
+        end = max(self.x1, self.x0 + MIN_MARK) + (6 if self.shape == "open" else 0)
+        if not self.short:
+            return self.x0, end
+        width = LABEL_GAP + len(self.short) * CHAR_WIDTH
+        return (self.x0 - width, end) if self.left else (self.x0, end + width)
+
+
+def short_label(title: str, limit: int = LABEL_CHARS) -> str:
+    """A title cut to ``limit`` characters after a whole word, with "…"; "" when not even its first word fits.
+
+    Never inside a word: what a mark shows must be words of its link's name (the title and date it is read by),
+    or a screen reader user who says what they see ("cooper…") cannot reach it (WCAG 2.5.3, Label in Name).
+    """
+    if len(title) <= limit:
+        return title
+    head = title[:limit - 1]
+    ends = [m.start() for m in WORD_END.finditer(title, 0, len(head) + 1)]
+    cut = head[:max(ends)].rstrip(" ,;:—–-/") if ends else ""
+    return cut + "…" if cut else ""
+
+
+WORD_END = re.compile(r"[\s\-–—/]")
+
+
+def _always_labelled(item: Drawable) -> bool:
+    return item.lane in ALWAYS_LABELLED_LANES or getattr(item, "type", "") in ALWAYS_LABELLED_TYPES
 
 
 def _style(occurred: str) -> tuple[str, bool, bool]:
@@ -79,19 +127,42 @@ def _domain(items: Sequence[Drawable], today: date) -> tuple[date, date]:
 
 
 def _pack(marks: list[Mark]) -> list[Mark]:
-    """Give each mark the first row of its lane where it does not touch another."""
+    """Give each mark the first row of its lane where it (and its label, if it must have one) touches no other."""
     ends: dict[str, list[float]] = {}
     out = []
-    for m in sorted(marks, key=lambda m: (m.x0, m.x1)):
+    for m in sorted(marks, key=lambda m: (m.extent[0], m.x0, m.x1)):
         rows = ends.setdefault(m.lane, [])
+        lo, hi = m.extent
         for index, end in enumerate(rows):
-            if m.x0 >= end + 2:
-                rows[index] = max(m.x1, m.x0 + MIN_MARK)
-                out.append(Mark(**{**m.__dict__, "row": index}))
+            if lo >= end + 2:
+                rows[index] = hi
+                out.append(replace(m, row=index))
                 break
         else:
-            rows.append(max(m.x1, m.x0 + MIN_MARK))
-            out.append(Mark(**{**m.__dict__, "row": len(rows) - 1}))
+            rows.append(hi)
+            out.append(replace(m, row=len(rows) - 1))
+    return out
+
+
+def _labels_where_they_fit(marks: list[Mark], right_edge: float) -> list[Mark]:
+    """Give a label to each unlabelled mark with room after it in its row (cut shorter to fit, if need be)."""
+    by_row: dict[tuple[str, int], list[Mark]] = {}
+    for m in marks:
+        by_row.setdefault((m.lane, m.row), []).append(m)
+    out = []
+    for row in by_row.values():
+        row.sort(key=lambda m: m.extent[0])
+        for i, m in enumerate(row):
+            if m.short:
+                out.append(m)
+                continue
+            end = m.extent[1]
+            limit = row[i + 1].extent[0] - 2 if i + 1 < len(row) else right_edge
+            room = int((limit - end - LABEL_GAP) // CHAR_WIDTH)
+            title = m.label.split(" — ", 1)[0]
+            out.append(replace(m, short=short_label(title, min(room, LABEL_CHARS))) if room >= 8 else m)
+            if out[-1].short:
+                row[i] = out[-1]
     return out
 
 
@@ -157,12 +228,15 @@ def draw(items: Sequence[Drawable], today: date) -> Markup:
     dated = [i for i in items if i.lo is not None or i.hi is not None]
     start, end = _domain(dated, today)
     x = Axis(start, end, _busy_years(dated, today), LEFT, WIDTH - LEFT - RIGHT)
-    marks = _pack([_mark(item, x, today) for item in dated])
+    marks = _labels_where_they_fit(_pack([_mark(item, x, today) for item in dated]), WIDTH - 4)
     lane_top, height = _lane_tops(marks)
+    dense = busiest(dated)
+    first_view = x(date(dense[0], 1, 1)) / WIDTH if dense else 0.0
     parts = [Markup(
         '<svg xmlns="http://www.w3.org/2000/svg" class="timeline" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
-        'role="group" aria-label="Timeline from {a} to {b}; the list below gives every entry">'
-    ).format(w=WIDTH, h=height, a=start.year, b=end.year)]
+        'role="group" aria-label="Timeline from {a} to {b}; the list below gives every entry" '
+        'data-first-view="{f:.3f}">'
+    ).format(w=WIDTH, h=height, a=start.year, b=end.year, f=first_view)]
     parts += _lane_bands(marks, lane_top)
     parts += _year_axis(x, start, end, height)
     parts += _axis_breaks(x, height)
@@ -185,7 +259,11 @@ def _mark(item: Drawable, x: Axis, today: date) -> Mark:
     if shape == "dot" or (shape == "span" and x1 - x0 < MIN_MARK / 2):
         shape, x1 = ("dot", x0) if shape == "dot" else (shape, x0 + MIN_MARK / 2)
     lane = item.lane if item.lane in dict(LANES) else "other"
-    return Mark(item.event_id, lane, f"{item.title} — {item.when}", x0, x1, shape, uncertain)
+    mark = Mark(item.event_id, lane, f"{item.title} — {item.when}", x0, x1, shape, uncertain)
+    if not _always_labelled(item):
+        return mark
+    labelled = replace(mark, short=short_label(item.title))
+    return replace(labelled, left=True) if labelled.extent[1] > WIDTH - 4 else labelled
 
 
 def _rows(marks: list[Mark], lane: str) -> int:
@@ -249,8 +327,26 @@ def _drawn(m: Mark, lane_top: dict[str, int]) -> Markup:
         if m.shape == "open":
             shape += Markup('<path class="{c}" d="M{x:.1f},{y0:.1f} l7,6.5 l-7,6.5 z"/>').format(
                 c=css, x=m.x1, y0=cy - 6.5)
-    return Markup('<a href="/events/{id}"><title>{label}</title>{shape}</a>').format(
-        id=m.event_id, label=m.label, shape=shape)
+    if m.short:
+        tx = m.x0 - LABEL_GAP if m.left else max(m.x1, m.x0 + 4.5) + (7 if m.shape == "open" else 0) + LABEL_GAP
+        shape += Markup('<text class="mark-label" x="{x:.1f}" y="{y:.1f}"{anchor}>{text}</text>').format(
+            x=tx, y=cy + 3.5, anchor=Markup(' text-anchor="end"') if m.left else "", text=m.short)
+    return Markup('<a href="/events/{id}" aria-label="{label}" data-title="{label}"><title>{label}</title>{shape}'
+                  '</a>').format(id=m.event_id, label=m.label, shape=shape)
+
+
+def busiest(items: Sequence[Drawable], span: int = 6) -> tuple[int, int] | None:
+    """The ``span`` years holding the most dated facts (the earliest such run), or None when nothing is dated."""
+    years: dict[int, int] = {}
+    for i in items:
+        day = i.lo or i.hi
+        if day is not None:
+            years[day.year] = years.get(day.year, 0) + 1
+    if not years:
+        return None
+    best = max(range(min(years), max(years) + 1),
+               key=lambda y: (sum(years.get(y + k, 0) for k in range(span)), -y))
+    return best, best + span - 1
 
 
 def legend() -> Markup:

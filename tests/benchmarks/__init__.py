@@ -6,4 +6,4 @@ list new modules in ``AREA_MODULES``.
 """
 
 #: Modules that register benchmark areas, in the order a full run takes them.
-AREA_MODULES = ("store", "projections", "feeds", "service")
+AREA_MODULES = ("store", "projections", "feeds", "service", "exploration")

@@ -12,6 +12,7 @@ checked against the registered text as it is appended).
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -21,8 +22,7 @@ from pathlib import Path
 import orjson
 
 import events
-from events import NewEvent
-from events.declaration import TYPES
+from events import NewEvent, declaration
 from events.transfer import export
 from events.vocabulary import EVENT_TYPES, META_TYPES, STREAM_KINDS
 from seeds.catalog import CITED_FIELDS, SEEDS_DIR, load_registrations, normalise
@@ -30,6 +30,8 @@ from seeds.catalog import CITED_FIELDS, SEEDS_DIR, load_registrations, normalise
 from .harness import Context, log
 
 AUTHOR = "bench"
+#: Types whose declaration requires ``planned_for``.
+PLANNED = frozenset({"ExercisePlanned", "MeetingPlanned"})
 
 TYPES_BY_KIND = {
     kind: sorted(t.name for t in EVENT_TYPES.values() if kind in t.kinds and t.name not in META_TYPES)
@@ -139,19 +141,18 @@ def generate(count: int, seed: int = 2017) -> Iterator[NewEvent]:
                 for name, country in rng.sample(PEOPLE, rng.randint(1, 4))
             ]
         if kind == "meeting":
-            data["session"] = rng.randint(1, 12)
-        elif kind == "agreement":
+            session = rng.randint(1, 12)  # drawn for every meeting event, so the rest of the log stays as it was
+            if "session" in declaration.TYPES[type_].data.model_fields:
+                data["session"] = session
+        elif kind == "agreement" and "parties" in declaration.TYPES[type_].data.model_fields:
             data["parties"] = ["France", "Japan"]
         quote, start, end = _excerpt(rng, text, 100, 200)
         source = {**meta, "quote": {"exact": quote, "prefix": text[max(0, start - 32):start],
                                     "suffix": text[end:end + 32]}}
         event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         occurred = _occurred(rng)
-        declared = TYPES[type_].data.model_fields  # a field the type does not declare is refused
-        if "session" not in declared:
-            data.pop("session", None)
-        if "planned_for" in declared:
-            data["planned_for"] = occurred  # a plan names the date it is for
+        if type_ in PLANNED:  # a plan names the date it is for apart from its announcement (no extra draw)
+            data["planned_for"] = str(int(re.search(r"[0-9]{4}", occurred).group()) + 1)
         yield NewEvent(stream, type_, occurred, data, [source], event_id)
 
 

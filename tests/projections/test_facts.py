@@ -11,7 +11,7 @@ SOURCE = [{"url": "https://example.org", "quote": "q", "kind": "press"}]
 
 def fold(batch_events):
     with database.atomic():
-        batch = facts.Batch("exercise_edition", COLUMNS, _row, batch_events, lambda e: e.type == "ExerciseConducted")
+        batch = facts.Batch(ExerciseEdition, COLUMNS, _row, batch_events, lambda e: e.type == "ExerciseConducted")
         batch.write()
     return batch
 

@@ -1,20 +1,22 @@
 import gc
 from datetime import UTC, datetime
 
+import pytest
 from peewee import OperationalError
 
 import events
 import projections
 from events import store
 from projections import exercises as exercise_model
-from projections import quarantine, runner, tuning
+from projections import quarantine, runner, tables, tuning
+from projections.builds import Build
 from projections.exercises import Exercises
 from seeds.loader import seed
 
 
 def test_catching_up_together_gives_what_each_read_model_gives_alone(log):
+    projections.ensure_schema()  # on the empty log: every read model starts at position 0
     seed()
-    projections.ensure_schema()
     for projection in projections.PROJECTIONS.values():
         runner.catch_up(projection, batch=7)
     alone = {p.name: p.dump() for p in projections.PROJECTIONS.values()}
@@ -24,12 +26,14 @@ def test_catching_up_together_gives_what_each_read_model_gives_alone(log):
 
 
 def test_a_read_model_already_ahead_is_not_folded_twice(log):
+    projections.ensure_schema()  # on the empty log: every read model starts at position 0
     seed()
-    projections.ensure_schema()
     runner.catch_up(projections.get("exercises"))
+    assert projections.lag() == store.head_position()  # the furthest behind has everything to fold
     others = len(projections.PROJECTIONS) - 1
     assert runner.catch_up_together(projections.PROJECTIONS.values(), batch=10) == others * store.head_position()
     assert all(s.failed_position is None and s.lag == 0 for s in projections.status())
+    assert projections.lag() == 0
 
 
 POISON = "cannot fold this"
@@ -90,8 +94,8 @@ def test_a_correction_of_a_set_aside_event_folds_it_in_its_corrected_form(log, m
 
 
 def test_a_fault_of_the_database_stops_the_fold_and_it_goes_on_later(log, monkeypatch):
+    projections.ensure_schema()  # on the empty log: every read model starts at position 0
     seed()
-    projections.ensure_schema()
     first = next(e for e in store.read(limit=1000) if e.stream.startswith("exercise/"))
     real = Exercises.apply_batch
 
@@ -115,8 +119,13 @@ def test_a_fault_of_the_database_stops_the_fold_and_it_goes_on_later(log, monkey
 
 
 def _indexes() -> dict[str, set[str]]:
-    return {m._meta.table_name: {i.name for i in events.db.database.get_indexes(m._meta.table_name)}
-            for p in projections.PROJECTIONS.values() for m in p.models}
+    """Each table's indexes, under the model's own names (the build a table belongs to left out of both)."""
+    out = {}
+    for p in projections.PROJECTIONS.values():
+        for m in p.models:
+            physical, base = m._meta.table_name, tables.base_name(m)
+            out[base] = {i.name.replace(physical, base) for i in events.db.database.get_indexes(physical)}
+    return out
 
 
 def test_a_rebuild_defers_indexes_the_fold_never_reads_and_builds_them_again(log, monkeypatch):
@@ -126,28 +135,29 @@ def test_a_rebuild_defers_indexes_the_fold_never_reads_and_builds_them_again(log
     before = _indexes()
     assert before["timeline_entry"] and before["exercise_edition"]
     seen = {}
-    real = runner._refold
-    monkeypatch.setattr(runner, "_refold", lambda *a, **k: (seen.update(_indexes()), real(*a, **k))[1])
+    real = runner._refold_all
+    monkeypatch.setattr(runner, "_refold_all", lambda *a, **k: (seen.update(_indexes()), real(*a, **k))[1])
     projections.rebuild()
     assert seen["timeline_entry"] <= {"timeline_entry_pkey"}  # keyed by position: no other index until the end
     assert seen["agreement_stage"] == before["agreement_stage"]  # the agreements fold reads by stream
     assert _indexes() == before
 
 
-def test_an_interrupted_rebuild_still_builds_its_indexes(log, monkeypatch):
+def test_an_interrupted_rebuild_leaves_the_served_tables_whole_and_drops_its_own(log, monkeypatch):
     seed()
     projections.ensure_schema()
-    before = _indexes()
+    before = _indexes(), {p.name: p.dump() for p in projections.PROJECTIONS.values()}
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "_refold", interrupted)
-    try:
+    monkeypatch.setattr(runner, "_refold_all", interrupted)
+    with pytest.raises(KeyboardInterrupt):
         projections.rebuild()
-    except KeyboardInterrupt:
-        pass
-    assert _indexes() == before
+    assert (_indexes(), {p.name: p.dump() for p in projections.PROJECTIONS.values()}) == before
+    abandoned = list(Build.select().where(Build.state == "dropped"))
+    assert {row.model for row in abandoned} == set(projections.PROJECTIONS)
+    assert all(not tables.exists(name) for row in abandoned for name in row.tables.split(","))
 
 
 def test_a_rebuild_puts_sqlite_durability_and_cache_back(log):
@@ -168,8 +178,8 @@ def test_a_rebuild_collects_garbage_less_often_while_it_folds_and_puts_the_thres
     before = gc.get_threshold()
     assert before != tuning.REBUILD_GC_THRESHOLDS  # so the test would see them left behind
     during = []
-    real = runner._refold
-    monkeypatch.setattr(runner, "_refold", lambda *a, **k: (during.append(gc.get_threshold()), real(*a, **k))[1])
+    real = runner._refold_all
+    monkeypatch.setattr(runner, "_refold_all", lambda *a, **k: (during.append(gc.get_threshold()), real(*a, **k))[1])
     projections.rebuild()
     assert during and set(during) == {tuning.REBUILD_GC_THRESHOLDS}
     assert gc.get_threshold() == before

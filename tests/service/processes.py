@@ -46,7 +46,8 @@ def editor_token(env: dict[str, str], name: str = "ada") -> str:
 class Serve:
     """One `chronology serve` process (its own session, so it and its workers can be killed together)."""
 
-    def __init__(self, env: dict[str, str], *, workers: int = 2, port: int | None = None) -> None:
+    def __init__(self, env: dict[str, str], *, workers: int = 2, port: int | None = None,
+                 command: list[str] | None = None) -> None:
         self.env = env
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -54,7 +55,7 @@ class Serve:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self._out = self.log.open("ab")
         self.process = subprocess.Popen(
-            [CHRONOLOGY, "serve", "--port", str(self.port), "--workers", str(workers)],
+            [*(command or [CHRONOLOGY]), "serve", "--port", str(self.port), "--workers", str(workers)],
             env=env, stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
@@ -88,6 +89,13 @@ class Serve:
             pass
         self.process.wait(timeout=30)
         self._out.close()
+
+
+def with_version(read_model: str, version: int) -> list[str]:
+    """The `chronology` command of a release whose ``read_model`` is at ``version`` (the fold code unchanged)."""
+    script = ("import sys, projections; name, version = sys.argv.pop(1), int(sys.argv.pop(1)); "
+              "projections.get(name).__class__.version = version; from service.cli import main; main()")
+    return [sys.executable, "-c", script, read_model, str(version)]
 
 
 def request(url: str, body: Any = None, token: str | None = None, timeout: float = 30.0) -> tuple[int, Any]:

@@ -92,3 +92,68 @@ def test_pages_read_on_a_phone(live, browser):
         overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, (path, overflow)  # no sideways scrolling of the page (wide tables scroll in place)
     context.close()
+
+
+def test_a_reader_searches_narrows_by_a_facet_and_downloads_the_csv(live, page, tmp_path):
+    import csv
+
+    page.goto(f"{live.url}/search")
+    page.fill("#q", "jeanne")
+    page.press("#q", "Enter")
+    page.wait_for_url(re.compile(r".*/search\?q=jeanne.*"))
+    every = page.locator("ol.search-results > li").count()
+    assert every > 1
+    facet = page.locator("ul[data-facet='type'] a").first
+    label = facet.text_content()
+    facet.click()
+    page.wait_for_url(re.compile(r".*[?&]type=.*"))
+    narrowed = page.locator("ol.search-results > li")
+    assert 0 < narrowed.count() < every
+    assert all(label in text for text in narrowed.locator("p.muted").all_text_contents())
+    titles = narrowed.locator("h3 a").all_text_contents()
+    with page.expect_download() as download:
+        page.click("p.downloads >> text=CSV")
+    path = tmp_path / "search.csv"
+    download.value.save_as(path)
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["title"] for r in rows] == titles
+    assert all(r["type_label"] == label for r in rows)
+    assert page.csp_errors == []
+
+
+def test_a_timeline_mark_is_followed_by_keyboard(live, page):
+    page.goto(f"{live.url}/timeline")
+    page.focus("a.skip-figure")
+    for _ in range(8):  # from the skip link, Tab reaches the figure's first mark
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('svg.timeline') !== null"):
+            break
+    else:
+        raise AssertionError("Tab never reached a mark of the figure")
+    title = page.evaluate("document.activeElement.getAttribute('data-title')")
+    assert title and " — " in title
+    from playwright.sync_api import expect
+
+    expect(page.locator("#timeline-caption")).to_have_text(title)  # shown on focus, not only on hover
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r".*/events/[0-9a-f-]{36}$"))
+    assert page.text_content("h1") == title.split(" — ")[0]
+    page.goto(f"{live.url}/timeline")
+    page.click("a.skip-figure")
+    assert page.evaluate("location.hash") == "#timeline-list"
+    assert page.csp_errors == []
+
+
+def test_on_a_phone_the_timeline_opens_at_its_busiest_years_and_says_it_scrolls(live, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    tab = context.new_page()
+    tab.goto(f"{live.url}/timeline")
+    assert tab.is_visible("#timeline-hint")
+    scrolled = tab.evaluate("document.getElementById('timeline-figure').scrollLeft")
+    assert scrolled > 100  # not the empty years at the start
+    for path in ("/exercises", "/meetings"):  # tables reflow into cards: nothing cut off, nothing to scroll
+        tab.goto(live.url + path)
+        assert tab.evaluate("[...document.querySelectorAll('.table-wrap')].every(w => w.scrollWidth <= "
+                            "w.clientWidth + 1)"), path
+    context.close()

@@ -242,10 +242,11 @@ def test_rebuild_folds_every_read_model_and_status_shows_no_lag(cli):
     assert lagging.exit_code == 0 and f"exercises v{version}: at position 0 of " in lagging.output
     rebuilt = cli("rebuild")
     assert rebuilt.exit_code == 0
-    assert "rebuilding agreements, exercises, meetings, timeline, tallies, coverage, documents" in rebuilt.output
+    assert ("rebuilding agreements, exercises, meetings, timeline, tallies, coverage, search, documents"
+            in rebuilt.output)
     status = cli("status").output.splitlines()
     assert [line.split(" ")[0] for line in status] == ["agreements", "exercises", "meetings", "timeline", "tallies",
-                                                       "coverage", "documents"]
+                                                       "coverage", "search", "documents"]
     assert all(line.endswith("lag 0") for line in status)
     one = cli("rebuild", "meetings")
     assert one.exit_code == 0 and one.output.strip().endswith("lag 0") and "rebuilding agreements" not in one.output
@@ -254,8 +255,8 @@ def test_rebuild_folds_every_read_model_and_status_shows_no_lag(cli):
 def test_rebuild_of_an_unknown_read_model_lists_the_known_ones(cli):
     result = cli("rebuild", "exercise")
     assert result.exit_code == 2
-    assert ("no read model named 'exercise' (known: agreements, exercises, meetings, timeline, tallies, coverage, "
-            "documents)" in result.output)
+    known = "agreements, exercises, meetings, timeline, tallies, coverage, search, documents"
+    assert f"no read model named 'exercise' (known: {known})" in result.output
 
 
 def test_status_names_every_event_a_read_model_set_aside_and_exits_1(cli, monkeypatch):
@@ -407,3 +408,22 @@ def test_a_page_saved_while_the_namespace_was_on_a_reserved_domain_still_witness
     assert intact.exit_code == 0 and f"matches {old}: 10 positions compared, 41 to 50" in intact.output
     rewrite(45, "UPDATE event SET author = 'mallory' WHERE position = 45")
     assert f"DIFFERS from {old} at position 45" in cli("verify", "--against", str(old)).output
+
+
+def test_status_says_when_this_release_has_not_built_a_read_model_yet_and_lists_the_builds_there_are(cli, monkeypatch):
+    from projections.agreements import Agreements
+
+    assert cli("init-db").exit_code == 0 and cli("seed").exit_code == 0
+    old = Agreements.version
+    monkeypatch.setattr(Agreements, "version", old + 1)
+    lines = cli("status").output.splitlines()
+    assert f"agreements v{old + 1}: not built yet" in lines
+    assert [line.split(",")[0] for line in lines if line.startswith("  build agreements@")] == [
+        f"  build agreements@v{old}b1 (v{old}): ready"]
+    rebuilt = cli("rebuild", "agreements")
+    assert rebuilt.exit_code == 0 and rebuilt.output.strip().endswith("lag 0")
+    lines = cli("status").output.splitlines()
+    [line] = [line for line in lines if line.startswith("agreements")]
+    assert line.startswith(f"agreements v{old + 1}: at position ") and line.endswith("lag 0")
+    # No process says it reads the old release's tables, and the rebuild serves no request: they are gone.
+    assert not any(x.startswith("  build ") for x in lines)

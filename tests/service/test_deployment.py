@@ -10,7 +10,18 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from tests.service.processes import Serve, api_event, cli, editor_token, environment, exported, request, wait_until
+import projections
+from tests.service.processes import (
+    Serve,
+    api_event,
+    cli,
+    editor_token,
+    environment,
+    exported,
+    request,
+    wait_until,
+    with_version,
+)
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -164,3 +175,97 @@ def test_two_hosts_on_one_postgresql(postgres_database, tmp_path):
     again = exported(restored)
     assert [e["hash"] for e in again] == [e["hash"] for e in log[:len(lines)]]
     assert cli(restored, "export").stdout.splitlines() == lines
+
+
+ROLLING_PATHS = ("/api/agreements?limit=1000", "/api/meetings?limit=1000", "/api/timeline?limit=1000")
+
+
+def _answer(base: str, path: str) -> tuple[int, object]:
+    status, body = request(base + path)
+    if isinstance(body, dict):
+        body.pop("now", None)
+    return status, body
+
+
+def _build_of(server: Serve, read_model: str) -> dict:
+    [line] = [p for p in request(server.base + "/api/status")[1]["projections"] if p["name"] == read_model]
+    return line
+
+
+def test_a_rolling_deploy_of_a_new_read_model_version_on_one_postgresql(postgres_database, tmp_path):
+    """Host A runs the current release; host B starts a release whose agreements are a version ahead.
+
+    B folds its version into tables of its own while A keeps answering from its own; then both answer, each
+    from its own version's tables, both level with every append whichever host took it; when A stops, B
+    drops A's tables.
+    """
+    url = postgres_database()
+    quick = {"CHRONOLOGY_HEARTBEAT_SECONDS": "0.5", "CHRONOLOGY_RETIRED_GRACE_SECONDS": "1"}
+    host_a = environment(url, tmp_path / "host-a", **quick)
+    host_b = environment(url, tmp_path / "host-b", **quick)
+    cli(host_a, "init-db")
+    cli(host_a, "seed")
+    version = projections.get("agreements").version
+    a = Serve(host_a, workers=2).wait_ready()
+    b = None
+    try:
+        assert wait_until(lambda: _build_of(a, "agreements")["lag"] == 0)
+        expected = {path: _answer(a.base, path) for path in ROLLING_PATHS}
+        assert all(status == 200 and len(str(body)) > 2000 for status, body in expected.values())
+        wrong: list[tuple[str, str, int]] = []
+        answered = {"a": 0, "b": 0}
+        stop = threading.Event()
+        servers: dict[str, Serve] = {"a": a}
+
+        def read() -> None:
+            while not stop.is_set():
+                for name, server in list(servers.items()):
+                    for path in ROLLING_PATHS:
+                        got = _answer(server.base, path)
+                        answered[name] += 1
+                        if got != expected[path]:
+                            wrong.append((name, path, got[0]))
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            b = Serve(host_b, workers=2, command=with_version("agreements", version + 1))
+            b.wait_ready(timeout=120)  # its master folded agreements v+1 before it listened
+            servers["b"] = b
+            time.sleep(2)
+        finally:
+            stop.set()
+            reader.join(timeout=60)
+        assert wrong == []
+        assert answered["a"] > 10 and answered["b"] > 3
+
+        # Each host serves its own version's tables: A the current release's, B the new one's.
+        served_a = next(x for x in _build_of(a, "agreements")["builds"] if x["served_here"])
+        served_b = next(x for x in _build_of(b, "agreements")["builds"] if x["served_here"])
+        assert (served_a["version"], served_b["version"]) == (version, version + 1)
+        assert served_a["key"] != served_b["key"]
+        states = {x["version"]: x["state"] for x in _build_of(b, "agreements")["builds"]}
+        assert states == {version: "retired", version + 1: "ready"}  # B's is current; A's is still read
+
+        # Appends through either host reach both versions: each host catches up its own.
+        token = editor_token(host_a)
+        for server, stream in ((a, "agreement/rolling-a"), (b, "agreement/rolling-b")):
+            assert request(server.base + "/api/events", api_event(stream, f"Signed via {stream}"), token)[0] == 201
+        for server in (a, b):
+            def both(s: Serve = server) -> bool:
+                listed = {x["stream"] for x in request(s.base + "/api/agreements?limit=1000")[1]["agreements"]}
+                return {"agreement/rolling-a", "agreement/rolling-b"} <= listed
+            assert wait_until(both), server.base
+        assert wait_until(lambda: all(x["lag"] == 0 for x in _build_of(b, "agreements")["builds"]))
+
+        # A stops (the deploy reaches it): nobody reads its version any more, and B drops those tables.
+        a.stop()
+        assert wait_until(lambda: [x["version"] for x in _build_of(b, "agreements")["builds"]] == [version + 1],
+                          timeout=60)
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE %s", (f"agreement%_v{version}b%",))
+            assert cur.fetchall() == []
+    finally:
+        a.stop()
+        if b is not None:
+            b.stop()

@@ -7,6 +7,7 @@ import re
 import pytest
 
 import events
+import projections
 from events.vocabulary import STREAM_KINDS
 from seeds.catalog import event_id_for
 from tests.conftest import make_event, written_by_an_earlier_version
@@ -73,7 +74,7 @@ def test_corrected_and_retracted_events_show_their_history(app):
     assert "The place was missing" in page and "title → ACSA signed in Paris" in page
     meta = html(client, f"/events/{retraction.event_id}")
     assert f'href="/events/{original.event_id}"' in meta and "Duplicate of another entry" in meta
-    subject = html(client, "/subjects/agreement/acsa")
+    subject = html(client, "/subjects/agreement/acsa?order=recorded")  # every event, as recorded
     assert "retracted" in subject and "Retraction" in subject
 
 
@@ -81,8 +82,10 @@ def test_user_text_is_escaped_everywhere(app):
     with app.app_context(), written_by_an_earlier_version():  # a document named as anything, unchecked
         e = events.append([make_event(title=SCRIPT, data={"summary": SCRIPT, "place": SCRIPT},
                                       sources=[{"document": SCRIPT, "quote": SCRIPT}])], author="seed")[0]
+        projections.catch_up()
     client = app.test_client()
-    for path in ("/", f"/events/{e.event_id}", "/subjects/agreement/acsa"):
+    for path in ("/", f"/events/{e.event_id}", "/subjects/agreement/acsa", "/subjects/agreement/acsa?order=recorded",
+                 "/search?q=alert"):
         page = html(client, path)
         assert SCRIPT not in page, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
@@ -230,13 +233,63 @@ def test_a_long_subject_is_paged_by_version_with_corrections_folded_for_each_pag
         events.append([events.NewEvent("meeting/long", "EventCorrected", "2026", {
             "target": facts[3].event_id, "reason": "r", "changes": {"data": {"title": "Session three, renamed"}}})],
             author="t")
-    first = client.get("/subjects/meeting/long").get_data(as_text=True)
+    first = client.get("/subjects/meeting/long?order=recorded").get_data(as_text=True)
     assert "131 events" in first and "this page shows 1 to 60" in first
     assert first.count('<li class=') == 60 and "Session three, renamed" in first and "Session 60" not in first
-    assert 'href="/subjects/meeting/long?after=60" rel="next"' in first
-    last = client.get("/subjects/meeting/long?after=120").get_data(as_text=True)
+    assert 'href="/subjects/meeting/long?order=recorded&amp;after=60" rel="next"' in first
+    last = client.get("/subjects/meeting/long?order=recorded&after=120").get_data(as_text=True)
     assert "this page shows 121 to 131" in last and "Session 129" in last and "rel=\"next\"" not in last
     assert "Correction" in last and "Session three, renamed" in last  # the correction names its target by title
-    for bad in ("after=x", "after=132", "after=²"):
+    for bad in ("order=recorded&after=x", "order=recorded&after=132", "order=recorded&after=²", "after=x",
+                "order=random"):
         response = client.get(f"/subjects/meeting/long?{bad}")
-        assert response.status_code == 400 and "after: " in response.get_data(as_text=True)
+        named = bad.rsplit("&", 1)[-1].split("=")[0]
+        assert response.status_code == 400 and f"{named}: " in response.get_data(as_text=True), bad
+
+
+def test_a_subject_is_titled_by_its_name_with_its_facts_in_date_order_and_paged(app, client, new_event):
+    """Recorded out of order (the 2018 signing before the 2017 negotiations), shown in the order they happened."""
+    with app.app_context():
+        events.append([
+            new_event(stream="agreement/pact", type_="AgreementSigned", occurred="2018-07-13", title="Pact signed",
+                      data={"agreement": "Treaty of Friendship and Cooperation", "short": "Pact"}),
+            new_event(stream="agreement/pact", type_="AgreementNegotiationsOpened", occurred="2017-21",
+                      title="Pact negotiations opened"),
+            new_event(stream="agreement/pact", type_="AgreementEnteredIntoForce", occurred="2019",
+                      title="Pact in force"),
+        ], author="t")
+        projections.catch_up()
+    page = html(client, "/subjects/agreement/pact")
+    assert "<h1>Treaty of Friendship and Cooperation</h1>" in page
+    assert "<title>Treaty of Friendship and Cooperation ·" in page
+    order = [page.index(t) for t in ("Pact negotiations opened", "Pact signed", "Pact in force")]
+    assert order == sorted(order)
+    assert "spring 2017" in page and "Agreement negotiations opened" in page  # dates and types in words
+    from service.pages import log as log_pages
+
+    log_pages.STREAM_PAGE = 2
+    try:
+        first = html(client, "/subjects/agreement/pact")
+        assert "Pact signed" in first and "Pact in force" not in first
+        following = re.search(r'href="(/subjects/agreement/pact\?after=[0-9.]+)" rel="next"', first).group(1)
+        assert "Pact in force" in html(client, following)
+    finally:
+        log_pages.STREAM_PAGE = 60
+
+
+def test_latest_changes_mark_retractions_and_show_corrected_titles(app, client, new_event):
+    with app.app_context():
+        kept, dropped = events.append([new_event(title="Exercise Alpha"), new_event(title="Exercise Beta")],
+                                      author="t")
+        events.append([events.NewEvent("agreement/acsa", "EventCorrected", "2026", {
+            "target": kept.event_id, "reason": "misnamed", "changes": {"data": {"title": "Exercise Gamma"}}})],
+            author="t")
+        events.append([events.NewEvent("agreement/acsa", "EventRetracted", "2026", {
+            "target": dropped.event_id, "reason": "never happened"})], author="t")
+    home = html(client, "/")
+    changes = home[home.index("Latest changes"):]
+    assert "Exercise Alpha" not in changes  # shown under its corrected title
+    assert changes.count("Exercise Gamma") == 2  # the correction's line and the fact's own line
+    assert "corrected since" in changes and "retracted since" in changes
+    assert re.search(rf'<li class="retracted">\s*<a href="/events/{dropped.event_id}">Exercise Beta</a>', changes)
+    assert "Retraction</a> <span class=\"muted\">of</span>" in changes and "never happened" in changes

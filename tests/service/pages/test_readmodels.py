@@ -31,7 +31,8 @@ def test_agreements_status_depends_on_as_of(seeded_app):
     after = card(page(client, "/agreements?as_of=2017-01-01"), "agreement-defence-equipment-transfer")
     assert 'class="badge no"' in before and "not yet concluded" in before
     assert 'class="badge yes"' in after and "in force" in after
-    assert "1 December 2016" in after and "to the day" in after and "<code>2016-12-01</code>" in after
+    assert "1 December 2016" in after and "to the day" in after
+    assert "2016-12-01" not in after  # dates in words on reader pages; the EDTF is on the event's page
 
 
 def test_agreements_say_possibly_when_a_vague_date_straddles_the_day(seeded_app):
@@ -135,7 +136,7 @@ def test_timeline_draws_every_entry_and_lists_it(seeded_app):
     for entry in entries:
         assert f'href="/events/{entry.event_id}"' in listing
         if entry.lo or entry.hi:
-            assert f'<a href="/events/{entry.event_id}"><title>' in picture
+            assert f'<a href="/events/{entry.event_id}" aria-label="' in picture  # named, for focus
     for lane in ("Agreements", "Exercises", "Meetings", "Dialogues set up"):
         assert lane in picture
     exercise_only = page(client, "/timeline?kind=exercise")
@@ -160,7 +161,7 @@ def test_timeline_pages_with_a_cursor(seeded_app, monkeypatch):
 
 @pytest.mark.parametrize("query, message", [
     ("kind=battles", "kind: &#39;battles&#39; is not a lane"),
-    ("after=yesterday", "after: &#39;yesterday&#39; is not a timeline cursor"),
+    ("after=yesterday", "after: must be the &#39;cursor&#39; of a timeline row"),
 ])
 def test_bad_timeline_parameters_are_400_pages(client, query, message):
     assert message in page(client, f"/timeline?{query}", 400)
@@ -296,3 +297,43 @@ def test_the_home_and_every_read_model_page_say_what_the_record_is_drawn_from(se
     if path == "/":  # the home page names each document
         for document in load_documents().values():
             assert document.metadata["title"].replace("'", "&#39;").replace('"', "&#34;") in html
+
+
+def test_agreements_are_listed_by_the_name_shown(seeded_app):
+    html = page(seeded_app.test_client(), "/agreements")
+    shown = re.findall(r'<h2><a href="/subjects/agreement/[^"]+">([^<]+)</a>', html)
+    assert len(shown) > 3
+    folded = [projections.text.fold(name) for name in shown]
+    assert folded == sorted(folded)
+
+
+def test_tables_sort_on_the_server_by_the_column_in_the_url(seeded_app):
+    client = seeded_app.test_client()
+    two_plus_two = card(page(client, "/meetings?sort=-session"), "meeting-2plus2")
+    assert two_plus_two.index("Third France-Japan 2+2") < two_plus_two.index("Previous (second)")
+    assert 'aria-sort="descending"' in two_plus_two and 'href="/meetings?sort=session"' in two_plus_two
+    ascending = card(page(client, "/meetings"), "meeting-2plus2")
+    assert ascending.index("Previous (second)") < ascending.index("Third France-Japan 2+2")
+    by_place = page(client, "/exercises?sort=where&domain=maritime")
+    assert 'aria-sort="ascending"' in by_place and 'name="sort" value="where"' in by_place  # a new filter keeps it
+    assert "sort: &#39;up&#39; is not a way to sort" in page(client, "/exercises?sort=up", 400)
+
+
+def test_every_view_links_its_json_and_csv_with_its_filters(seeded_app):
+    client = seeded_app.test_client()
+    for path, json_path, csv_path in (
+        ("/agreements?as_of=2019-01-01", "/api/agreements?as_of=2019-01-01", "/agreements.csv?as_of=2019-01-01"),
+        ("/exercises?domain=air", "/api/exercises?domain=air", "/exercises.csv?domain=air"),
+        ("/meetings", "/api/meetings?", "/meetings.csv"),
+        ("/timeline?kind=exercise", "/api/timeline?kind=exercise", "/timeline.csv?kind=exercise"),
+    ):
+        html = page(client, path)
+        assert f'href="{json_path}"' in html and f'href="{csv_path}"' in html, path
+        assert client.get(json_path).status_code == 200 and client.get(csv_path).status_code == 200
+
+
+def test_the_timeline_can_be_skipped_and_says_it_scrolls(seeded_app):
+    html = page(seeded_app.test_client(), "/timeline")
+    assert html.index('href="#timeline-list"') < html.index("<svg") and 'id="timeline-list"' in html
+    assert 'class="scroll-hint"' in html and "It opens at the busiest years" in html
+    assert re.search(r'data-first-view="0\.[0-9]{3}"', html)

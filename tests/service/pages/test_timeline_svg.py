@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 
 from lxml import etree
 
 from events import dates
-from service.pages.timeline_svg import draw, legend
+from service.pages.timeline_svg import draw, legend, short_label
 
 TODAY = date(2026, 11, 23)
 
@@ -101,3 +102,67 @@ def test_legend_explains_every_shape():
     text = re.sub(r"<[^>]+>", "", str(legend()))
     for words in ("an exact day", "month, season or year", "span of time", "still running", "uncertain"):
         assert words in text
+
+
+@dataclass
+class Typed(Item):
+    type: str = "IncidentOccurred"
+
+
+def labels(root: etree._Element) -> dict[str, str]:
+    out = {}
+    for link in root.xpath("//s:a", namespaces=NS):
+        text = link.xpath("s:text[@class='mark-label']", namespaces=NS)
+        out[link.get("href").rsplit("/", 1)[1]] = text[0].text if text else ""
+    return out
+
+
+def test_agreement_stages_and_sessions_are_always_labelled_even_when_crowded():
+    items = [Typed(f"a{i}", "agreement", f"Agreement stage number {i}", "2017-01-06", type="AgreementSigned")
+             for i in range(6)]
+    items += [Typed(f"m{i}", "meeting", f"Session {i} of the 2+2 in Tokyo and Paris", "2017-01-06",
+                    type="MeetingHeld") for i in range(4)]
+    items += [Typed(f"o{i}", "other", f"Crowded fact {i}", "2017-01-06") for i in range(3)]
+    found = labels(parse(draw(items, TODAY)))
+    assert all(found[f"a{i}"] == f"Agreement stage number {i}" for i in range(6))
+    assert all(found[f"m{i}"].startswith(f"Session {i}") and found[f"m{i}"].endswith("…") for i in range(4))
+
+
+def test_labels_never_overlap_another_mark_in_their_row():
+    items = [Typed(f"x{i}", "other", f"Fact number {i} with a long title", f"2017-{1 + i % 12:02d}-0{1 + i % 9}")
+             for i in range(40)]
+    items += [Typed(f"s{i}", "agreement", f"Stage {i}", f"2018-0{1 + i}-01", type="AgreementSigned") for i in range(8)]
+    root = parse(draw(items, TODAY))
+    rows: dict[str, list[tuple[float, float]]] = {}
+    for link in root.xpath("//s:a", namespaces=NS):
+        shape = link[1]
+        y = shape.get("cy") or str(float(shape.get("y")) + 4.5)
+        x0 = float(shape.get("cx") or shape.get("x")) - (4.5 if shape.get("cx") else 0)
+        x1 = x0 + (9 if shape.get("cx") else float(shape.get("width")))
+        text = link.xpath("s:text", namespaces=NS)
+        if text:
+            tx = float(text[0].get("x"))
+            width = len(text[0].text) * 6.0
+            x0, x1 = (min(x0, tx - width), x1) if text[0].get("text-anchor") == "end" else (x0, max(x1, tx + width))
+        rows.setdefault(f"{float(y):.1f}", []).append((x0, x1))
+    for spans in rows.values():
+        spans.sort()
+        assert all(a[1] <= b[0] + 0.5 for a, b in pairwise(spans)), spans
+
+
+def test_every_mark_is_named_for_keyboard_and_touch():
+    root = parse(draw([Typed("a", "exercise", "Pegase 2023", "2023-07")], TODAY))
+    link = root.xpath("//s:a", namespaces=NS)[0]
+    assert link.get("aria-label") == link.get("data-title") == "Pegase 2023 — July 2023"
+
+
+def test_a_label_is_cut_after_a_whole_word_so_its_words_are_in_the_links_name():
+    title = "Franco-Japanese discussion group on industrial cooperation"
+    assert short_label(title) == "Franco-Japanese…"
+    assert short_label(title, 10) == "Franco…"
+    assert short_label("Interoperability exercise", 12) == ""  # no whole word fits: no label rather than half a word
+    assert short_label("ACSA signed") == "ACSA signed"
+    svg = draw([Item("a" * 8, "meeting", title, "2019-06")], TODAY)
+    for text in re.findall(r'<text class="mark-label"[^>]*>([^<]+)</text>', svg):
+        words = re.findall(r"\w+", text)
+        assert all(word in re.findall(r"\w+", title) for word in words), text
