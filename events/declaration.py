@@ -13,7 +13,9 @@ Errors come back in the project's shape: a dotted field path
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,7 +29,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from . import dates
 from .errors import InvalidDate, ValidationError
-from .text import illegal_character
+from .text import XML_ILLEGAL, illegal_character
 
 # --- limits and closed vocabularies ----------------------------------------------------------------------------
 
@@ -42,6 +44,7 @@ MAX_SHORT = 100  # a country, an edition, a level: a word or two
 MAX_NAMES = 200  # parties, participants: a multilateral treaty or exercise stays under it
 MAX_OUTCOMES = 100
 MAX_SESSION = 1_000
+MAX_DOCUMENT_TEXT = 1_000_000  # characters: a book-length report; a 30-page analysis is about 100,000
 
 #: Stream kinds: the part of a stream id before the slash (``agreement/acsa``), and what a subject of each is.
 KINDS: dict[str, str] = {
@@ -54,6 +57,8 @@ KINDS: dict[str, str] = {
     "policy": "A strategy, review, speech or position of one party.",
     "context": "A dated event outside the partnership that the sources tie to it (a summit, an attack, "
     "a third country's agreement).",
+    "source": "A source document registered with its text (a report, an article, an official page or statement), "
+    "which quotes naming it are checked against.",
 }
 STREAM_KINDS = tuple(KINDS)
 CategoryName = Literal["treaty", "arrangement", "roadmap", "plan", "partnership", "framework"]
@@ -254,6 +259,43 @@ Outcomes = Annotated[list[EventId], Field(min_length=1, max_length=MAX_OUTCOMES)
                      _list("a list of event ids", "list of event ids")]
 Subjects = Annotated[list[Subject], Field(min_length=1, max_length=MAX_OUTCOMES),
                      _list("a list of subjects", "list of subjects `<kind>/<slug>`")]
+
+
+def _document_text(value: str) -> str:
+    """A document's text as given, byte for byte: not blank, within the limit, every character one XML can carry,
+    composed (NFC) so that a quote matches it whatever system typed it; a refusal names the line."""
+    if not value.strip():
+        raise _fail("empty", "must not be empty: give the document's text")
+    if len(value) > MAX_DOCUMENT_TEXT:
+        raise _fail("text_length", "is {length} characters long; the limit is {limit}", length=f"{len(value):,}",
+                    limit=f"{MAX_DOCUMENT_TEXT:,}")
+    found = XML_ILLEGAL.search(value)
+    if found:
+        raise _fail("xml_illegal", "line {line} holds {found}, a character XML (and so the Atom feeds) cannot "
+                                   "carry; remove it", line=value.count("\n", 0, found.start()) + 1,
+                    found=illegal_character(value))
+    if not unicodedata.is_normalized("NFC", value):
+        line = next(n for n, row in enumerate(value.split("\n"), 1) if not unicodedata.is_normalized("NFC", row))
+        raise _fail("not_nfc", "line {line} is not in Unicode's composed form (NFC), as text saved on some systems "
+                               "is: compose it, so quotes typed anywhere match it", line=line)
+    return value
+
+
+DocumentText = Annotated[str, Shape("the document's text", f"text, at most {MAX_DOCUMENT_TEXT:,} characters, kept "
+                                    "byte for byte", "textarea", (("maxLength", MAX_DOCUMENT_TEXT), (
+                                        "pattern", f"^(?=[\\s\\S]*\\S)[^{_XML_CLASS}]*$")), _document_text)]
+Sha256 = Annotated[str, matching("^[0-9a-f]{64}$", "a SHA-256 in lowercase hexadecimal (64 digits)",
+                                 "SHA-256, lowercase hex", max_length=64)]
+MediaType = Annotated[str, matching(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$",
+                                    "a media type such as 'application/pdf'", "media type", max_length=MAX_SHORT)]
+ByteSize = Annotated[int, Field(ge=0), Shape("a number of bytes", "whole number of bytes", "number")]
+#: The metadata of a document that may be inferred rather than read in it (``occurred``: its date).
+InferredField = Literal["title", "author", "publisher", "occurred", "language", "kind", "url"]
+INFERRED_FIELDS: tuple[str, ...] = get_args(InferredField)
+Basis = Annotated[str, text(MAX_TEXT, required=True, noun="the basis of an inference")]
+Inferred = Annotated[dict[InferredField, Basis], Field(min_length=1), Shape(
+    "an object naming each inferred field with its basis", "object: field → basis (" + ", ".join(
+        f"`{f}`" for f in INFERRED_FIELDS) + ")", "textarea")]
 
 
 def _any_given(*names: str) -> dict[str, Any]:
@@ -458,6 +500,64 @@ MetaSources = Annotated[list[SourceEntry], Field(max_length=MAX_SOURCES),
                         Shape("a list of sources", "list of sources", "textarea")]
 
 
+# --- documents ---------------------------------------------------------------------------------------------------
+
+
+class FileProvenance(_Strict):
+    """The file a document's text was taken from: kept beside the text, so whoever holds the publisher's file
+    can tell it is the same one (the log keeps the text, not the file)."""
+
+    name: Line = Field(title="File name", description="The uploaded file's name.")
+    media_type: MediaType = Field(title="Media type", description="What the file is (application/pdf, text/html).")
+    size: ByteSize = Field(title="Size", description="The file's size in bytes.")
+    sha256: Sha256 = Field(title="File SHA-256", description="The SHA-256 of the file's bytes.")
+
+
+class DocumentData(_Strict):
+    """A source document: its metadata and its text, kept byte for byte with the text's SHA-256.
+
+    Quotes that name the document are checked against this text; the text never changes once registered.
+    """
+
+    title: Title = Field(title="Title", description="The document's title, as it gives it (or as supplied: say so "
+                                                    "under inferred).")
+    author: Line | None = Field(None, title="Author", description="Who wrote it; several separated by ';'. A name "
+                                                                 "written 'Family, Given' is cited as such.")
+    publisher: Line | None = Field(None, title="Publisher", description="Who published it.")
+    kind: SourceKind = Field(title="Kind", description="What it is; when claims disagree, trusted in this order.")
+    language: Language = Field(title="Language", description="The language of the text (fr, en, ja).")
+    url: Url | None = Field(None, title="Original address", description="Where the original can be read.")
+    inferred: Inferred | None = Field(
+        None, title="Inferred", description="The metadata not read in the document itself, each with its basis "
+                                            "(occurred: the date).")
+    file: FileProvenance | None = Field(None, title="File", description="The file the text was taken from, if any.")
+    text: DocumentText = Field(title="Text", description="The document's text, kept byte for byte; quotes naming "
+                                                        "the document must be found in it.")
+    sha256: Sha256 | None = Field(None, title="SHA-256", description="Of the text in UTF-8; worked out when left "
+                                                                     "out, refused when it does not match.")
+
+
+def text_sha256(text_: str) -> str:
+    """The SHA-256 a document's text is registered with: of its UTF-8 bytes."""
+    return hashlib.sha256(text_.encode("utf-8")).hexdigest()
+
+
+def _sealed(data: dict[str, Any]) -> dict[str, Any]:
+    """A document's data with the SHA-256 of its text: the one given, when it is the text's; refused otherwise."""
+    digest = text_sha256(data["text"])
+    given = data.get("sha256")
+    if given is not None and given != digest:
+        raise ValidationError("data.sha256", f"is not the SHA-256 of the text ({digest} in UTF-8, as given, byte "
+                                             "for byte): send the text unchanged, or leave sha256 out")
+    return {**data, "sha256": digest}
+
+
+#: Fields of a registered document no correction may change: quotes were checked against that text.
+FIXED_DOCUMENT_FIELDS = ("text", "sha256", "file")
+FIXED_REASON = ("cannot be corrected: quotes were checked against the text as registered; register the new text as "
+                "a new document (and retract this one if it should no longer be cited)")
+
+
 # --- corrections and retractions ---------------------------------------------------------------------------------
 
 
@@ -577,6 +677,10 @@ TYPES: dict[str, EventType] = _types(
     ("VisitMade", ("policy", "partnership", "context"), "An official visit took place.", FactData),
     ("IncidentOccurred", ("context",), "An attack, a weapons test, an annexation or another dated incident.",
      FactData),
+    ("DocumentRegistered", ("source",), "A source document was registered with its text, so quotes naming it "
+     "can be checked (the subject is source/<document id>).", DocumentData,
+     "When the document was published (EDTF), at the precision known; a date not read in it is named under "
+     "data.inferred."),
     ("EventCorrected", ANY, "Corrects fields of an earlier event (data.target, data.changes, data.reason).",
      CorrectionData, "When the correction was made (EDTF)."),
     ("EventRetracted", ANY, "Withdraws an earlier event (data.target, data.reason).", RetractionData,
@@ -585,6 +689,11 @@ TYPES: dict[str, EventType] = _types(
 
 #: Types that act on another event rather than state a fact of their own.
 META_TYPES = frozenset({"EventCorrected", "EventRetracted"})
+#: The type that registers a source document, and the one kind of subject it is recorded on.
+DOCUMENT_TYPE = "DocumentRegistered"
+DOCUMENT_KIND = "source"
+#: Types that need no source of their own: a correction or retraction may give one; a document is its own.
+UNSOURCED_TYPES = META_TYPES | {DOCUMENT_TYPE}
 
 
 @cache
@@ -622,6 +731,8 @@ def validate_data(type_name: str, data: object) -> dict[str, Any]:
     out = validated.model_dump(exclude_none=True)
     if isinstance(validated, CorrectionData) and validated.changes.data is not None:
         out["changes"]["data"] = dict(validated.changes.data)  # null there removes a field: keep it
+    if isinstance(validated, DocumentData):
+        out = _sealed(out)
     return out
 
 
@@ -657,6 +768,10 @@ def validate_changes(target_type: str, changes: dict[str, Any]) -> dict[str, Any
     path = "data.changes.data"
     if spec.name in META_TYPES:
         raise ValidationError("data.target", f"a {spec.name} cannot be corrected; correct the event it acts on")
+    if spec.name == DOCUMENT_TYPE:
+        fixed = next((name for name in FIXED_DOCUMENT_FIELDS if name in changes), None)
+        if fixed:
+            raise ValidationError(f"{path}.{fixed}", FIXED_REASON)
     required = [name for name, info in spec.data.model_fields.items() if info.is_required()]
     for name in required:
         if name in changes and changes[name] is None:
@@ -814,7 +929,7 @@ def _body(type_name: str) -> type[BaseModel]:
     kinds = "|".join(spec.kinds)
     stream = Annotated[str, Shape("a subject", "subject", "text", (
         ("pattern", f"^(?:{kinds}){STREAM_TAIL}"), ("maxLength", 200)))]
-    is_meta = type_name in META_TYPES
+    is_meta = type_name in UNSOURCED_TYPES
     version = Annotated[int, Field(ge=0)]
     return pydantic.create_model(
         type_name,
@@ -828,7 +943,8 @@ def _body(type_name: str) -> type[BaseModel]:
         type=(_literal(type_name), Field(title="Type", description=spec.description)),
         occurred=(Edtf, Field(title="Date", description=spec.occurred)),
         data=(spec.data, Field(title="Data", description=spec.data.__doc__)),
-        sources=(MetaSources, Field([], title="Sources", description="Sources of the correction, if any."))
+        sources=(MetaSources, Field([], title="Sources", description="None needed: a document is its own source."
+                                    if type_name == DOCUMENT_TYPE else "Sources of the correction, if any."))
         if is_meta else (Sources, Field(title="Sources", description="At least one source with a verbatim quote.")),
         expected_version=(version | None, Field(None, title="Expected version",
                                                 description="The stream's version the writer read (0: a new stream); "
@@ -937,13 +1053,15 @@ def fields_table() -> str:
     own: dict[str, type[BaseModel]] = {}
     for spec in TYPES.values():
         for name in spec.data.model_fields:
-            if spec.name not in META_TYPES and name not in FactData.model_fields:
+            if spec.name not in UNSOURCED_TYPES and name not in FactData.model_fields:
                 own.setdefault(name, spec.data)
 
     def required_in(model: type[BaseModel]) -> Callable[[str], str]:
         return lambda name: "yes" if model.model_fields[name].is_required() else ""
 
     def fields_of(spec: EventType) -> str:
+        if spec.name == DOCUMENT_TYPE:
+            return "its own: see Documents below"
         names = [n for n in spec.data.model_fields if n not in FactData.model_fields or spec.name in META_TYPES]
         return ", ".join(f"`{n}` (required)" if spec.data.model_fields[n].is_required() else f"`{n}`" for n in names)
 
@@ -974,6 +1092,12 @@ def fields_table() -> str:
     lines += ["", "A translation:", ""]
     lines += _rows("| field | value | required | meaning |",
                    _field_rows(Translation, Translation.model_fields, required_in(Translation)))
+    lines += ["", f"### Documents (`{DOCUMENT_TYPE}` data, on a `{DOCUMENT_KIND}/<document id>` subject)", ""]
+    lines += _rows("| field | value | required | meaning |",
+                   _field_rows(DocumentData, DocumentData.model_fields, required_in(DocumentData)))
+    lines += ["", "The file a text was taken from (`file`):", ""]
+    lines += _rows("| field | value | required | meaning |",
+                   _field_rows(FileProvenance, FileProvenance.model_fields, required_in(FileProvenance)))
     lines += ["", "### Corrections and retractions (`data`)", ""]
     lines += _rows("| field | value | required | meaning |",
                    _field_rows(CorrectionData, CorrectionData.model_fields, required_in(CorrectionData)))

@@ -9,6 +9,7 @@ table for them is written here, so only ``events`` knows that table.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from . import db
@@ -136,23 +137,60 @@ def copy_dated_facts(table: str, columns: Sequence[str], *, upto: int, skip_type
     ``prefix_of(date)``, worked out once per distinct date, then the position
     zero-padded to twelve digits, so text order is key order.
     """
-    dates = [(occurred, prefix_of(occurred)) for (occurred,) in database.execute_sql(
-        sql("SELECT DISTINCT occurred FROM event WHERE position <= ?"), (upto,)).fetchall()]
-    database.execute_sql("CREATE TEMPORARY TABLE derived_day (occurred VARCHAR(100) PRIMARY KEY, "
-                         "prefix VARCHAR(20) NOT NULL)")
-    try:
-        database.cursor().executemany(sql("INSERT INTO derived_day (occurred, prefix) VALUES (?, ?)"), dates)
-        padded = ("lpad(CAST(e.position AS TEXT), 12, '0')" if db.is_postgres()
-                  else "substr('000000000000' || e.position, -12)")
+    with _sort_days(upto, prefix_of):
         skipped = ", ".join(f"'{t}'" for t in sorted(skip_types))
         database.execute_sql(sql(
             f"INSERT INTO {table} ({', '.join(columns)}) "
             "SELECT e.position, e.stream, e.occurred, NULL, NULL, e.occurred_lo, e.occurred_hi, "
-            f"{_label_sql(labels, default_label)}, d.prefix || {padded} "
+            f"{_label_sql(labels, default_label)}, d.prefix || {_padded()} "
             "FROM event e JOIN derived_day d ON d.occurred = e.occurred "
             f"WHERE e.position <= ? AND e.type NOT IN ({skipped}) ORDER BY e.position"), (upto,))
+
+
+def copy_citations(table: str, columns: Sequence[str], *, upto: int, skip_types: Sequence[str],
+                   prefix_of: Callable[[str], str]) -> None:
+    """Copy, as logged, one row per fact up to ``upto`` and per document its sources name, in one statement.
+
+    ``columns`` name the table's columns for: position, stream, date, data and
+    sources (left NULL: the log has them), lower and upper bounds, the
+    document's id and a sort key (``prefix_of(date)`` and the position, as
+    ``copy_dated_facts`` makes it). The sources are taken apart by the
+    database's own JSON functions: no event is decoded in Python.
+    """
+    if db.is_postgres():
+        each = "CROSS JOIN LATERAL jsonb_array_elements(e.sources::jsonb) AS j(value)"
+        document = "j.value ->> 'document'"
+    else:
+        each, document = ", json_each(e.sources) AS j", "json_extract(j.value, '$.document')"
+    with _sort_days(upto, prefix_of):
+        skipped = ", ".join(f"'{t}'" for t in sorted(skip_types))
+        database.execute_sql(sql(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            "SELECT DISTINCT e.position, e.stream, e.occurred, NULL, NULL, e.occurred_lo, e.occurred_hi, "
+            f"{document}, d.prefix || {_padded()} "
+            f"FROM event e JOIN derived_day d ON d.occurred = e.occurred {each} "
+            f"WHERE e.position <= ? AND e.type NOT IN ({skipped}) AND {document} IS NOT NULL "
+            "ORDER BY e.position"), (upto,))
+
+
+@contextmanager
+def _sort_days(upto: int, prefix_of: Callable[[str], str]) -> Iterator[None]:
+    """A temporary table ``derived_day``: each distinct date up to ``upto`` with its sort key's prefix."""
+    days = [(occurred, prefix_of(occurred)) for (occurred,) in database.execute_sql(
+        sql("SELECT DISTINCT occurred FROM event WHERE position <= ?"), (upto,)).fetchall()]
+    database.execute_sql("CREATE TEMPORARY TABLE derived_day (occurred VARCHAR(100) PRIMARY KEY, "
+                         "prefix VARCHAR(20) NOT NULL)")
+    try:
+        database.cursor().executemany(sql("INSERT INTO derived_day (occurred, prefix) VALUES (?, ?)"), days)
+        yield
     finally:
         database.execute_sql("DROP TABLE derived_day")
+
+
+def _padded() -> str:
+    """The event's position as twelve zero-padded digits, in the backend's SQL."""
+    return ("lpad(CAST(e.position AS TEXT), 12, '0')" if db.is_postgres()
+            else "substr('000000000000' || e.position, -12)")
 
 
 def _label_sql(labels: Mapping[str, Mapping[str | None, str]], default: str) -> str:

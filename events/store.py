@@ -14,10 +14,13 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from . import db, schema
+import orjson
+
+from . import db, documents, schema
 from .canonical import GENESIS_HASH, chain_hash, document, parse_utc, utc_text
 from .corrections import EventState, Form, apply_changes, fold
 from .db import database
+from .declaration import DOCUMENT_TYPE
 from .errors import (
     ConcurrencyConflict,
     IdempotencyConflict,
@@ -107,6 +110,7 @@ def _record(cursor: Any, prepared: list[Prepared], author: str) -> tuple[list[tu
     """Inside the write lock: check idempotency, versions and targets; build the rows."""
     top, known_versions, existing_ids = _write_snapshot(cursor, prepared)
     existing = {e.event_id: e for e in _by_ids(existing_ids)}
+    copies = _Copies([p for p in prepared if p.event_id not in existing])
     position, prev_hash = (top.position, top.hash) if top else (0, GENESIS_HASH)
     # Recorded time never goes backwards, even if the clock does.
     now = max(utc_now(), top.recorded_at) if top else utc_now()
@@ -122,11 +126,12 @@ def _record(cursor: Any, prepared: list[Prepared], author: str) -> tuple[list[tu
                 raise IdempotencyConflict(p.event_id, old.position)
             results.append((old, False))
             continue
-        if p.type in META_TYPES:
-            _check_target(p, i, batch)
+        target = _check_target(p, i, batch) if p.type in META_TYPES else None
         current = versions[p.stream] if p.stream in versions else known_versions.get(p.stream, 0)
         if p.expected_version is not None and p.expected_version != current:
             raise ConcurrencyConflict(p.stream, p.expected_version, current)
+        check_documents(p, i if len(prepared) > 1 else None, current, copies.find, target)
+        copies.add(p)
         versions[p.stream] = version = current + 1
         position += 1
         hash_ = chain_hash(document(
@@ -190,8 +195,8 @@ def _content(event: RecordedEvent) -> tuple[str, str, str, bytes, bytes]:
     return (event.stream, event.type, event.occurred, dumps(event.data), dumps(event.sources))
 
 
-def _check_target(p: Prepared, index: int, batch: dict[str, RecordedEvent]) -> None:
-    """A correction or retraction must point at a live fact of its own stream."""
+def _check_target(p: Prepared, index: int, batch: dict[str, RecordedEvent]) -> EventState:
+    """A correction or retraction must point at a live fact of its own stream; returns the fact's state."""
     target_id = p.data["target"]
     target = batch.get(target_id) or next(iter(_by_ids([target_id])), None)
     if target is None:
@@ -206,6 +211,10 @@ def _check_target(p: Prepared, index: int, batch: dict[str, RecordedEvent]) -> N
     if state.retracted:
         raise ValidationError("data.target", f"event {target_id} is already retracted", index)
     if p.type == "EventCorrected":
+        try:
+            documents.check_correction(target.type, p.data["changes"])
+        except ValidationError as exc:
+            raise exc.at(index) from None
         corrected = apply_changes(state.current, p.data["changes"])
         try:
             prepare(NewEvent(target.stream, target.type, corrected.occurred, corrected.data, corrected.sources))
@@ -213,6 +222,53 @@ def _check_target(p: Prepared, index: int, batch: dict[str, RecordedEvent]) -> N
             raise ValidationError(f"data.changes.{exc.field}", exc.reason, index) from None
         if corrected == state.current:
             raise ValidationError("data.changes", "changes nothing in the event's current form", index)
+    return state
+
+
+class _Copies:
+    """The registered documents a batch's sources name: those the log held before it, read once when the
+    first is needed, and those registered earlier in the batch itself."""
+
+    def __init__(self, prepared: list[Prepared]) -> None:
+        self.names: set[str] = set()
+        for p in prepared:
+            self.names |= documents.named(p.sources)
+            if p.type == "EventCorrected":
+                self.names |= documents.named(p.data["changes"].get("sources") or ())
+        self.logged: dict[str, documents.Copy] | None = None
+        self.batch: dict[str, documents.Copy] = {}
+
+    def add(self, p: Prepared) -> None:
+        document_id = documents.id_of(p.stream) if p.type == DOCUMENT_TYPE else None
+        if document_id is not None and document_id in self.names:
+            self.batch[document_id] = documents.Copy.of(p.data["text"])
+
+    def find(self, document_id: str) -> documents.Copy | None:
+        if document_id in self.batch:
+            return self.batch[document_id]
+        if self.logged is None:
+            self.logged = registered_copies(self.names)
+        return self.logged.get(document_id)
+
+
+def check_documents(p: Prepared, index: int | None, version: int, find: Callable[[str], documents.Copy | None],
+                    target: EventState | None = None) -> None:
+    """A document is registered once, on a new subject, and its text is never corrected; a source naming a
+    document quotes it verbatim (a correction's own sources: those it adds). ``index``: the event's place in
+    a batch of several, named in the refusal."""
+    try:
+        if p.type == DOCUMENT_TYPE:
+            if version:
+                raise documents.already_registered(documents.id_of(p.stream) or p.stream, version)
+        elif p.type == "EventCorrected" and target is not None:
+            changes = p.data["changes"]
+            if "sources" in changes:
+                added = documents.added_sources(target.current.sources, changes["sources"])
+                documents.check_sources([s for _, s in added], "data.changes.sources", find, [i for i, _ in added])
+        elif p.type not in META_TYPES:
+            documents.check_sources(p.sources, "sources", find)
+    except ValidationError as exc:
+        raise exc if index is None else exc.at(index) from None
 
 
 def _notify(events: list[RecordedEvent]) -> None:
@@ -293,6 +349,50 @@ def get(event_id: str) -> RecordedEvent:
     if not found:
         raise UnknownEvent(event_id)
     return found[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A registered document as the log holds it: where and by which event, and when it was withdrawn if it was."""
+
+    document_id: str
+    event_id: str
+    position: int
+    hash: str
+    retracted_at: int | None  # the position of its retraction
+
+
+def registrations(document_ids: Iterable[str]) -> dict[str, Registration]:
+    """The registrations of those of ``document_ids`` the log holds, by document id: one indexed query."""
+    wanted = sorted({documents.stream_of(d) for d in document_ids})
+    found: dict[str, Registration] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i:i + 500]
+        rows = database.execute_sql(sql(
+            f"SELECT e.stream, e.event_id, e.position, e.hash, (SELECT MIN(r.position) FROM event r "
+            f"WHERE {schema.target_expression('r')} = e.event_id AND r.{schema.REVISION_TYPES} "
+            "AND r.type = 'EventRetracted') FROM event e "
+            f"WHERE e.stream IN ({', '.join('?' * len(chunk))}) AND e.version = 1 AND e.type = ?"),
+            (*chunk, DOCUMENT_TYPE))
+        for stream, event_id, position, hash_, retracted in rows:
+            document_id = documents.id_of(stream) or stream
+            found[document_id] = Registration(document_id, event_id, position, hash_, retracted)
+    return found
+
+
+def registered_copies(document_ids: Iterable[str]) -> dict[str, documents.Copy]:
+    """The registered texts of those of ``document_ids`` the log holds, each read once per process."""
+    return {document_id: _copy(r.position, r.hash)._replace(retracted=r.retracted_at is not None)
+            for document_id, r in registrations(document_ids).items()}
+
+
+@lru_cache(maxsize=16)
+def _copy(position: int, hash_: str) -> documents.Copy:
+    """A registered text by its event's position and hash: the hash names the content, so a copy never goes stale
+    (the cache holds the few documents being cited; a text is at most a few megabytes)."""
+    row = database.execute_sql(sql("SELECT data FROM event WHERE position = ? AND hash = ?"),
+                               (position, hash_)).fetchone()
+    return documents.Copy.of(orjson.loads(row[0])["text"])
 
 
 def find(event_id: str) -> RecordedEvent | None:

@@ -33,13 +33,16 @@ MAX_TEXT = 10_000
 MAX_QUOTE = 2_000
 MAX_CONTEXT = 200
 MAX_DATA_BYTES = 64_000
+#: A registered document's data holds its whole text (``declaration.MAX_DOCUMENT_TEXT`` characters at most).
+MAX_DOCUMENT_DATA_BYTES = 4 * declaration.MAX_DOCUMENT_TEXT + MAX_DATA_BYTES
 #: The log's columns hold these at most, on SQLite as on PostgreSQL (``models.Event``).
 MAX_OCCURRED = 100
 MAX_AUTHOR = 200
 MAX_SOURCES = 20
 
 PARTICIPANT_FIELDS = frozenset({"name", "role", "country"})
-SOURCE_FIELDS = frozenset({"document", "url", "title", "publisher", "author", "kind", "language", "published", "quote"})
+SOURCE_FIELDS = frozenset({"document", "url", "title", "publisher", "author", "kind", "language", "published", "quote",
+                           "translation"})
 
 
 class Prepared(NamedTuple):
@@ -86,18 +89,20 @@ def prepare_fields(stream: object, type_: object, occurred: object, data: object
         _bad_date(occurred)
     lo, hi = dates.bounds(occurred)
     is_meta = type_ in META_TYPES
+    sourced = type_ not in declaration.UNSOURCED_TYPES
     if new_text:  # what a writer sends now: every field as the declaration says
         data = declaration.validate_data(type_, data)
-        sources = declaration.validate_sources(sources, required=not is_meta)
+        sources = declaration.validate_sources(sources, required=sourced)
     else:  # a restore: the rules the log's earlier events were written under
         data = _data(data, is_meta=is_meta, type_=type_)
-        sources = _sources(sources, required=not is_meta)
+        sources = _sources(sources, required=sourced)
     expected = expected_version
     if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int) or expected < 0):
         raise ValidationError("expected_version", "must be a non-negative integer (0: the stream must be new)")
     data_text = _faithful_json("data", data)
-    if len(data_text) > MAX_DATA_BYTES:
-        raise ValidationError("data", f"is {len(data_text)} bytes; the limit is {MAX_DATA_BYTES}")
+    limit = MAX_DOCUMENT_DATA_BYTES if type_ == declaration.DOCUMENT_TYPE else MAX_DATA_BYTES
+    if len(data_text) > limit:
+        raise ValidationError("data", f"is {len(data_text)} bytes; the limit is {limit}")
     sources_text = _canonical("sources", sources)
     if new_text:
         _refuse_unwritable("data", data, data_text)
@@ -323,20 +328,38 @@ def source(item: object, path: str = "source") -> dict[str, Any]:
         value = get(key)
         if value is not None:
             out[key] = _text(f"{path}.{key}", value, MAX_TITLE)
-    kind = get("kind")
-    if kind is not None:
-        if not isinstance(kind, str) or kind not in SOURCE_KIND_RANK:
-            raise ValidationError(f"{path}.kind", f"must be one of {', '.join(SOURCE_KIND_RANK)}")
-        out["kind"] = kind
-    language = get("language")
-    if language is not None:
-        if not isinstance(language, str) or not LANGUAGE_PATTERN.match(language):
-            raise ValidationError(f"{path}.language", "must be a language tag such as 'en' or 'fr'")
-        out["language"] = language
+    out.update(_kind_and_language(path, get("kind"), get("language")))
     published = get("published")
     if published is not None:
         out["published"] = _published(path, published)
     out["quote"] = _quote(get("quote"), path)
+    translation = get("translation")
+    if translation is not None:
+        out["translation"] = _translation(f"{path}.translation", translation)
+    return out
+
+
+def _translation(path: str, value: object) -> dict[str, str]:
+    """An editor's translation of the quote, as the declaration writes it: its text and its language."""
+    if not isinstance(value, dict) or set(value) != {"text", "language"}:
+        raise ValidationError(path, "must be an object with the translated text and its language")
+    language = value["language"]
+    if not isinstance(language, str) or not LANGUAGE_PATTERN.match(language):
+        raise ValidationError(f"{path}.language", "must be a language tag such as 'en' or 'fr'")
+    return {"text": _text(f"{path}.text", value["text"], MAX_TEXT, required=True), "language": language}
+
+
+def _kind_and_language(path: str, kind: object, language: object) -> dict[str, str]:
+    """What kind of source it is and its language, each when given."""
+    out = {}
+    if kind is not None:
+        if not isinstance(kind, str) or kind not in SOURCE_KIND_RANK:
+            raise ValidationError(f"{path}.kind", f"must be one of {', '.join(SOURCE_KIND_RANK)}")
+        out["kind"] = kind
+    if language is not None:
+        if not isinstance(language, str) or not LANGUAGE_PATTERN.match(language):
+            raise ValidationError(f"{path}.language", "must be a language tag such as 'en' or 'fr'")
+        out["language"] = language
     return out
 
 

@@ -1,4 +1,5 @@
-"""Read models folded from the log: agreements, exercises, meetings, timeline, tallies of subjects, coverage, search.
+"""Read models folded from the log: agreements, exercises, meetings, timeline, tallies of subjects, coverage, search,
+source documents.
 
 Each owns its tables and a checkpoint; ``catch_up`` brings them level with the
 log, ``rebuild`` folds again from position 0 into new tables while the old ones
@@ -21,6 +22,7 @@ from .agreements import Agreements
 from .base import Projection
 from .changes import ChangeLog
 from .coverage import Coverage
+from .documents import Documents
 from .exercises import Exercises
 from .meetings import Meetings
 from .search import Search
@@ -29,7 +31,7 @@ from .timeline import Timeline
 
 #: Every read model, in the order status lists them and a rebuild folds them.
 READ_MODELS: tuple[Projection, ...] = (Agreements(), Exercises(), Meetings(), Timeline(), Tallies(), Coverage(),
-                                       Search())
+                                       Search(), Documents())
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in READ_MODELS}
 
 

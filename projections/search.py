@@ -35,8 +35,8 @@ from playhouse.postgres_ext import TSVectorField
 from playhouse.sqlite_ext import FTS5Model, SearchField
 
 from events import dates, derived
+from events.declaration import DOCUMENT_TYPE, UNSOURCED_TYPES
 from events.records import RecordedEvent
-from events.vocabulary import META_TYPES
 
 from . import tables
 from .base import Projection
@@ -280,6 +280,11 @@ def _delete_words(positions: list[int]) -> None:
             execute_many(f"DELETE FROM {tables.name(SearchText)} WHERE rowid = ?", [(p,) for p in positions])
 
 
+def _searched(event: RecordedEvent) -> bool:
+    """Every fact; not a document's registration, which is a source (its page is /sources/<id>), not a fact."""
+    return event.type != DOCUMENT_TYPE
+
+
 class Search(Projection):
     name = "search"
     version = 1
@@ -291,7 +296,7 @@ class Search(Projection):
         self.apply_batch([event])
 
     def apply_batch(self, events: list[RecordedEvent]) -> None:
-        batch = Batch(SearchEntry, COLUMNS, _row, events, lambda e: True, set_aside=self.name)
+        batch = Batch(SearchEntry, COLUMNS, _row, events, _searched, set_aside=self.name)
         if not batch.steps:
             return
         batch.write()
@@ -307,7 +312,7 @@ class Search(Projection):
     def refold(self, upto: int) -> Iterator[int]:
         """Every fact as logged, read raw from the log a page at a time; then the corrections and retractions."""
         done = 0
-        for rows in derived.raw_facts(upto, skip_types=sorted(META_TYPES)):
+        for rows in derived.raw_facts(upto, skip_types=sorted(UNSOURCED_TYPES)):
             entries, texts, facets = [], [], []
             for position, _event_id, stream, type_, occurred, _recorded, data_text, sources_text in rows:
                 data, sources = orjson.loads(data_text), orjson.loads(sources_text)

@@ -22,8 +22,8 @@ import orjson
 from peewee import CharField, Model
 
 from events import dates, derived
+from events.declaration import DOCUMENT_TYPE, UNSOURCED_TYPES
 from events.records import RecordedEvent
-from events.vocabulary import META_TYPES
 
 from . import tables
 from .base import Projection
@@ -86,6 +86,11 @@ def _row(fact: Fact) -> tuple[Any, ...]:
     return (*fact.row(), lane_of(fact.stream, fact.type), sort_key(fact.occurred, fact.position))
 
 
+def _on_the_timeline(event: RecordedEvent) -> bool:
+    """Every fact; not a document's registration, which is a source, not something that happened."""
+    return event.type != DOCUMENT_TYPE
+
+
 class Timeline(Projection):
     name = "timeline"
     version = 3  # 3: keyed by position; id, type and recorded time read from the log
@@ -96,7 +101,7 @@ class Timeline(Projection):
         self.apply_batch([event])
 
     def apply_batch(self, events: list[RecordedEvent]) -> None:
-        batch = Batch(TimelineEntry, COLUMNS, _row, events, lambda e: True, set_aside=self.name)
+        batch = Batch(TimelineEntry, COLUMNS, _row, events, _on_the_timeline, set_aside=self.name)
         if batch.steps:
             batch.write()
 
@@ -107,7 +112,7 @@ class Timeline(Projection):
         sort key, and the sort key depends only on the date text: it is
         computed once per distinct date, not once per event.
         """
-        derived.copy_dated_facts(tables.name(TimelineEntry), COLUMNS, upto=upto, skip_types=sorted(META_TYPES),
+        derived.copy_dated_facts(tables.name(TimelineEntry), COLUMNS, upto=upto, skip_types=sorted(UNSOURCED_TYPES),
                                  labels=LANE_OF, default_label="other", prefix_of=sort_prefix)
         yield upto
         yield from self.refold_revisions(upto, upto)

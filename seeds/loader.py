@@ -1,6 +1,8 @@
 """Appending the seed catalogue to the log, idempotently, through the one ``append``.
 
-A new entry becomes an event whose id derives from the entry id. An entry
+Each document is registered (its text byte for byte) before the entries that
+quote it, so the log checks every seed quote against the registered text. A
+new entry becomes an event whose id derives from the entry id. An entry
 edited since it was appended becomes an ``EventCorrected`` carrying only what
 the seed changed (with the entry's ``correction`` as its reason), so
 corrections editors made to other fields survive. An entry listed in
@@ -8,7 +10,8 @@ corrections editors made to other fields survive. An entry listed in
 reason, in a log that has it. A type or a subject cannot be corrected: an
 entry whose type or stream differs from its event's is refused, naming it,
 so such a fix goes through a retraction and a new entry. An unchanged
-catalogue appends nothing.
+catalogue appends nothing, and a log seeded by an earlier version gets only
+what is new (the documents, the translations, the fixes).
 """
 
 from __future__ import annotations
@@ -23,9 +26,20 @@ import events
 from events import Form, NewEvent
 from events.canonical import dumps
 from events.corrections import apply_changes, diff
+from events.declaration import DOCUMENT_TYPE
 from events.validation import prepare
 
-from .catalog import NAMESPACE, SEEDS_DIR, Entry, Retraction, SeedError, load_entries, load_retractions
+from .catalog import (
+    NAMESPACE,
+    SEEDS_DIR,
+    Entry,
+    Retraction,
+    SeedError,
+    load_documents,
+    load_entries,
+    load_registrations,
+    load_retractions,
+)
 
 AUTHOR = "seed"
 
@@ -37,6 +51,7 @@ class SeedReport:
     unchanged: int
     retracted_kept: int  # entries an editor retracted: the seed does not bring them back
     retracted: int = 0  # entries the catalogue withdrew, retracted now
+    registered: int = 0  # documents among the appended events
 
 
 def _desired(entry: Entry) -> Form:
@@ -86,7 +101,8 @@ def plan(entries: list[Entry], today: date | None = None,
             [], str(uuid.uuid5(NAMESPACE, f"seed:{entry.id}:correction:{done}:{digest}")),
         ))
     withdrawn = [w for w in (_retraction(r, today) for r in retractions or []) if w is not None]
-    report = SeedReport(len(new), len(corrections), unchanged, retracted, len(withdrawn))
+    registered = sum(1 for event in new if event.type == DOCUMENT_TYPE)
+    report = SeedReport(len(new), len(corrections), unchanged, retracted, len(withdrawn), registered)
     return new + corrections + withdrawn, report
 
 
@@ -114,9 +130,11 @@ def _retraction(retraction: Retraction, today: date) -> NewEvent | None:
 
 
 def seed(directory: Path = SEEDS_DIR) -> SeedReport:
-    """Check the whole catalogue, then append what is missing in one atomic batch."""
-    entries = load_entries(directory)
-    retractions = load_retractions(directory, entries)
+    """Check the whole catalogue, then append what is missing in one atomic batch: documents first."""
+    documents = load_documents(directory)
+    facts = load_entries(directory, documents)
+    entries = load_registrations(directory, documents) + facts
+    retractions = load_retractions(directory, facts)
     batch, report = plan(entries, retractions=retractions)
     if batch:
         events.append(batch, author=AUTHOR)

@@ -91,11 +91,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _install(app: Flask) -> None:
     """Headers, error pages, template helpers, every blueprint (one concern each), repeated 304s in front,
     and the client's address from a trusted proxy's X-Forwarded-For before anything reads it."""
-    from . import api, editing, errors, feeds, operations, pages, pipeline, security, templating
+    from . import api, editing, errors, feeds, operations, pages, pipeline, security, templating, uploads
     from .feeds.heads import heads
     from .feeds.revalidation import Revalidations
     from .operations import integrity, readers
 
+    uploads.init_app(app)  # before the CSRF check, which reads a form's body
     security.init_app(app)
     readers.init_app(app)
     errors.init_app(app)

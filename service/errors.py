@@ -44,7 +44,7 @@ def json_error(status: int, message: str, **extra: Any) -> Response:
 
 def _message(exc: HTTPException) -> str:
     if exc.code == 413:
-        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        limit = request.max_content_length  # a request that may carry a document is allowed more
         return f"The request is larger than the limit of {limit // 1024} KB." if limit else MESSAGES[413]
     description = exc.description or ""
     default = type(exc).description

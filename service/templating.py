@@ -29,6 +29,7 @@ NAVIGATION = (
     ("/exercises", "Exercises"),
     ("/meetings", "Meetings"),
     ("/timeline", "Timeline"),
+    ("/sources", "Sources"),
     ("/subjects", "Subjects"),
     ("/search", "Search"),
 )
@@ -151,6 +152,16 @@ def quote_text(quote: dict[str, Any] | str | None) -> str:
     return "" if quote is None else str(quote)
 
 
+#: Languages a translation is most often in, by tag, for the words that mark it.
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "ja": "Japanese", "de": "German", "es": "Spanish", "zh": "Chinese"}
+
+
+def language_name(tag: str | None) -> str:
+    """A language tag as a reader says it ('en' is English); an unlisted tag is shown as it is."""
+    text = str(tag or "")
+    return LANGUAGE_NAMES.get(text.split("-", 1)[0].lower(), text)
+
+
 def canonical_event_id(text: str) -> str | None:
     """The canonical form of a UUID, or None for anything else (so a bad id is a 404, not an error)."""
     try:
@@ -184,7 +195,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         when=when, precision=precision, moment=moment, participant=participant,
         type_description=type_description, quote_text=quote_text, lines=lines, type_label=type_label,
-        subject_label=subject_label,
+        subject_label=subject_label, language_name=language_name,
     )
     app.jinja_env.globals.update(
         navigation=navigation, routed=routed, feed_link=feed_link, LOG_FEED=LOG_FEED,

@@ -1,6 +1,7 @@
 """Screenshots of the main pages for the README, taken with the same headless Chromium as the browser test.
 
-Run with ``python -m tests.screenshots`` (writes ``docs/screenshots/*.png``).
+Run with ``python -m tests.screenshots`` (writes ``docs/screenshots/*.png``), or name the ones to take again
+(``python -m tests.screenshots document``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from seeds.catalog import event_id_for
 from tests.liveserver import CHROMIUM, EDITOR, ROOT, live_service
+
+ACSA_SIGNED = event_id_for("ifri-pajon-2018/acsa-signed")
 
 OUT = ROOT / "docs" / "screenshots"
 
@@ -25,7 +29,11 @@ PAGES = (
 )
 
 
-def take(out: Path = OUT) -> list[Path]:
+#: Every screenshot, by name: the pages above, then those reached by a reader's or an editor's steps.
+NAMES = (*(name for name, _, _ in PAGES), "event", "document", "form", "phone-agreements")
+
+
+def take(out: Path = OUT, names: tuple[str, ...] = NAMES) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     out.mkdir(parents=True, exist_ok=True)
@@ -35,21 +43,30 @@ def take(out: Path = OUT) -> list[Path]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         for name, path, full in PAGES:
-            page.goto(service.url + path)
-            written.append(_shot(page, out / f"{name}.png", full))
-        page.goto(service.url + "/agreements")
-        page.locator("ol.lifecycle li > a").first.click()
-        written.append(_shot(page, out / "event.png", False))
-        page.goto(service.url + "/sign-in?next=/events/new")
-        page.fill("#name", EDITOR[0])
-        page.fill("#password", EDITOR[1])
-        page.click("input[type=submit]")
-        page.fill("#occurred", "spring 2026")
-        page.click("#preview")
-        written.append(_shot(page, out / "form.png", False))
-        phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
-        phone.goto(service.url + "/agreements")
-        written.append(_shot(phone, out / "phone-agreements.png", False))
+            if name in names:
+                page.goto(service.url + path)
+                written.append(_shot(page, out / f"{name}.png", full))
+        if "event" in names:
+            page.goto(service.url + "/agreements")
+            page.locator("ol.lifecycle li > a").first.click()
+            written.append(_shot(page, out / "event.png", False))
+        if "document" in names:  # a quote followed from its event to its highlighted place
+            page.goto(service.url + "/events/" + ACSA_SIGNED)
+            page.get_by_role("link", name="See this quote in place in the document").first.click()
+            page.evaluate("document.querySelector(':target').scrollIntoView({block: 'center'})")
+            written.append(_shot(page, out / "document.png", False))
+        if "form" in names:
+            page.goto(service.url + "/sign-in?next=/events/new")
+            page.fill("#name", EDITOR[0])
+            page.fill("#password", EDITOR[1])
+            page.click("input[type=submit]")
+            page.fill("#occurred", "spring 2026")
+            page.click("#preview")
+            written.append(_shot(page, out / "form.png", False))
+        if "phone-agreements" in names:
+            phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+            phone.goto(service.url + "/agreements")
+            written.append(_shot(phone, out / "phone-agreements.png", False))
         browser.close()
     return written
 
@@ -60,6 +77,9 @@ def _shot(page, path: Path, full: bool) -> Path:
 
 
 if __name__ == "__main__":
-    for path in take():
+    unknown = set(sys.argv[1:]) - set(NAMES)
+    if unknown:
+        sys.exit(f"no screenshot named {', '.join(sorted(unknown))} (known: {', '.join(NAMES)})")
+    for path in take(names=tuple(sys.argv[1:]) or NAMES):
         print(path.relative_to(ROOT))
     sys.exit(0)

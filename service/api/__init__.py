@@ -9,6 +9,7 @@ from flask import Blueprint
 def blueprints() -> tuple[Blueprint, ...]:
     """This surface's blueprints (imported when the app is built, so importing a module here builds nothing)."""
     from .calendar import bp as calendar
+    from .documents import bp as documents
     from .downloads import bp as downloads
     from .exports import bp as exports
     from .log import bp as log
@@ -16,4 +17,4 @@ def blueprints() -> tuple[Blueprint, ...]:
     from .readmodels import bp as readmodels
     from .search import bp as search
 
-    return (log, readmodels, search, downloads, exports, calendar, openapi)
+    return (log, documents, readmodels, search, downloads, exports, calendar, openapi)

@@ -26,7 +26,7 @@ from ..editing import accounts
 from ..errors import json_error
 from ..security import csrf
 from ..templating import canonical_event_id
-from ..writes import append_one
+from ..writes import Appended, append_one
 from . import followers
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -198,6 +198,11 @@ def append_event() -> Response:
         appended = append_one(events.NewEvent.from_dict(sent), author=editor.name)
     except events.EventStoreError as exc:
         return _not_appended(exc)
+    return appended_answer(appended)
+
+
+def appended_answer(appended: Appended) -> Response:
+    """What a write answers: where the event is, its place in the log, and whether it is new (201) or not (200)."""
     recorded = appended.event
     location = url_for("api.show_event", event_id=recorded.event_id)
     response = _json({

@@ -147,6 +147,39 @@ def _paths() -> dict[str, Schema]:
                                       "The event's id (a UUID).")],
             "responses": {"200": _answer("The event.", ref("RecordedEvent")),
                           "404": _refused("No event has this id.")}}},
+        "/api/events/{event_id}/sources": {"get": {
+            "summary": "An event's current sources, each said checked against a stored copy or not.",
+            "tags": ["log"],
+            "parameters": [_parameter("event_id", "path", {"type": "string", "format": "uuid"},
+                                      "The event's id (a UUID).")],
+            "responses": {"200": _answer("The sources.", ref("EventSources")),
+                          "404": _refused("No event has this id.")}}},
+        "/api/documents": {"post": {
+            "summary": "Register a document as the token's editor: its metadata and its text, sent as a file "
+                       "(.txt, .html, .pdf; the text is taken from it) or as a text part.",
+            "tags": ["log"],
+            "security": [{"token": []}],
+            "parameters": [_parameter(
+                "Idempotency-Key", "header", {"type": "string", "pattern": f"^{log.IDEMPOTENCY_KEY.pattern}$"},
+                "Derives the registration's id when the body has no `event_id`, as for POST /api/events.")],
+            "requestBody": {"required": True, "content": {"multipart/form-data": {
+                "schema": ref("DocumentUpload"), "encoding": {"file": {"contentType": "application/octet-stream"}}}}},
+            "responses": {
+                "201": _answer("Registered.", ref("Appended"),
+                               headers={"Location": {"type": "string", "description": "The event's JSON."}}),
+                "200": _answer("This very registration was already recorded: nothing new was written.",
+                               ref("Appended")),
+                "400": _refused("A bad Idempotency-Key, or one sent with an event_id."),
+                "401": _refused("No token, or one unknown or revoked."),
+                "409": _refused("A document with this id is already registered, or the event id is already "
+                                "recorded with other content."),
+                "413": _refused("The body is larger than the service accepts for a document."),
+                "415": _refused("The body is not multipart/form-data."),
+                "422": _answer("The document is refused (a part missing or wrong, a file whose text cannot be "
+                               "taken): the field is named.", ref("Refusal")),
+                "503": _refused("Another write held the database too long: nothing was saved; send it again "
+                                "after Retry-After."),
+            }}},
         "/api/agreements": _read_model("Agreements by name, each one's status on a date.", "AgreementsPage", [
             _query("as_of", {"type": "string", "format": "date"}, "The day the statuses are for (default today)."),
             _query("known_at", {"type": "string"}, "As the record stood then: a day (its end) or a time (UTC "

@@ -87,6 +87,31 @@ SCHEMAS: dict[str, Schema] = {
         "views_lag": {"type": "integer", "minimum": 0,
                       "description": "Events the read models had yet to fold when the answer was given."},
     }),
+    "EventSources": obj({
+        "event_id": EVENT_ID,
+        "sources": array(obj({
+            "quote": {"type": ["object", "string"], "description": "The verbatim quote (a TextQuoteSelector)."},
+            "checked": {"type": "boolean", "description": "Whether the log checked the quote against a document it "
+                                                          "had registered before the source was written."},
+            "check": {"enum": ["checked against the stored copy", "not checked against a stored copy"]},
+        }, {
+            "document_page": {**STRING, "description": "The registered document's page."},
+            "in_place": {**STRING, "description": "The document's page, at the quote's place."},
+        }, description="One source as recorded, with how it stands against the stored copies.")),
+    }, description="An event's current sources, each checked against a stored copy or not."),
+    "DocumentUpload": obj({
+        "document": {"type": "string", "minLength": 1, "maxLength": 200,
+                     "description": "The document's id: it is registered on source/<id>."},
+        "published": {**EDTF, "minLength": 1},
+        "title": {"type": "string", "minLength": 1}, "language": {"type": "string", "minLength": 1},
+        "kind": {"enum": ["official", "press", "analysis"]},
+    }, {
+        "author": STRING, "publisher": STRING, "url": STRING,
+        "text": {**STRING, "description": "The document's text, when no file is sent."},
+        "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                 "description": "A .txt (UTF-8), .html or .pdf file the text is taken from."},
+        "event_id": EVENT_ID,
+    }, description="A document to register: its metadata, and its file or its text."),
     "AgreementsPage": obj({
         "as_of": DAY, "known_at": {"type": ["string", "null"], "format": "date-time"},
         "agreements": array(obj({

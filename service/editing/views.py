@@ -22,11 +22,11 @@ from events.corrections import EventState, Form, diff
 from events.declaration import MAX_SOURCES
 from events.errors import InvalidDate
 from events.vocabulary import META_TYPES
-from seeds.catalog import load_documents
+from projections import documents
 
 from .. import writes
 from ..errors import json_error
-from ..pages.log import event_state_or_404
+from ..pages.lookup import event_state_or_404
 from . import claims
 from .auth import editor_required
 from .claims import Claim, claim_about
@@ -46,6 +46,7 @@ from .forms import (
 bp = Blueprint("editing", __name__)
 
 _SOURCE_PATH = re.compile(r"^sources\[(\d+)\](?:\.(\w+))?")
+SUGGESTED_DOCUMENTS = 300
 _DATA_FIELDS = {"title": "title", "summary": "summary", "place": "place", "participants": "participants"}
 
 
@@ -90,11 +91,8 @@ def _show_one(form: WTForm, path: str, message: str, source_rows: list[int] | No
 
 
 def _documents() -> list[tuple[str, str]]:
-    """The seed documents an editor can cite by id (offered as suggestions)."""
-    try:
-        return [(doc_id, getattr(doc, "title", doc_id)) for doc_id, doc in load_documents().items()]
-    except Exception:  # the suggestions are a convenience; a form without them still works
-        return []
+    """The registered documents an editor can cite by id (offered as suggestions; the first few hundred)."""
+    return [(d.id, d.title) for d in documents.documents(limit=SUGGESTED_DOCUMENTS)]
 
 
 def _fact_data(form: FactFields, base: dict[str, Any] | None = None) -> dict[str, Any]:

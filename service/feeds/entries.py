@@ -10,7 +10,7 @@ is a tombstone for its target beside its own entry.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from html import escape as _html_escape
 from typing import Any
@@ -20,10 +20,15 @@ from markupsafe import Markup
 import events
 from events import RecordedEvent, dates
 from events.corrections import Form, fold
+from events.declaration import DOCUMENT_TYPE
+from events.documents import id_of
+from events.store import Registration
 from events.vocabulary import EVENT_TYPES, META_TYPES
 from projections.changes import Change
 
-from ..templating import precision
+from ..citations import UNCHECKED
+from ..sources import Check, checks, documents_named, quote_link
+from ..templating import language_name, precision
 from .atom import Category, Entry, Tombstone
 
 
@@ -47,7 +52,7 @@ def _categories(base: str, type_: str, stream: str) -> tuple[Category, ...]:
     )
 
 
-def _source_html(source: dict[str, Any]) -> str:
+def _source_html(source: dict[str, Any], check: Check | None, base: str, event_id: str) -> str:
     quote = source.get("quote")
     exact = quote.get("exact", "") if isinstance(quote, dict) else (quote or "")
     cite = [str(source.get("title") or source.get("document") or "source")]
@@ -57,11 +62,22 @@ def _source_html(source: dict[str, Any]) -> str:
     url = source.get("url")
     if isinstance(url, str) and url.startswith(("http://", "https://")):
         parts.append(f' <a href="{_e(url)}">{_e(url)}</a>')
+    translation = source.get("translation")
+    if isinstance(translation, dict) and translation.get("text"):
+        language = str(translation.get("language") or "")
+        parts.append(f'<p lang="{_e(language)}"><em>{_e(language_name(language))} translation (unofficial), not the '
+                     f"source's words:</em> {_e(translation['text'])}</p>")
+    if check is not None and check.checked and check.document is not None:
+        place = quote_link(check.document, event_id, check.index)
+        parts.append(f'<p>Checked against the stored copy: <a href="{_e(base)}{_e(place)}">see the quote in '
+                     "place</a>.</p>")
+    elif check is not None:
+        parts.append(f"<p>{_e(UNCHECKED[:1].upper() + UNCHECKED[1:])}.</p>")
     return f"<li>{''.join(parts)}</li>"
 
 
-def _fact_html(form: Form, summary: str) -> str:
-    """Summary, when (and where), then each source's verbatim quote and citation.
+def _fact_html(form: Form, summary: str, source_checks: list[Check], base: str, event_id: str) -> str:
+    """Summary, when (and where), then each source's verbatim quote, citation, translation and check.
 
     Type, subject and log position are the entry's categories and ``chr:position``, not repeated here.
     Built with ``html.escape`` rather than Markup templates: a page of 50 entries renders several times faster.
@@ -69,26 +85,51 @@ def _fact_html(form: Form, summary: str) -> str:
     when = f"{_when(form.occurred)} ({form.occurred})"
     if form.data.get("place"):
         when += f", {form.data['place']}"
-    sources = "".join(_source_html(s) for s in form.sources if isinstance(s, dict))
+    sources = "".join(_source_html(s, c, base, event_id) for s, c in zip(form.sources, source_checks, strict=True)
+                      if isinstance(s, dict))
     return f"<p>{_e(summary)}</p><p>{_e(when)}</p><ul>{sources}</ul>"
 
 
+def _document_html(event: RecordedEvent, form: Form, base: str) -> str:
+    """A registered document: what it is and where its text is read; the text itself stays out of the feeds."""
+    data = form.data
+    inferred = set(data["inferred"]) if isinstance(data.get("inferred"), dict) else set()
+    described = [f"{label}: {data[key]}" + (" (inferred)" if key in inferred else "")
+                 for key, label in (("author", "Author"), ("publisher", "Publisher")) if data.get(key)]
+    described.append(f"Published {_when(form.occurred)} ({form.occurred})" + (" (inferred)" if "occurred" in inferred
+                                                                              else ""))
+    described.append(f"{language_name(str(data.get('language') or ''))}, {data.get('kind', '')}")
+    document = id_of(event.stream) or ""
+    text = data.get("text")
+    size = f"{len(text):,} characters, " if isinstance(text, str) else ""
+    return (f"<p>Document registered: {_e(str(data.get('title') or document))}.</p>"
+            + "".join(f"<p>{_e(line)}</p>" for line in described)
+            + f"<p>Kept byte for byte: {_e(size)}SHA-256 <code>{_e(str(data.get('sha256', '')))}</code>.</p>"
+            + f'<p><a href="{_e(base)}/sources/{_e(document)}">Read it with every quote in place</a>.</p>')
+
+
 def fact_entry(event: RecordedEvent, form: Form, *, updated: datetime, position: int, hash_: str,
-               base: str) -> Entry:
+               base: str, registrations: Mapping[str, Registration] | None = None) -> Entry:
     """An event's entry in ``form`` (its original, or as a correction left it).
 
     ``position`` and ``hash_`` are those of the event that published this
-    form: the fact itself, or the correction that gave it.
+    form: the fact itself, or the correction that gave it; a source is shown
+    as checked when its document was registered before that position
+    (``registrations``: read once for a page of entries).
     """
     title = str(form.data.get("title") or event.type)
     summary = str(form.data.get("summary") or title)
+    if event.type == DOCUMENT_TYPE:
+        content = _document_html(event, form, base)
+    else:
+        content = _fact_html(form, summary, checks(form.sources, position, registrations), base, event.event_id)
     return Entry(
         id=event.event_id,
         title=f"{title} — {_when(form.occurred)}",
         updated=updated,
         published=event.recorded_at,
         summary=summary,
-        content=_fact_html(form, summary),
+        content=content,
         link=f"{base}/events/{event.event_id}",
         categories=_categories(base, event.type, event.stream),
         position=position,
@@ -135,12 +176,15 @@ def event_entries(batch: Sequence[RecordedEvent], base: str, *,
     """
     wanted = sorted({e.data["target"] for e in batch if e.type in META_TYPES})
     targets = {t.event_id: t for t in (events.get(i) for i in wanted)}
+    cited = documents_named([*(e.sources for e in batch), *(t.sources for t in targets.values()),
+                             *(e.data["changes"].get("sources") or () for e in batch if e.type == "EventCorrected")])
+    registrations = events.store.registrations(cited) if cited else {}
     entries: list[Entry] = []
     tombstones: list[Tombstone] = []
     for event in batch:
         if event.type not in META_TYPES:
             entries.append(fact_entry(event, Form.of(event), updated=event.recorded_at, position=event.position,
-                                      hash_=event.hash, base=base))
+                                      hash_=event.hash, base=base, registrations=registrations))
             continue
         target = targets[event.data["target"]]
         before = _form_at(target, event.position - 1)
@@ -148,7 +192,7 @@ def event_entries(batch: Sequence[RecordedEvent], base: str, *,
         if event.type == "EventCorrected":
             form = _form_at(target, event.position)
             entries.append(fact_entry(target, form, updated=event.recorded_at, position=event.position,
-                                      hash_=event.hash, base=base))
+                                      hash_=event.hash, base=base, registrations=registrations))
         else:
             tombstones.append(Tombstone(target.event_id, event.recorded_at,
                                         str(event.data.get("reason") or "retracted"),

@@ -136,7 +136,8 @@ def backup() -> str:
     folder = backups()
     folder.mkdir(parents=True, exist_ok=True)
     stamp = now().strftime("%Y%m%dT%H%M%SZ")
-    target = folder / f"chronology-{stamp}-p{store.head_position()}.jsonl"
+    # The head zero-padded: two backups of one second (a test, a manual run) still sort by head, p…99 before p…100.
+    target = folder / f"chronology-{stamp}-p{store.head_position():012d}.jsonl"
     partial = target.with_suffix(".partial")
     with partial.open("wb") as out:
         count = export(out)

@@ -1,4 +1,5 @@
-"""The pages people read: home, events and subjects (``log``), the read models' views (``readmodels``)."""
+"""The pages people read: home, events and subjects (``log``), the read models' views (``readmodels``), the
+documents and citations (``sources``)."""
 
 from __future__ import annotations
 
@@ -10,5 +11,6 @@ def blueprints() -> tuple[Blueprint, ...]:
     from .log import bp as log
     from .readmodels import bp as readmodels
     from .search import bp as search
+    from .sources import bp as sources
 
-    return (log, readmodels, search)
+    return (log, readmodels, search, sources)

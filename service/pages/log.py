@@ -13,15 +13,18 @@ from flask import Blueprint, abort, render_template
 
 import events
 from events.corrections import EventState
+from events.declaration import DOCUMENT_TYPE
+from events.documents import id_of
 from events.vocabulary import META_TYPES, STREAM_KINDS
 from projections import coverage as coverage_model
-from projections import quarantine
+from projections import documents, quarantine
 from projections import search as search_model
 from projections.tallies import tallies
 
 from .. import params
 from ..operations import integrity
-from ..templating import canonical_event_id
+from .lookup import event_state_or_404
+from .sources import event_checks, formatted_event_citation
 
 bp = Blueprint("pages", __name__)
 
@@ -92,17 +95,6 @@ def home() -> str:
                            coverage=coverage_model.coverage())
 
 
-def event_state_or_404(event_id: str) -> EventState:
-    """The event ``event_id`` names, with its corrections; a 404 naming why when it names none."""
-    canonical = canonical_event_id(event_id)
-    if canonical is None:
-        abort(404, description=f"{event_id!r} is not an event id (a UUID).")
-    try:
-        return events.state(canonical)
-    except events.UnknownEvent:
-        abort(404, description=f"There is no event with id {canonical}.")
-
-
 @bp.get("/events/<event_id>")
 def event(event_id: str) -> str:
     """One event: its current form, every source quoted, its corrections, and its place in the chain."""
@@ -116,8 +108,15 @@ def event(event_id: str) -> str:
     drawn_from = max([state.original.position, *(r.event.position for r in state.revisions)])
     failed = integrity.failure()
     in_doubt = failed if failed is not None and drawn_from >= (failed.broken_at or 0) else None
-    return render_template("event.html", state=state, event=state.original, target=target, in_doubt=in_doubt,
-                           drawn_from=drawn_from, set_aside=aside)
+    fact = state.original.type not in META_TYPES and state.original.type != DOCUMENT_TYPE
+    source_checks = event_checks(state) if fact else []
+    named = {c.document for c in source_checks if c.document is not None}
+    return render_template(
+        "event.html", state=state, event=state.original, target=target, in_doubt=in_doubt, drawn_from=drawn_from,
+        set_aside=aside, checks=source_checks,
+        cite=formatted_event_citation(state, source_checks) if fact else None,
+        registered={d: row for d in named if (row := documents.document(d)) is not None},
+        document_id=id_of(state.original.stream) if state.original.type == DOCUMENT_TYPE else None)
 
 
 @dataclass(frozen=True)

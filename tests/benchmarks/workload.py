@@ -4,7 +4,9 @@ Events are deterministic for a given seed: streams of every kind with a few
 to a few dozen events each, types valid for their kind, EDTF dates of varied
 precision (days, months, years, seasons, intervals, ranges, qualifiers),
 data with title/summary/place/participants, and one source naming a seed
-document with a verbatim quote of 100-200 characters taken from its text.
+document with a verbatim quote of 100-200 characters taken from its text
+(a log starts with the five documents' registrations, so every quote is
+checked against the registered text as it is appended).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import events
 from events import NewEvent, declaration
 from events.transfer import export
 from events.vocabulary import EVENT_TYPES, META_TYPES, STREAM_KINDS
-from seeds.catalog import SEEDS_DIR, normalise
+from seeds.catalog import CITED_FIELDS, SEEDS_DIR, load_registrations, normalise
 
 from .harness import Context, log
 
@@ -62,9 +64,14 @@ def _documents() -> list[tuple[dict, str]]:
     out = []
     for doc in docs:
         text = normalise((SEEDS_DIR / doc["file"]).read_text(encoding="utf-8"))
-        meta = {k: v for k, v in doc.items() if k not in ("id", "file")}
+        meta = {k: doc[k] for k in CITED_FIELDS if k in doc}
         out.append(({"document": doc["id"], **meta}, text))
     return out
+
+
+def registrations() -> list[NewEvent]:
+    """The seed documents' registrations: a log's first events, so the sources naming them are checked."""
+    return [entry.event for entry in load_registrations()]
 
 
 def _excerpt(rng: random.Random, text: str, lo: int, hi: int) -> tuple[str, int, int]:
@@ -150,18 +157,20 @@ def generate(count: int, seed: int = 2017) -> Iterator[NewEvent]:
 
 
 def build_log(url: str, count: int, *, batch: int = 5000, seed: int = 2017) -> None:
-    """Create a log at ``url`` holding ``count`` generated events, appended in batches."""
+    """Create a log at ``url`` holding ``count`` events: the documents' registrations, then generated events
+    appended in batches."""
     events.connect(url)
     events.create_schema()
+    registered = events.append(registrations(), author=AUTHOR) if events.store.head() is None else []
     pending: list[NewEvent] = []
-    done = 0
-    for event in generate(count, seed):
+    done = len(registered)
+    for event in generate(count - done, seed):
         pending.append(event)
         if len(pending) >= batch:
             events.append(pending, author=AUTHOR)
             done += len(pending)
             pending = []
-            if done % 50_000 == 0:
+            if (done - len(registered)) % 50_000 == 0:
                 log(f"built {done}/{count} events")
     if pending:
         events.append(pending, author=AUTHOR)

@@ -18,7 +18,7 @@ from events.integrity import verify
 
 pytestmark = pytest.mark.slow
 
-SOURCE = [{"document": "test", "quote": "a verbatim quote"}]
+SOURCE = [{"url": "https://example.org/test", "quote": "a verbatim quote"}]
 
 
 def _appender(url: str, seed: int, total: int, queue) -> None:
@@ -66,7 +66,7 @@ KILLED_WRITER = textwrap.dedent("""
     from events import store
 
     events.connect(sys.argv[1])
-    source = [{"document": "test", "quote": "a verbatim quote"}]
+    source = [{"url": "https://example.org/test", "quote": "a verbatim quote"}]
     def batch(n, label):
         return [events.NewEvent("exercise/pegase", "ExerciseConducted", "2023", {"title": f"{label} {i}"}, source)
                 for i in range(n)]

@@ -38,7 +38,26 @@ POISON, POISON_DATE = "unfoldable", "1999-09-09"
 DATES = ("2016-12-01", "2017", "2017-21", "2018-07", "2023/2027", "2011/..", "[..2017-01-06]", "2019-06-26",
          "2027", "2030-05", "2017-01-06", "2031", POISON_DATE)
 KINDS = ("official", "press", "analysis")
+#: Two registered documents the facts may cite (the documents read model keeps who cites what), or a URL.
+DOCUMENTS = {"d1": "The ministers met in Paris. They agreed to open negotiations.",
+             "d2": "Les ministres se sont réunis à Tokyo."}
+CITES = ("url", "d1", "d2")
 PUBLISHED = (None, "2017", "2018-11-16", "[2017-01-08..2018-05]")
+
+
+def _source(cite: str, kind: str, url: int, published: str | None) -> list[dict]:
+    link = {"url": f"https://example.org/{url}", "quote": "q", "kind": kind}
+    if published:
+        link["published"] = published
+    if cite == "url":
+        return [link]
+    return [{"document": cite, "quote": DOCUMENTS[cite].split(".")[0], "kind": kind}, link]
+
+
+def _registrations() -> list[events.NewEvent]:
+    return [events.NewEvent(f"source/{name}", "DocumentRegistered", "2017", {
+        "title": name, "kind": "official", "language": "en", "text": text}) for name, text in DOCUMENTS.items()]
+
 
 fact = st.fixed_dictionaries({
     "op": st.just("fact"),
@@ -48,6 +67,7 @@ fact = st.fixed_dictionaries({
     "session": st.none() | st.integers(1, 4),
     "claim": st.none() | st.just("f"),
     "kind": st.sampled_from(KINDS),
+    "cite": st.sampled_from(CITES),
     "source": st.integers(0, 2),
     "published": st.sampled_from(PUBLISHED),
     "poison": st.booleans(),
@@ -57,6 +77,7 @@ revision = st.fixed_dictionaries({
     "pick": st.integers(0, 50),
     "occurred": st.sampled_from(DATES),
     "place": st.sampled_from(("Paris", "Tokyo")),
+    "cite": st.none() | st.sampled_from(CITES),
     "published": st.sampled_from(PUBLISHED),  # a correction of the sources' metadata (the coverage's)
 })
 # Each group is appended at one recorded time; the times move forward across the groups.
@@ -79,10 +100,8 @@ def _events(ops: list[dict], live: dict[str, events.NewEvent], counter: list[int
                 data["fact"] = op["claim"]
             if type_ in ("ExercisePlanned", "MeetingPlanned"):  # a plan names its date apart from its announcement
                 data["planned_for"] = op["occurred"]
-            source = {"url": f"https://example.org/{op['source']}", "quote": "q", "kind": op["kind"]}
-            if op["published"]:
-                source["published"] = op["published"]
-            event = events.NewEvent(op["stream"], type_, op["occurred"], data, [source],
+            event = events.NewEvent(op["stream"], type_, op["occurred"], data,
+                                    _source(op["cite"], op["kind"], op["source"], op["published"]),
                                     event_id=f"00000000-0000-4000-8000-{counter[0]:012d}")
             live[event.event_id] = event
             out.append(event)
@@ -98,9 +117,11 @@ def _events(ops: list[dict], live: dict[str, events.NewEvent], counter: list[int
                 fixed = {"place": f"{op['place']} {counter[0]}", "title": f"corrected {counter[0]}"}
                 changes = {"occurred": op["occurred"], "data": fixed}
                 sources = target.sources
+                wanted = _source(op["cite"], "press", 0, None) if op["cite"] is not None else sources
                 if op["published"]:
-                    sources = [{**target.sources[0], "published": op["published"]}]
-                    changes["sources"] = sources
+                    wanted = [{**s, "published": op["published"]} if "url" in s else s for s in wanted]
+                if wanted != sources:
+                    sources = changes["sources"] = wanted
                 live[target_id] = events.NewEvent(target.stream, target.type, op["occurred"],
                                                   {**target.data, **fixed}, sources, target.event_id)
                 out.append(events.NewEvent(target.stream, "EventCorrected", "2026", {
@@ -141,6 +162,8 @@ def test_incremental_folding_in_any_batches_equals_a_rebuild(monkeypatch, groups
             live: dict[str, events.NewEvent] = {}
             counter = [0]
             moment = datetime(2016, 6, 1, tzinfo=UTC)
+            monkeypatch.setattr(store, "utc_now", lambda at=moment: at)
+            events.append(_registrations(), author="property")
             for days, ops in groups:
                 moment += timedelta(days=days)
                 batch = _events(ops, live, counter)

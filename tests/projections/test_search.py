@@ -50,6 +50,9 @@ def test_participants_quotes_translations_and_document_names_are_searched(log):
     source = {"document": "joint-statement-2017", "title": "Déclaration conjointe", "language": "fr",
               "quote": "Les ministres ont salué la coopération",
               "translation": {"text": "The ministers welcomed the cooperation", "language": "en"}}
+    append(events.NewEvent("source/joint-statement-2017", "DocumentRegistered", "2017-01-06", {  # the quote's copy
+        "title": "Déclaration conjointe", "kind": "official", "language": "fr",
+        "text": "Les ministres ont salué la coopération entre les deux pays."}))
     append(events.NewEvent("meeting/2plus2", "MeetingHeld", "2017-01-06",
                            {"title": "Third 2+2", "participants": [{"name": "Jean-Yves Le Drian", "role": "host"}]},
                            [source]))
@@ -161,3 +164,18 @@ def test_the_text_indexed_is_every_field_a_snippet_can_show(seeded):
     for e in facts:
         assert model.searched_text(e.stream, e.data, e.sources) == "\n".join(
             text for _, text in model.fields_of(e.stream, e.data, e.sources))
+
+
+def test_a_registered_document_is_a_source_not_a_fact_found(log):
+    projections.ensure_schema()
+    append(events.NewEvent("source/communique", "DocumentRegistered", "2026-07-14", {
+        "title": "Communiqué sur Pégase", "kind": "official", "language": "fr",
+        "text": "Les avions de Pégase sont arrivés au Japon."}))
+    assert found("Pegase")[1] == []  # its page, /sources/communique, is where its words are read
+    append(events.NewEvent("exercise/pegase", "ExerciseConducted", "2026-07", {"title": "Pégase 2026"}, [{
+        "document": "communique", "quote": "Les avions de Pégase sont arrivés"}]))
+    assert found("Pegase")[1] == ["Pégase 2026"]
+    search = projections.get("search")
+    incremental = search.dump()
+    projections.rebuild("search")
+    assert search.dump() == incremental

@@ -88,3 +88,48 @@ def test_seed_ids_and_event_ids_are_stable():
     assert event_id_for("x/y") == event_id_for("x/y") != event_id_for("x/z")
     assert all(e.event_id == event_id_for(e.id) for e in ENTRIES)
     assert Path(SEEDS_DIR / "README.md").exists()
+
+
+def test_every_french_quote_carries_an_english_translation_beside_it():
+    french = [s for e in ENTRIES for s in e.event.sources if DOCUMENTS[s["document"]].metadata["language"] == "fr"]
+    assert len(french) >= 40
+    for source in french:
+        translation = source["translation"]
+        assert translation["language"] == "en"
+        assert translation["text"] and translation["text"] != source["quote"]["exact"]
+    english = [s for e in ENTRIES for s in e.event.sources if DOCUMENTS[s["document"]].metadata["language"] == "en"]
+    assert not any("translation" in s for s in english)
+
+
+def _catalogue_copy(tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "seeds"
+    shutil.copytree(SEEDS_DIR, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def test_a_translation_of_a_quote_its_entry_does_not_give_is_refused(tmp_path):
+    from seeds.catalog import SeedError
+
+    target = _catalogue_copy(tmp_path)
+    path = target / "translations.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        '"se sont réunis le 6 janvier 2017 à Paris"', '"se sont réunis le 7 janvier 2017 à Paris"', 1),
+        encoding="utf-8")
+    with pytest.raises(SeedError) as refused:
+        load_entries(target)
+    assert refused.value.where.startswith("translations.yaml (joint-statement-2017-2plus2/")
+    assert "not a quote of that entry: 'se sont réunis le 7 janvier 2017 à Paris'" in refused.value.reason
+
+
+def test_a_document_may_mark_only_its_own_fields_as_inferred(tmp_path):
+    from seeds.catalog import SeedError
+
+    target = _catalogue_copy(tmp_path)
+    path = target / "documents.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  inferred:\n    publisher: >-",
+                                                             "  inferred:\n    colour: >-", 1), encoding="utf-8")
+    with pytest.raises(SeedError) as refused:
+        load_documents(target)
+    assert (refused.value.where, refused.value.field) == ("documents.yaml[0]", "inferred.colour")

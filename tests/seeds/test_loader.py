@@ -8,8 +8,10 @@ import yaml
 
 import events
 from events.transfer import export, import_lines
-from seeds.catalog import SEEDS_DIR, SeedError, event_id_for, load_entries, load_retractions
-from seeds.loader import _desired, seed
+from seeds import catalog
+from seeds.catalog import SEEDS_DIR, SeedError, event_id_for, load_documents, load_entries, load_retractions
+from seeds.loader import _desired, plan, seed
+from tests.conftest import written_by_an_earlier_version
 
 
 @pytest.fixture
@@ -18,6 +20,7 @@ def seed_dir(tmp_path):
     target = tmp_path / "seeds"
     target.mkdir()
     shutil.copy(SEEDS_DIR / "documents.yaml", target)
+    shutil.copy(SEEDS_DIR / "translations.yaml", target)
     shutil.copy(SEEDS_DIR / "retractions.yaml", target)
     shutil.copytree(SEEDS_DIR / "documents", target / "documents")
     shutil.copytree(SEEDS_DIR / "events", target / "events")
@@ -40,7 +43,10 @@ def _exported() -> bytes:
 
 def test_seed_appends_the_catalogue_and_twice_changes_nothing(log):
     first = seed()
-    assert first.appended >= 90 and first.corrected == 0
+    assert first.appended >= 95 and first.corrected == 0 and first.registered == 5
+    logged = events.read(limit=first.appended)
+    assert [e.type for e in logged[:5]] == ["DocumentRegistered"] * 5  # documents before the quotes naming them
+    assert {e.stream for e in logged[:5]} == {f"source/{d}" for d in load_documents()}
     before = _exported()
     second = seed()
     assert (second.appended, second.corrected, second.unchanged) == (0, 0, first.appended)
@@ -103,6 +109,55 @@ def test_a_bad_entry_refuses_the_whole_catalogue(sqlite_log, seed_dir, change, f
     assert events.head() is None
 
 
+def test_a_document_is_registered_with_its_file_byte_for_byte_and_what_is_inferred(log):
+    seed()
+    for document in load_documents().values():
+        [registration] = events.read_stream(f"source/{document.id}")
+        assert registration.data["text"].encode("utf-8") == document.path.read_bytes()
+        assert registration.occurred == document.metadata["published"]
+        assert registration.event_id == document.event_id
+    statement = events.read_stream("source/joint-statement-2017-2plus2")[0]
+    assert set(statement.data["inferred"]) == {"title", "publisher", "occurred", "kind"}  # published is the date
+    assert "Déclaration conjointe" in statement.data["inferred"]["title"]
+
+
+def _earlier_catalogue(monkeypatch) -> list:
+    """The entries as the version before documents and translations appended them."""
+    with monkeypatch.context() as m:
+        m.setattr(catalog, "TRANSLATIONS", "no-translations-then.yaml")
+        return catalog.load_entries()
+
+
+def test_a_log_seeded_by_an_earlier_version_gets_only_what_is_new(log, monkeypatch):
+    earlier, _ = plan(_earlier_catalogue(monkeypatch))
+    with written_by_an_earlier_version():
+        events.append(earlier, author="seed")
+    head = events.store.head_position()
+    translated = {e.id for e in catalog.load_entries() if any("translation" in s for s in e.event.sources)}
+    report = seed()
+    assert (report.appended, report.registered, report.corrected) == (5, 5, len(translated))
+    new = events.read(after=head)
+    assert [e.type for e in new[:5]] == ["DocumentRegistered"] * 5
+    corrections = new[5:]
+    assert {e.data["target"] for e in corrections} == {event_id_for(entry) for entry in translated}
+    assert all(set(e.data["changes"]) == {"sources"} for e in corrections)  # the translations, nothing else
+    assert (seed().appended, seed().corrected) == (0, 0)
+    third_session = events.current_form(event_id_for("joint-statement-2017-2plus2/2plus2-third-session"))
+    assert third_session.sources[1]["translation"] == {
+        "text": 'met on 6 January 2017 in Paris for the 3rd session of the Franco-Japanese ministerial '
+                'political-military consultations ("2+2")', "language": "en"}
+
+
+def test_a_documents_text_edited_after_registration_refuses_the_seed(sqlite_log, seed_dir):
+    seed(seed_dir)
+    path = seed_dir / "documents" / "003_e408b418f7543da1.txt"
+    path.write_bytes(path.read_bytes().replace(b"Back to top button", b"Back to top"))
+    head = events.store.head_position()
+    with pytest.raises(events.ValidationError, match=r"data\.changes\.data\.text: cannot be corrected"):
+        seed(seed_dir)
+    assert events.store.head_position() == head
+
+
 # --- an old database: the seed brings it in line with the catalogue, and says why --------------------------------
 
 #: The log `chronology seed` wrote before issue 17's seed fixes, exported (tests/seeds/data).
@@ -143,16 +198,23 @@ def test_a_second_seed_on_an_old_database_appends_exactly_the_corrections(log):
     added = list(events.read(before, limit=10_000))
     assert {e.author for e in added} == {"seed"}
     new = [e for e in added if e.type not in ("EventCorrected", "EventRetracted")]
-    assert {e.event_id for e in new} == {e.event_id for e in entries if e.event_id not in old}
+    registrations = [e.event_id for e in new if e.type == "DocumentRegistered"]
+    assert registrations == [d.event_id for d in load_documents().values()]  # the documents, before what quotes them
+    assert {e.event_id for e in new} == {*registrations, *(e.event_id for e in entries if e.event_id not in old)}
     corrections = {e.data["target"]: e for e in added if e.type == "EventCorrected"}
     by_event = {e.event_id: e for e in entries}
-    assert {by_event[t].id: _changed(c) for t, c in corrections.items()} == CORRECTED
-    for target, correction in corrections.items():  # each says why, in the entry's words
-        assert correction.data["reason"] == by_event[target].correction
+    # The fixes, and the translations of French quotes (issue 19) attached to the sources they translate.
+    translated = {e.id for e in entries if e.event_id in old and any("translation" in s for s in e.event.sources)}
+    expected = {**{i: {"sources"} for i in translated}, **{i: f | ({"sources"} if i in translated else set())
+                                                              for i, f in CORRECTED.items()}}
+    assert {by_event[t].id: _changed(c) for t, c in corrections.items()} == expected
+    for target, correction in corrections.items():  # each says why, in the entry's words when it gives them
+        entry = by_event[target]
+        assert correction.data["reason"] == (entry.correction or f"seed entry {entry.id} was edited")
     withdrawn = {e.data["target"]: e.data["reason"] for e in added if e.type == "EventRetracted"}
     assert withdrawn == {r.event_id: f"{r.reason} Replaced by seed entry {r.replaced_by}." for r in retractions}
-    assert (report.appended, report.corrected, report.retracted) == (len(new), len(CORRECTED), len(retractions))
-    assert len(added) == len(new) + len(CORRECTED) + len(retractions)
+    assert (report.appended, report.corrected, report.retracted) == (len(new), len(expected), len(retractions))
+    assert len(added) == len(new) + len(expected) + len(retractions)
     # The old log now reads as a fresh seed would: every entry in its catalogue form, the withdrawn ones retracted.
     for entry in entries:
         assert events.state(entry.event_id).current == _desired(entry), entry.id

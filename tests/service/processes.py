@@ -119,7 +119,7 @@ def api_event(stream: str, title: str) -> dict[str, Any]:
     return {
         "event_id": str(uuid.uuid4()), "stream": stream, "type": "AgreementSigned", "occurred": "2018-07",
         "data": {"title": title},
-        "sources": [{"document": "ifri-pajon-2018",
+        "sources": [{"url": "https://example.org/ifri-pajon-2018",
                      "quote": "In July 2018, an acquisition and cross-servicing agreement (ACSA) was signed"}],
     }
 

@@ -21,7 +21,7 @@ pytestmark = [
 READING_PAGES = ("/", "/agreements", "/agreements?as_of=2016-06-01", "/exercises", "/exercises?sort=-where",
                  "/meetings", "/timeline", "/subjects", "/subjects/agreement/acsa",
                  "/subjects/agreement/acsa?order=recorded", "/search", "/search?q=pegase",
-                 "/search?q=france&kind=agreement")
+                 "/search?q=france&kind=agreement", "/sources", "/sources/joint-statement-2017-2plus2")
 SIZES = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 

@@ -242,10 +242,11 @@ def test_rebuild_folds_every_read_model_and_status_shows_no_lag(cli):
     assert lagging.exit_code == 0 and f"exercises v{version}: at position 0 of " in lagging.output
     rebuilt = cli("rebuild")
     assert rebuilt.exit_code == 0
-    assert "rebuilding agreements, exercises, meetings, timeline, tallies, coverage, search" in rebuilt.output
+    assert ("rebuilding agreements, exercises, meetings, timeline, tallies, coverage, search, documents"
+            in rebuilt.output)
     status = cli("status").output.splitlines()
     assert [line.split(" ")[0] for line in status] == ["agreements", "exercises", "meetings", "timeline", "tallies",
-                                                       "coverage", "search"]
+                                                       "coverage", "search", "documents"]
     assert all(line.endswith("lag 0") for line in status)
     one = cli("rebuild", "meetings")
     assert one.exit_code == 0 and one.output.strip().endswith("lag 0") and "rebuilding agreements" not in one.output
@@ -254,7 +255,7 @@ def test_rebuild_folds_every_read_model_and_status_shows_no_lag(cli):
 def test_rebuild_of_an_unknown_read_model_lists_the_known_ones(cli):
     result = cli("rebuild", "exercise")
     assert result.exit_code == 2
-    known = "agreements, exercises, meetings, timeline, tallies, coverage, search"
+    known = "agreements, exercises, meetings, timeline, tallies, coverage, search, documents"
     assert f"no read model named 'exercise' (known: {known})" in result.output
 
 

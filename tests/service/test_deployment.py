@@ -53,6 +53,18 @@ def job_runs(url: str) -> list[tuple[str, str]]:
         conn.close()
 
 
+def outcome_of_last(url: str, name: str) -> tuple[str, str]:
+    """The outcome of the job's latest run ("running" while it runs) and its detail."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT outcome, COALESCE(detail, '') FROM job_run WHERE name = %s ORDER BY id DESC LIMIT 1",
+                        (name,))
+            return cur.fetchone() or ("none", "")
+    finally:
+        conn.close()
+
+
 def append_through_both(servers: list[Serve], token: str) -> tuple[dict[str, int], list[str]]:
     """Four writers at once, 15 appends each, alternating between the hosts.
 
@@ -130,6 +142,9 @@ def test_two_hosts_on_one_postgresql(postgres_database, tmp_path):
         assert len({host for _, host in runs}) == 1, runs
         count = {name: sum(1 for n, _ in runs if n == name) for name in ("catch-up", "calendar", "verify", "backup")}
         assert count["backup"] == 1 and count["verify"] == 1
+        # Started is not done: a loaded machine may still be writing the backup when the servers stop below.
+        assert wait_until(lambda: outcome_of_last(url, "backup")[0] != "running", timeout=60)
+        assert outcome_of_last(url, "backup")[0] == "ok", outcome_of_last(url, "backup")[1]
         assert count["calendar"] <= elapsed // 60 + 1
         assert count["catch-up"] <= elapsed // 5 + 2
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import events
 
-SOURCE = [{"document": "ifri-pajon-2018",
+SOURCE = [{"url": "https://example.org/ifri-pajon-2018",
            "quote": "In July 2018, an acquisition and cross-servicing agreement (ACSA) was signed"}]
 
 

@@ -24,6 +24,9 @@ def _html(content: str) -> etree._Element:
 def test_a_fact_says_what_and_when_and_quotes_its_sources_escaped(sqlite_log):
     sources = [{"document": "doc", "title": 'A "quoted" <title>', "language": "fr", "url": "https://example.org/?a=1&b=2",
                 "quote": {"type": "TextQuoteSelector", "exact": "l'accord <ACSA> & le reste"}}]
+    events.append([NewEvent("source/doc", "DocumentRegistered", "2018", {
+        "title": "Doc", "kind": "press", "language": "fr", "text": "Enfin, l'accord <ACSA> & le reste."})],
+        author="test")
     (event,) = events.append([make_event(occurred="2018-07", title="ACSA signed", sources=sources,
                                          data={"summary": "<script>alert(1)</script>", "place": "Paris"})],
                              author="test")
@@ -39,7 +42,23 @@ def test_a_fact_says_what_and_when_and_quotes_its_sources_escaped(sqlite_log):
     assert quote.text == "l'accord <ACSA> & le reste" and quote.get("lang") == "fr"
     assert html.findtext(".//cite") == 'A "quoted" <title>'
     assert html.find(".//a").get("href") == "https://example.org/?a=1&b=2"
+    checked = html.findall(".//a")[1]  # the quote was checked against the registered copy: its place is linked
+    assert checked.get("href") == f"{BASE}/sources/doc?event={event.event_id}#quote-{event.event_id}-0"
+    assert checked.getparent().text == "Checked against the stored copy: "
     assert entry.link == f"{BASE}/events/{event.event_id}"
+
+
+def test_a_document_registered_says_where_its_text_is_read_without_the_text(sqlite_log):
+    text = "Les ministres se sont réunis à Paris."
+    (event,) = events.append([NewEvent("source/communique", "DocumentRegistered", "2017-01-06", {
+        "title": "Communiqué", "kind": "official", "language": "fr", "publisher": "Ministère",
+        "inferred": {"publisher": "the letterhead"}, "text": text})], author="test")
+    entry = fact_entry(event, Form.of(event), updated=event.recorded_at, position=event.position, hash_=event.hash,
+                       base=BASE)
+    words = " ".join(_html(entry.content).xpath("string()").split())
+    assert "Document registered: Communiqué." in words and "Publisher: Ministère (inferred)" in words
+    assert event.data["sha256"] in words and text not in words
+    assert _html(entry.content).findall(".//a")[-1].get("href") == f"{BASE}/sources/communique"
 
 
 def test_a_correction_republishes_the_form_it_gave_not_a_later_one(sqlite_log):
