@@ -16,6 +16,7 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any, NamedTuple
 
@@ -105,11 +106,11 @@ def _agreeing(text: str, exact: str, hits: list[int], prefix: str | None, suffix
     before, after = _context(text, prefix), _context(text, suffix)
     for at in hits:
         end = at + len(exact)
-        if text[:at].endswith(before) and text[end:].startswith(after):
+        if text.endswith(before, 0, at) and text.startswith(after, end):  # no copy of the document's text
             return at
     at = _best(text, exact, hits, before, after)
     end = at + len(exact)
-    if not text[:at].endswith(before):
+    if not text.endswith(before, 0, at):
         shown = text[max(0, at - max(len(before), CONTEXT_CHARS)):at]
         raise ValidationError(f"{field}.prefix", f"is not what comes before the quote in {_where(document)}: "
                                                  f"the document has {shown!r} there")
@@ -128,7 +129,13 @@ def _context(text: str, context: str | None) -> str:
 
 
 def _comparable(quote: str, text: str) -> str:
-    return _composed(quote, unicodedata.is_normalized("NFC", text))
+    return _composed(quote, _is_nfc(text))
+
+
+@lru_cache(maxsize=32)
+def _is_nfc(text: str) -> bool:
+    """Whether a document's text is composed: asked of the few texts being cited, once each, not per quote."""
+    return unicodedata.is_normalized("NFC", text)
 
 
 def _composed(quote: str, composed: bool) -> str:
