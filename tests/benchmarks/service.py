@@ -274,6 +274,11 @@ def _http_samples(ctx: Context, servers: dict[int, Served], counts: list[int],
     rounds, per_round = ctx.repeat(10, 2), ctx.size(50, 10)
     for r in range(rounds):
         for count in counts if r % 2 == 0 else counts[::-1]:
+            # The server closes a connection idle past its keep-alive (2 s) while the other one is measured:
+            # each block starts on a fresh connection, opened untimed, as a browser's would be.
+            conns[count].close()
+            conns[count] = servers[count].connection()
+            servers[count].get("/healthz", conns[count])
             for path in pages:
                 samples.setdefault((count, path), []).extend(get(count, path) for _ in range(per_round))
         log(f"HTTP round {r + 1}/{rounds} done")
