@@ -483,8 +483,10 @@ def _counts(match: str, match_params: list[Any], where: list[str], params: list[
         "UNION ALL SELECT 'kind', kind, COUNT(*) FROM m GROUP BY kind "
         "UNION ALL SELECT 'type', type, COUNT(*) FROM m GROUP BY type "
         "UNION ALL SELECT 'year', CAST(year AS TEXT), COUNT(*) FROM m WHERE year IS NOT NULL GROUP BY year "
-        f"UNION ALL SELECT f.facet, f.value, COUNT(*) FROM {tables.name(SearchFacet)} f "
-        "JOIN m ON m.position = f.position GROUP BY f.facet, f.value")
+        # m first, each match's facets by their key: SQLite otherwise may scan every facet of the log (on the
+        # 1M-event log: 174 ms a search, against 1 ms). CROSS JOIN fixes the order in SQLite; PostgreSQL plans it.
+        f"UNION ALL SELECT f.facet, f.value, COUNT(*) FROM m CROSS JOIN {tables.name(SearchFacet)} f "
+        "WHERE f.position = m.position GROUP BY f.facet, f.value")
     total = 0
     counts: dict[str, dict[str, int]] = {f: {} for f in FACETS}
     for facet, value, n in query(statement, (*match_params, *params, FACET_SCAN + 1)):

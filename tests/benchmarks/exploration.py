@@ -30,6 +30,7 @@ from pathlib import Path
 
 import events
 import projections
+from projections import tables, timeline
 
 from . import workload
 from .harness import Context, Timing, area, compare, log, report
@@ -120,15 +121,18 @@ def bench_search(ctx: Context, big_db: Path, count: int) -> None:
     _remove(small_db)
 
 
-def _raw_csv(path: Path) -> int:
-    """The baseline: the timeline's rows in its order straight from sqlite3, written with Python's csv module."""
+def _raw_csv(path: Path, table: str) -> int:
+    """The baseline: the timeline's rows in its order straight from sqlite3, written with Python's csv module.
+
+    ``table`` is the timeline's table of the build served (``projections.tables.name``).
+    """
     conn = sqlite3.connect(path)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     n = 0
     try:
         for row in conn.execute("SELECT t.position, e.event_id, t.stream, t.lane, e.type, COALESCE(t.data, e.data), "
-                                "t.occurred, t.lo, t.hi, t.sort_key FROM timeline_entry t "
+                                f"t.occurred, t.lo, t.hi, t.sort_key FROM {table} t "
                                 "JOIN event e ON e.position = t.position ORDER BY t.sort_key"):
             writer.writerow(row)
             n += 1
@@ -144,7 +148,9 @@ def _raw_csv(path: Path) -> int:
 
 def bench_timeline_csv(ctx: Context, db: Path) -> None:
     site = _Site(db)
-    rows = _raw_csv(db)
+    events.connect(site.url)
+    table = tables.name(timeline.TimelineEntry)
+    rows = _raw_csv(db, table)
 
     def ours() -> None:
         events.connect(site.url)
@@ -153,7 +159,7 @@ def bench_timeline_csv(ctx: Context, db: Path) -> None:
         if response.status_code != 200 or size < rows * 40:
             raise RuntimeError(f"/timeline.csv answered {response.status_code} with {size} bytes")
 
-    mine, theirs = compare(ours, lambda: _raw_csv(db), ctx.repeat(3), label="exports.timeline_csv")
+    mine, theirs = compare(ours, lambda: _raw_csv(db, table), ctx.repeat(3), label="exports.timeline_csv")
     report("exports.timeline_csv", rows / mine.median, rows / theirs.median, "rows/s", goal=0.5, ours=mine,
            theirs=theirs, note=f"/timeline.csv of {rows} rows, streamed, vs sqlite3 + csv.writer on the same rows",
            params={"rows": rows, "baseline": "sqlite3 SELECT timeline_entry JOIN event ORDER BY sort_key + csv.writer"})
