@@ -95,6 +95,20 @@ def _read_model(summary: str, schema: str, parameters: list[Schema]) -> Schema:
         "400": BAD_PARAMETER}}}
 
 
+def _idempotency_key(description: str) -> Schema:
+    return _parameter("Idempotency-Key", "header",
+                      {"type": "string", "pattern": f"^{log.IDEMPOTENCY_KEY.pattern}$"}, description)
+
+
+def _appended(recorded: str, already: str) -> dict[str, Schema]:
+    """The answers of a write: recorded (201, with its Location) or already recorded (200), and the refusals of
+    every write's token and database."""
+    return {"201": _answer(recorded, ref("Appended"),
+                           headers={"Location": {"type": "string", "description": "The event's JSON."}}),
+            "200": _answer(already, ref("Appended")),
+            "401": _refused("No token, or one unknown or revoked.")}
+
+
 def _paths() -> dict[str, Schema]:
     position = {"type": "integer", "minimum": 0, "maximum": log.MAX_POSITION}
     return {
@@ -119,18 +133,13 @@ def _paths() -> dict[str, Schema]:
                 "summary": "Append one event as the token's editor.",
                 "tags": ["log"],
                 "security": [{"token": []}],
-                "parameters": [_parameter(
-                    "Idempotency-Key", "header", {"type": "string", "pattern": f"^{log.IDEMPOTENCY_KEY.pattern}$"},
+                "parameters": [_idempotency_key(
                     "Derives the event's id when the body has no `event_id`: the same key from the same editor "
                     "is always the same event, so a retry appends it once.")],
                 "requestBody": {"required": True, "content": {JSON: {"schema": ref("EventBody")}}},
                 "responses": {
-                    "201": _answer("Recorded.", ref("Appended"),
-                                   headers={"Location": {"type": "string", "description": "The event's JSON."}}),
-                    "200": _answer("This very event was already recorded: nothing new was written.",
-                                   ref("Appended")),
+                    **_appended("Recorded.", "This very event was already recorded: nothing new was written."),
                     "400": _refused("Not one JSON object, or a bad Idempotency-Key (or one sent with an event_id)."),
-                    "401": _refused("No token, or one unknown or revoked."),
                     "409": _refused("The subject moved past `expected_version`, or the event id is already "
                                     "recorded with other content."),
                     "413": _refused("The body is larger than the service accepts."),
@@ -159,18 +168,13 @@ def _paths() -> dict[str, Schema]:
                        "(.txt, .html, .pdf; the text is taken from it) or as a text part.",
             "tags": ["log"],
             "security": [{"token": []}],
-            "parameters": [_parameter(
-                "Idempotency-Key", "header", {"type": "string", "pattern": f"^{log.IDEMPOTENCY_KEY.pattern}$"},
+            "parameters": [_idempotency_key(
                 "Derives the registration's id when the body has no `event_id`, as for POST /api/events.")],
             "requestBody": {"required": True, "content": {"multipart/form-data": {
                 "schema": ref("DocumentUpload"), "encoding": {"file": {"contentType": "application/octet-stream"}}}}},
             "responses": {
-                "201": _answer("Registered.", ref("Appended"),
-                               headers={"Location": {"type": "string", "description": "The event's JSON."}}),
-                "200": _answer("This very registration was already recorded: nothing new was written.",
-                               ref("Appended")),
+                **_appended("Registered.", "This very registration was already recorded: nothing new was written."),
                 "400": _refused("A bad Idempotency-Key, or one sent with an event_id."),
-                "401": _refused("No token, or one unknown or revoked."),
                 "409": _refused("A document with this id is already registered, or the event id is already "
                                 "recorded with other content."),
                 "413": _refused("The body is larger than the service accepts for a document."),

@@ -14,6 +14,8 @@ from typing import Any
 from events.declaration import KINDS
 from projections import exercises, lifecycle, search, timeline
 
+from .. import filters
+
 Schema = dict[str, Any]
 
 STRING: Schema = {"type": "string"}
@@ -177,7 +179,7 @@ SCHEMAS: dict[str, Schema] = {
     "SearchPage": obj({
         "q": STRING, "filters": {"type": "object", "additionalProperties": STRING,
                                  "description": "The facets the answer is narrowed to."},
-        "sort": {"enum": ["date", "-date"]},
+        "sort": {"enum": list(filters.SEARCH_SORTS)},
         "total": {"type": "integer", "minimum": 0,
                   "description": "How many facts match, counted up to facet_scan (more_than says it went past)."},
         "more_than": {"type": "boolean"}, "facet_scan": {"type": "integer"},
